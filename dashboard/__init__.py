@@ -1,0 +1,163 @@
+"""The iHela merchant dashboard."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
+
+from dashboard import cli, security, templating
+from dashboard.config import Config, check_config
+from dashboard.db import db as sqla
+from dashboard.extensions import babel, csrf, login_manager, migrate
+from dashboard.models import User
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: class defaults, then DASHBOARD_* environment, then ``test_config``."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("DASHBOARD")
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "dashboard.sqlite3"
+        )
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["DEPLOYMENT"] != "development"
+    check_config(app.config)
+    if app.config.get("TRUST_PROXY_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUST_PROXY_HOPS"])
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
+
+    sqla.init_app(app)
+    migrate.init_app(app, sqla, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=templating.select_locale,
+        timezone_selector=lambda: app.config["BABEL_DEFAULT_TIMEZONE"],
+    )
+    _init_login(app)
+    security.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    cli.init_app(app)
+    logging.getLogger("dashboard").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        try:
+            sqla.session.execute(text("SELECT 1"))
+        except Exception:
+            sqla.session.rollback()
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database="ok")
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        ident, _, nonce = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user: User | None = sqla.session.scalar(select(User).where(User.id == int(ident)))
+        if user is None or not user.active or user.login_nonce != nonce:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from dashboard.admin.views import bp as admin_bp
+    from dashboard.auth.views import bp as auth_bp
+    from dashboard.bills.views import bp as bills_bp
+    from dashboard.cashins.views import bp as cashins_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(bills_bp)
+    app.register_blueprint(cashins_bp)
+    app.register_blueprint(admin_bp)
+
+    @app.get("/")
+    def home() -> ResponseReturnValue:
+        from flask import redirect, url_for
+
+        return redirect(url_for("bills.index"))
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def wants_fragment() -> bool:
+        return request.headers.get("HX-Request") == "true"
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="This form has expired",
+            message="The page was open too long or was sent twice. Go back, reload the page "
+            "and send it again; nothing was changed.",
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> ResponseReturnValue:
+        if error.code is None or error.code < 400:
+            return error
+        titles = {
+            403: "You cannot open this page",
+            404: "Page not found",
+            405: "Not allowed",
+            429: "Too many requests",
+        }
+        messages = {
+            403: "Your role does not give access to this page. Ask an admin if you need it.",
+            404: "The page does not exist. Check the address or use the menu.",
+        }
+        if wants_fragment():
+            return Response(error.description or "", status=error.code)
+        return render_template(
+            "errors/error.html",
+            code=error.code,
+            title=titles.get(error.code, error.name),
+            message=messages.get(error.code, error.description),
+        ), error.code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> ResponseReturnValue:
+        sqla.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title="Something went wrong",
+            message="The dashboard hit an unexpected error; nothing was half-saved. "
+            "Try again, and tell an admin if it keeps happening.",
+        ), 500

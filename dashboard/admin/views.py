@@ -1,0 +1,131 @@
+"""Staff accounts and the audit trail (admins only)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from dashboard.admin.forms import EmptyForm, NewUserForm, UserRoleForm
+from dashboard.auth import services
+from dashboard.db import db
+from dashboard.models import AuditEvent, Role, User
+from dashboard.security import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@roles_required(Role.ADMIN)
+def admins_only() -> None:
+    return None
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> ResponseReturnValue:
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                form.email.data or "",
+                form.name.data or "",
+                form.role.data or "",
+                form.password.data or "",
+                by=current_user,
+            )
+        except services.AccountError as exc:
+            field = getattr(form, exc.field or "email")
+            field.errors = [*field.errors, exc.message]
+        else:
+            flash(f"{user.name} can now log in as {user.role}.", "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if form.errors else 200
+    return render_template(
+        "admin/users.html",
+        users=services.list_users(),
+        form=form,
+        role_form=UserRoleForm(),
+        action_form=EmptyForm(),
+    ), status
+
+
+@bp.post("/users/<int:user_id>/active")
+def toggle_active(user_id: int) -> ResponseReturnValue:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = _user_or_404(user_id)
+    try:
+        services.set_active(user, request.form.get("active") == "1", by=current_user)
+    except services.AccountError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(f"{user.name} is now {'active' if user.active else 'inactive'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id: int) -> ResponseReturnValue:
+    form = UserRoleForm()
+    if not form.validate_on_submit():
+        flash("Choose cashier, accountant or admin.", "danger")
+        return redirect(url_for("admin.users"))
+    user = _user_or_404(user_id)
+    try:
+        services.set_role(user, form.role.data or "", by=current_user)
+    except services.AccountError as exc:
+        flash(exc.message, "danger")
+    else:
+        flash(f"{user.name} is now {user.role}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+def audit_trail() -> ResponseReturnValue:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    size = current_app.config["PAGE_SIZE"]
+    query = select(AuditEvent)
+    action = request.args.get("action", "").strip()
+    who = request.args.get("who", "").strip().lower()
+    day = request.args.get("day", "").strip()
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    if who:
+        query = query.where(AuditEvent.actor_label.contains(who))
+    if day:
+        try:
+            start = datetime.fromisoformat(day).replace(tzinfo=None)
+        except ValueError:
+            flash("The date must look like 2026-11-29.", "warning")
+        else:
+            from zoneinfo import ZoneInfo
+
+            local = start.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+            query = query.where(
+                AuditEvent.created_at >= local, AuditEvent.created_at < local + timedelta(days=1)
+            )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    events = db.session.scalars(
+        query.order_by(AuditEvent.id.desc()).limit(size).offset((page - 1) * size)
+    ).all()
+    pages = max((total + size - 1) // size, 1)
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        page=page,
+        pages=pages,
+        total=total,
+        action=action,
+        who=who,
+        day=day,
+    )

@@ -1,0 +1,42 @@
+"""Writing the audit trail. Callers commit together with the change they record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+
+from dashboard.db import db
+from dashboard.models import AuditEvent, User
+
+
+def client_address() -> str | None:
+    """The address the request came from (behind a proxy, ProxyFix makes this the client's)."""
+    if not has_request_context():
+        return None
+    return request.remote_addr
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    object_type: str | None = None,
+    object_id: object = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (the caller's commit writes it with the change)."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        actor_label=actor_label or (actor.email if actor is not None else "system"),
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        remote_addr=client_address(),
+        summary=summary,
+        details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,79 @@
+"""Log in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from dashboard.audit import client_address
+from dashboard.auth import services
+from dashboard.auth.forms import LoginForm
+from dashboard.models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    return url_for("bills.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        config = current_app.config
+        try:
+            user = services.authenticate(
+                form.email.data or "",
+                form.password.data or "",
+                address=client_address(),
+                per_account=config["LOGIN_FAILURES_PER_ACCOUNT"],
+                per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+                window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+            )
+        except services.AccountError as exc:
+            form.password.errors = [exc.message]
+            return render_template("auth/login.html", form=form), 401
+        session.clear()  # a fresh session at every login (no fixation)
+        session.permanent = True
+        login_user(user)
+        flash(f"Welcome, {user.name}.", "success")
+        return redirect(safe_next(form.next.data) or home_for(user))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> ResponseReturnValue:
+    services.record_logout(current_user)
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

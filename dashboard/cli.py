@@ -1,0 +1,89 @@
+"""`flask --app wsgi user ...`: the same services the admin pages use."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from dashboard.auth import services
+from dashboard.models import Role, User
+
+user_cli = AppGroup("user", help="Manage staff accounts.")
+
+
+def _find(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with e-mail {email}.")
+    return user
+
+
+@user_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", help="Prompted for when not given.")
+def create_user(email: str, name: str, role: str, password: str | None) -> None:
+    """Add a staff member."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = services.create_user(email, name, role, password, by_label="cli")
+    except services.AccountError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@user_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", help="Prompted for when not given.")
+def set_password(email: str, password: str | None) -> None:
+    """Give a staff member a new password (their open sessions end)."""
+    user = _find(email)
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        services.set_password(user, password, by_label="cli")
+    except services.AccountError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Password of {user.email} changed.")
+
+
+@user_cli.command("deactivate")
+@click.option("--email", required=True)
+def deactivate(email: str) -> None:
+    """Stop a staff member from logging in."""
+    user = _find(email)
+    try:
+        services.set_active(user, False, by_label="cli")
+    except services.AccountError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"{user.email} deactivated.")
+
+
+@user_cli.command("list")
+def list_users() -> None:
+    """Every staff account."""
+    for user in services.list_users():
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}")
+
+
+@user_cli.command("ensure-admin")
+def ensure_admin() -> None:
+    """Create the first admin if there is none, and print its password once."""
+    created = services.ensure_first_admin()
+    if created is None:
+        click.echo("An admin account exists already; log in with it.")
+        return
+    user, password = created
+    click.echo("")
+    click.echo("  First admin created. This password is shown only once:")
+    click.echo(f"    e-mail:   {user.email}")
+    click.echo(f"    password: {password}")
+    click.echo("")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(user_cli)

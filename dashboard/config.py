@@ -1,0 +1,81 @@
+"""Configuration: class defaults, then ``DASHBOARD_*`` environment variables, then overrides."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production by check_config
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's documented default
+
+
+class Config:
+    """Defaults for the embedded set-up: SQLite under instance/, sandbox gateway on loopback."""
+
+    DEPLOYMENT = "development"  # or "production"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: sqlite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_NAME = "dashboard_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: secure everywhere but development
+    IDLE_TIMEOUT_MINUTES = 30
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT: int | None = None  # CSRF token lives as long as the session
+
+    LOGIN_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FAILURES_PER_ADDRESS = 20
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"
+    LANGUAGES = ("fr", "en")
+
+    MERCHANT_NAME = "Global Test Merchant"
+
+    IHELA_BASE_URL = "http://127.0.0.1:8070/"
+    IHELA_CLIENT_ID = SANDBOX_CLIENT_ID
+    IHELA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
+    IHELA_CONNECT_TIMEOUT = 5.0
+    IHELA_READ_TIMEOUT = 20.0
+    ALLOW_SANDBOX_IN_PRODUCTION = False
+
+    # Where the sandbox is, for `make run` only; the dashboard itself only ever uses IHELA_BASE_URL.
+    SANDBOX_PORT = 8070
+
+    PAGE_SIZE = 50
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe for the deployment it claims to be."""
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Refuse to start production with development defaults."""
+    if config.get("DEPLOYMENT") != "production":
+        return
+    problems = []
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
+        problems.append("DASHBOARD_SECRET_KEY must be set to a long random value")
+    sandbox_like = is_loopback_url(str(config.get("IHELA_BASE_URL", ""))) or config.get(
+        "IHELA_CLIENT_SECRET"
+    ) in (None, "", SANDBOX_CLIENT_SECRET)
+    if sandbox_like and not config.get("ALLOW_SANDBOX_IN_PRODUCTION"):
+        problems.append(
+            "the iHela gateway is the sandbox (set DASHBOARD_IHELA_BASE_URL, "
+            "DASHBOARD_IHELA_CLIENT_ID and DASHBOARD_IHELA_CLIENT_SECRET, or "
+            "DASHBOARD_ALLOW_SANDBOX_IN_PRODUCTION=true on purpose)"
+        )
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        problems.append("DASHBOARD_SQLALCHEMY_DATABASE_URI must name the production database")
+    if problems:
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")

@@ -1,0 +1,82 @@
+"""Roles, idle sessions and response headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
+
+from dashboard.models import Role
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let in logged-in users with one of ``roles`` (admins always); others get the 403 page."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined,no-any-return]
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def end_idle_sessions() -> Response | None:
+        if not current_user.is_authenticated:
+            return None
+        now = time.time()
+        last_seen = session.get("last_seen")
+        idle_limit = app.config["IDLE_TIMEOUT_MINUTES"] * 60
+        if isinstance(last_seen, int | float) and now - last_seen > idle_limit:
+            logout_user()
+            session.clear()
+            flash("Your session ended after a period of inactivity. Please log in again.", "info")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        # Background polling (htmx status checks) must not keep an abandoned session alive.
+        if request.headers.get("HX-Trigger-Name") != "poll":
+            session["last_seen"] = int(now)
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated:
+            headers.setdefault("Cache-Control", "no-store")
+        return response

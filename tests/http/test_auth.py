@@ -1,0 +1,140 @@
+"""Logging in and out, as a person does it through the test client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import select
+
+from dashboard.db import db
+from dashboard.models import AuditEvent, Role, User
+from tests.conftest import PASSWORD, WebClient
+
+
+def test_pages_need_login(web: WebClient) -> None:
+    for url in ["/bills/", "/cashins/", "/admin/users", "/admin/audit"]:
+        response = web.get(url)
+        assert response.status_code == 302, url
+        assert "/login" in response.headers["Location"]
+
+
+def test_login_shows_name_and_role_navigation(web: WebClient, staff: dict[str, User]) -> None:
+    response = web.login("cashier@example.com", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Test Cashier" in page
+    assert ">Bills<" in page
+    assert ">Cash-ins<" not in page
+    assert ">Staff<" not in page
+
+    web.logout()
+    page = web.login("admin@example.com", follow_redirects=True).get_data(as_text=True)
+    assert ">Cash-ins<" in page and ">Staff<" in page and ">Audit trail<" in page
+
+
+def test_wrong_password_is_refused_and_recorded(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    response = web.login("cashier@example.com", "not the password")
+    assert response.status_code == 401
+    assert "Wrong e-mail or password" in response.get_data(as_text=True)
+    assert web.get("/bills/").status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "auth.login_failed" in actions
+
+
+def test_inactive_user_cannot_log_in(
+    app: Flask, web: WebClient, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.CASHIER)
+    from dashboard.auth import services
+
+    with app.app_context():
+        services.set_active(db.session.get(User, user.id), False, by_label="test")  # type: ignore[arg-type]
+    response = web.login("cashier@example.com")
+    assert response.status_code == 401
+    assert web.get("/bills/").status_code == 302
+
+
+def test_deactivation_ends_open_sessions(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    web.login("cashier@example.com")
+    assert web.get("/bills/").status_code == 200
+    from dashboard.auth import services
+
+    with app.app_context():
+        services.set_active(db.session.get(User, staff["cashier"].id), False, by_label="t")  # type: ignore[arg-type]
+    assert web.get("/bills/").status_code == 302
+
+
+def test_failed_logins_are_throttled_per_account(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    app = make_app(LOGIN_FAILURES_PER_ACCOUNT=3)
+    make_user(Role.CASHIER)
+    web = WebClient(app.test_client())
+    for _ in range(3):
+        assert web.login("cashier@example.com", "wrong-password").status_code == 401
+    response = web.login("cashier@example.com")  # right password, but throttled now
+    assert response.status_code == 401
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_failed_logins_are_throttled_per_address(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    app = make_app(LOGIN_FAILURES_PER_ADDRESS=3)
+    make_user(Role.CASHIER)
+    web = WebClient(app.test_client())
+    for n in range(3):
+        web.login(f"nobody{n}@example.com", "whatever-password")
+    response = web.login("cashier@example.com")
+    assert "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_next_is_followed_only_on_this_site(web: WebClient, staff: dict[str, User]) -> None:
+    response = web.post(
+        "/login", {"email": "admin@example.com", "password": PASSWORD, "next": "/admin/audit"}
+    )
+    assert response.headers["Location"].endswith("/admin/audit")
+    web.logout()
+    for evil in ["https://evil.example/", "//evil.example/", "/\\evil.example"]:
+        response = web.post(
+            "/login", {"email": "admin@example.com", "password": PASSWORD, "next": evil}
+        )
+        assert "evil" not in response.headers["Location"], evil
+        web.logout()
+
+
+def test_post_without_csrf_token_is_refused(web: WebClient, staff: dict[str, User]) -> None:
+    response = web.client.post("/login", data={"email": "admin@example.com", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+    assert web.get("/bills/").status_code == 302
+
+
+def test_idle_session_expires(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    app = make_app(IDLE_TIMEOUT_MINUTES=30)
+    make_user(Role.CASHIER)
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    assert web.get("/bills/").status_code == 200
+    with web.client.session_transaction() as session:
+        session["last_seen"] = session["last_seen"] - 31 * 60
+    response = web.get("/bills/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_logout_is_recorded(app: Flask, web: WebClient, staff: dict[str, User]) -> None:
+    web.login("cashier@example.com")
+    web.logout()
+    assert web.get("/bills/").status_code == 302
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["auth.login", "auth.logout"]
