@@ -1,0 +1,551 @@
+"""HTTP client for the iHela merchant gateway (v1 API, as spoken by ihela-python-client 0.0.5).
+
+What it guarantees, because the dashboard's money rules depend on it:
+- a money-moving call (bill init, cash-in) is sent at most once, except the single re-send after
+  a 401, which proves the first attempt was refused;
+- every failure is one of the typed errors in ``errors.py``, classified by whether the gateway
+  may have applied the request;
+- the client secret and tokens never reach logs, exception messages or reprs.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+
+from dashboard.money import amount_to_wire
+
+from .errors import (
+    AccountNotFound,
+    AuthenticationFailed,
+    GatewayRejected,
+    GatewayTimeout,
+    GatewayUnavailable,
+    IhelaError,
+    OutcomeUnknown,
+)
+from .replies import (
+    MalformedReply,
+    error_message,
+    flatten_field_errors,
+    is_refusal,
+    parse_account_holder,
+    parse_bank_list,
+    parse_bill,
+    parse_bill_check,
+    parse_cashin,
+)
+from .types import AccountHolder, Bank, Bill, BillCheck, CashinResult
+
+log = logging.getLogger("dashboard.ihela")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Operation:
+    label: str  # used in messages shown to staff
+    method: str
+    path: str  # relative to the base URL, as the 0.0.5 client builds it
+    moves_money: bool
+
+
+_TOKEN = _Operation("token", "POST", "oAuth2/token/", moves_money=False)
+_BILL_INIT = _Operation("bill init", "POST", "api/v1/payments/bill/init/", moves_money=True)
+_BILL_VERIFY = _Operation("bill verify", "POST", "api/v1/payments/bill/verify/", moves_money=False)
+_BANK_LIST = _Operation("bank list", "GET", "api/v1/payments/bank/", moves_money=False)
+_LOOKUP = _Operation("account lookup", "GET", "api/v1/bank/{slug}/account/lookup/", False)
+_CASHIN = _Operation("cash-in", "POST", "api/v1/payments/cash-in/", moves_money=True)
+
+# Transient refusals: the gateway did not act, and asking again later may work.
+_TRANSIENT_STATUSES = frozenset({408, 429})
+_CREDENTIALS_REFUSED = frozenset({400, 401, 403})
+
+
+def validate_base_url(base_url: str) -> str:
+    """Return the base URL with a trailing slash, or raise ValueError.
+
+    Plain HTTP is accepted only for loopback (the sandbox): the 0.0.x clients defaulted to a
+    private ``http://`` address, and bearer tokens must not cross a network in clear text.
+    """
+    parts = urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("The iHela base URL must be an absolute https:// URL.")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in the URL would end up in logs; they belong in client_id/client_secret.
+        raise ValueError("The iHela base URL must not contain credentials.")
+    if parts.query or parts.fragment:
+        raise ValueError("The iHela base URL must not have a query or a fragment.")
+    if scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError("The iHela base URL must use https (http only for loopback addresses).")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Secret:
+    """A string that shows as ``'***'`` in reprs, so dumping the client's state leaks nothing."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+
+class _BearerAuth(requests.auth.AuthBase):
+    # An auth object rather than a plain header: with no auth given, requests would apply a
+    # matching ~/.netrc entry and silently replace our Authorization header.
+    def __init__(self, token: _Secret) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
+        return request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth('***')"
+
+
+@dataclass(frozen=True)
+class _Token:
+    value: _Secret
+    renew_at: float  # time.monotonic() after which we fetch a new one
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: dict[str, Any] | None  # None when the body is not a JSON object
+
+
+class IhelaClient:
+    """One merchant's connection to one iHela gateway; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        token_margin: float = 60.0,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise ValueError("The iHela client id and secret are required.")
+        if connect_timeout <= 0 or read_timeout <= 0 or token_margin < 0:
+            raise ValueError("Timeouts must be positive and the token margin not negative.")
+        self._base_url = validate_base_url(base_url)
+        self._client_id = client_id
+        self._client_secret = _Secret(client_secret)
+        self._timeout = (connect_timeout, read_timeout)
+        self._token_margin = token_margin
+        self._token: _Token | None = None
+        self._token_lock = threading.Lock()
+        self._session = requests.Session()
+        # max_retries=0: urllib3 must never re-send a request on its own (a POST may move money).
+        for prefix in ("https://", "http://"):
+            self._session.mount(prefix, HTTPAdapter(max_retries=0))
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    def __repr__(self) -> str:
+        return (
+            f"IhelaClient(base_url={self._base_url!r}, client_id={self._client_id!r}, "
+            "client_secret='***')"
+        )
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> IhelaClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- merchant operations -------------------------------------------------------------
+
+    def init_bill(
+        self,
+        amount: int,
+        payer: str,
+        description: str,
+        merchant_reference: str,
+        *,
+        bank: str | None = None,
+        bank_client_id: str | None = None,
+        redirect_uri: str | None = None,
+    ) -> Bill:
+        """Ask the gateway to bill ``payer``; the bill waits for the payer to confirm it."""
+        if bank is not None and bank_client_id is None:
+            # As the 0.0.5 client does: a partner bank needs the payer's id in that bank.
+            bank_client_id = payer
+        form = {
+            "amount": amount_to_wire(amount),
+            "user": payer,
+            "description": description,
+            "merchant_reference": merchant_reference,
+            "bank": bank,
+            "bank_client_id": bank_client_id,
+            "redirect_uri": redirect_uri,
+        }
+        body = self._call(_BILL_INIT, form=form)
+        return self._read(
+            _BILL_INIT,
+            body,
+            lambda reply: parse_bill(
+                reply, expected_amount=amount, expected_reference=merchant_reference
+            ),
+        )
+
+    def verify_bill(self, bill_code: str, merchant_reference: str) -> BillCheck:
+        """Current status of a bill (one gateway call, never cached here)."""
+        # v1 names these the other way round: ``reference`` is the bill code, ``code`` ours.
+        form = {"reference": bill_code, "code": merchant_reference}
+        body = self._call(_BILL_VERIFY, form=form)
+        return self._read(
+            _BILL_VERIFY,
+            body,
+            lambda reply: parse_bill_check(
+                reply, bill_code=bill_code, merchant_reference=merchant_reference
+            ),
+        )
+
+    def get_bank_list(self) -> list[Bank]:
+        """Every bank the gateway lists, inactive ones included (``is_active`` tells)."""
+        body = self._call(_BANK_LIST)
+        return self._read(_BANK_LIST, body, parse_bank_list)
+
+    def customer_lookup(self, bank_slug: str, account: str) -> AccountHolder:
+        """Who holds ``account`` at ``bank_slug``; AccountNotFound when nobody does."""
+        operation = _Operation(
+            _LOOKUP.label,
+            _LOOKUP.method,
+            _LOOKUP.path.format(slug=quote(bank_slug, safe="")),
+            _LOOKUP.moves_money,
+        )
+        body = self._call(operation, query={"customer_id": account}, not_found=AccountNotFound)
+        return self._read(
+            operation,
+            body,
+            lambda reply: parse_account_holder(reply, bank_slug=bank_slug, account=account),
+        )
+
+    def cashin_client(
+        self,
+        bank_slug: str,
+        account: str,
+        amount: int,
+        merchant_reference: str,
+        description: str,
+    ) -> CashinResult:
+        """Send ``amount`` francs to ``account``. Never retried: see OutcomeUnknown."""
+        form = {
+            "bank_slug": bank_slug,
+            "account": account,
+            "amount": amount_to_wire(amount),
+            "merchant_reference": merchant_reference,
+            "description": description,
+        }
+        body = self._call(_CASHIN, form=form)
+        return self._read(
+            _CASHIN,
+            body,
+            lambda reply: parse_cashin(
+                reply,
+                bank_slug=bank_slug,
+                account=account,
+                amount=amount,
+                merchant_reference=merchant_reference,
+            ),
+        )
+
+    # --- one authenticated call ----------------------------------------------------------
+
+    def _call(
+        self,
+        operation: _Operation,
+        *,
+        form: Mapping[str, str | None] | None = None,
+        query: Mapping[str, str] | None = None,
+        not_found: type[GatewayRejected] = GatewayRejected,
+    ) -> dict[str, Any]:
+        """Send ``operation`` with a bearer token; return the body of an accepted reply."""
+        # Like the 0.0.x clients (and requests), fields set to None are not sent at all.
+        data = None if form is None else {k: v for k, v in form.items() if v is not None}
+        token = self._current_token()
+        reply = self._send(operation, data=data, query=query, auth=_BearerAuth(token))
+        if reply.status == 401:
+            # The gateway refused the token, so it did not act: renewing and re-sending once
+            # is safe even for money-moving calls.
+            log.info("%s %s: token refused, fetching a new one", operation.method, operation.path)
+            token = self._renew_token(rejected=token)
+            reply = self._send(operation, data=data, query=query, auth=_BearerAuth(token))
+            if reply.status == 401:
+                raise AuthenticationFailed(
+                    "The iHela gateway refused a freshly issued token.", status=401, raw=reply.body
+                )
+        return self._accepted(operation, reply, not_found)
+
+    def _accepted(
+        self, operation: _Operation, reply: _Reply, not_found: type[GatewayRejected]
+    ) -> dict[str, Any]:
+        status, body = reply.status, reply.body
+        if status >= 500:
+            # The gateway's own words help staff ("lookup not available for CRDB").
+            reason = error_message(body, "")
+            what = f"HTTP {status}: {reason}" if reason else f"HTTP {status}"
+            raise self._no_usable_answer(operation, what, status, body)
+        # These statuses say the request was not processed, whatever the body looks like.
+        if status in _TRANSIENT_STATUSES:
+            message = error_message(body, f"The gateway is busy (HTTP {status}); try again later.")
+            raise GatewayUnavailable(message, status=status, raw=body)
+        if 300 <= status < 400:
+            # Redirects are not followed: requests would turn a POST into a GET.
+            raise GatewayUnavailable(
+                f"The iHela gateway redirected the {operation.label} (HTTP {status}); "
+                "check the configured base URL.",
+                status=status,
+                raw=body,
+            )
+        if body is None:
+            # Even a 4xx: without the gateway's words we cannot tell a refusal from a proxy's
+            # page, and for money the cautious reading is "unknown".
+            raise self._no_usable_answer(operation, f"unreadable reply, HTTP {status}", status)
+        if status >= 400 or is_refusal(body):
+            error_class = not_found if status == 404 else GatewayRejected
+            raise error_class(
+                error_message(body, f"The iHela gateway refused the {operation.label}."),
+                status=status,
+                raw=body,
+                field_errors=flatten_field_errors(body),
+            )
+        return body
+
+    def _read(
+        self, operation: _Operation, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
+    ) -> T:
+        try:
+            return parse(body)
+        except MalformedReply as exc:
+            log.warning("%s %s: unusable reply: %s", operation.method, operation.path, exc)
+            what = f"unusable reply: {exc}"
+            raise self._no_usable_answer(operation, what, 200, body) from exc
+
+    def _no_usable_answer(
+        self,
+        operation: _Operation,
+        what: str,
+        status: int | None,
+        body: dict[str, Any] | None = None,
+    ) -> IhelaError:
+        if operation.moves_money:
+            return OutcomeUnknown(
+                f"No usable answer from the iHela gateway to the {operation.label} ({what}): "
+                "it may have been applied. Check before trying again.",
+                status=status,
+                raw=body,
+            )
+        return GatewayUnavailable(
+            f"No usable answer from the iHela gateway to the {operation.label} ({what}).",
+            status=status,
+            raw=body,
+        )
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        operation: _Operation,
+        *,
+        data: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        auth: requests.auth.AuthBase | tuple[str, str],
+    ) -> _Reply:
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                operation.method,
+                self._base_url + operation.path,
+                data=data,
+                params=query,
+                headers={"Accept": "application/json"},
+                auth=auth,
+                timeout=self._timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            log.warning(
+                "%s %s failed after %.0f ms: %s",
+                operation.method,
+                operation.path,
+                _elapsed_ms(started),
+                type(exc).__name__,
+            )
+            raise self._transport_error(operation, exc) from exc
+        log.info(
+            "%s %s -> %d in %.0f ms",
+            operation.method,
+            operation.path,
+            response.status_code,
+            _elapsed_ms(started),
+        )
+        return _Reply(response.status_code, _json_object(response))
+
+    def _transport_error(self, operation: _Operation, exc: requests.RequestException) -> IhelaError:
+        if _nothing_was_sent(exc):
+            return GatewayUnavailable(
+                f"Could not connect to the iHela gateway for the {operation.label} "
+                f"({type(exc).__name__})."
+            )
+        if operation.moves_money:
+            return OutcomeUnknown(
+                f"The {operation.label} was sent but no answer came back "
+                f"({type(exc).__name__}): it may have been applied. Check before trying again."
+            )
+        if isinstance(exc, requests.ReadTimeout):
+            return GatewayTimeout(
+                f"The iHela gateway did not answer the {operation.label} "
+                f"within {self._timeout[1]:g} s."
+            )
+        return GatewayUnavailable(
+            f"The iHela gateway connection failed during the {operation.label} "
+            f"({type(exc).__name__})."
+        )
+
+    # --- token -----------------------------------------------------------------------------
+
+    def _current_token(self) -> _Secret:
+        # Holding the lock while fetching makes concurrent callers wait for one fetch.
+        with self._token_lock:
+            token = self._token
+            if token is None or time.monotonic() >= token.renew_at:
+                self._token = None
+                token = self._fetch_token()
+                self._token = token
+            # A token fetched just now is used even if its life is shorter than the margin.
+            return token.value
+
+    def _renew_token(self, rejected: _Secret) -> _Secret:
+        with self._token_lock:
+            token = self._token
+            if token is not None and token.value is not rejected:
+                return token.value  # another caller renewed it while we waited for the lock
+            self._token = None
+            token = self._fetch_token()
+            self._token = token
+            return token.value
+
+    def _fetch_token(self) -> _Token:
+        # The token's life starts at the latest when we send the request.
+        sent_at = time.monotonic()
+        reply = self._send(
+            _TOKEN,
+            data={"grant_type": "client_credentials"},
+            auth=(self._client_id, self._client_secret.reveal()),
+        )
+        body = _without_tokens(reply.body)
+        if reply.status in _CREDENTIALS_REFUSED:
+            reason = error_message(body, f"HTTP {reply.status}")
+            raise AuthenticationFailed(
+                f"The iHela gateway refused the client credentials ({reason}).",
+                status=reply.status,
+                raw=body,
+            )
+        if not 200 <= reply.status < 300 or reply.body is None:
+            raise GatewayUnavailable(
+                f"The iHela gateway could not issue a token (HTTP {reply.status}).",
+                status=reply.status,
+                raw=body,
+            )
+        access_token = reply.body.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise GatewayUnavailable(
+                "The iHela gateway's token reply has no access token.", status=200, raw=body
+            )
+        return _Token(_Secret(access_token), sent_at + self._token_life(reply.body))
+
+    def _token_life(self, body: Mapping[str, Any]) -> float:
+        """Seconds to reuse the token: its ``expires_in`` minus our safety margin."""
+        expires_in = body.get("expires_in")
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float | str):
+            # No lifetime given: reuse it until the gateway refuses it (the 401 path renews).
+            return math.inf
+        try:
+            seconds = float(expires_in)
+        except ValueError:
+            return math.inf
+        if not math.isfinite(seconds):
+            return math.inf
+        return seconds - self._token_margin
+
+
+def _nothing_was_sent(exc: requests.RequestException) -> bool:
+    """Whether the failure happened before any byte of the request reached the gateway."""
+    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return True
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return True
+    if isinstance(exc, requests.ConnectionError) and exc.args:
+        # Refused connections and DNS failures arrive wrapped in MaxRetryError; a connection
+        # dropped after sending arrives as a ProtocolError instead and may have been acted on.
+        reason = exc.args[0]
+        if isinstance(reason, urllib3.exceptions.MaxRetryError):
+            return isinstance(reason.reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _without_tokens(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Token replies are kept on errors for support, minus anything that could be used as one.
+    if body is None:
+        return None
+    return {k: v for k, v in body.items() if k not in ("access_token", "refresh_token")}
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000

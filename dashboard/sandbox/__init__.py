@@ -1,0 +1,142 @@
+"""A local stand-in for the iHela merchant gateway (v1 wire contract, see ihela-api.md).
+
+It is a separate Flask app that the dashboard only ever reaches over HTTP, exactly like the
+real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a thread for tests;
+``python -m dashboard.sandbox`` runs it stand-alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from dashboard.sandbox.state import FaultEffect, SandboxState
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "SANDBOX_CLIENT_ID": "sandbox-client-id",
+    "SANDBOX_CLIENT_SECRET": "sandbox-client-secret",
+    "SANDBOX_PUBLIC_URL": None,
+    "SANDBOX_TOKEN_TTL": 36000,
+    "SANDBOX_STATE_FILE": None,
+}
+
+TOKEN_PATH = "/oAuth2/token"  # noqa: S105 - a path, not a password
+CONTROL_PREFIX = "/_sandbox/"
+
+_GARBAGE_BODY = (
+    "<html><head><title>502 Bad Gateway</title></head>"
+    "<body><h1>Bad Gateway</h1><p>sandbox fault: not JSON</p></body></html>"
+)
+
+
+class _JSONProvider(DefaultJSONProvider):
+    # Keep keys in the order of the gateway's samples, easier to compare by eye.
+    sort_keys = False
+
+
+class _SandboxFlask(Flask):
+    json_provider_class = _JSONProvider
+
+
+def get_state(app: Flask | None = None) -> SandboxState:
+    state = (app or current_app).extensions["ihela_sandbox"]
+    assert isinstance(state, SandboxState)
+    return state
+
+
+def public_url() -> str:
+    """Base URL for links the sandbox hands out (confirmation pages, logos), with a slash."""
+    configured = current_app.config.get("SANDBOX_PUBLIC_URL")
+    base = str(configured) if configured else request.host_url
+    return base if base.endswith("/") else base + "/"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = _SandboxFlask(__name__, template_folder="templates")
+    app.config.update(DEFAULT_CONFIG)
+    if config:
+        app.config.update(config)
+    app.extensions["ihela_sandbox"] = SandboxState(
+        token_ttl=int(app.config["SANDBOX_TOKEN_TTL"]),
+        state_file=app.config["SANDBOX_STATE_FILE"],
+    )
+
+    from dashboard.sandbox.api import api
+    from dashboard.sandbox.controls import controls
+    from dashboard.sandbox.payer import payer
+
+    app.register_blueprint(api)
+    app.register_blueprint(controls)
+    app.register_blueprint(payer)
+
+    app.before_request(_count_and_inject_faults)
+    app.after_request(_finish_response)
+    app.register_error_handler(HTTPException, _http_error_as_json)
+    return app
+
+
+def _is_token_endpoint(path: str) -> bool:
+    return path.rstrip("/") == TOKEN_PATH
+
+
+def _count_and_inject_faults() -> Response | None:
+    path = request.path
+    # Controls are never counted nor faulted: tests must always be able to clear a fault.
+    if path.startswith(CONTROL_PREFIX):
+        return None
+    state = get_state()
+    is_token = _is_token_endpoint(path)
+    state.count_request(path, is_token_endpoint=is_token)
+    effect = state.take_faults(path, is_token_endpoint=is_token)
+    g.sandbox_fault = effect
+    state.sleep(effect.latency)
+    if effect.status is not None:
+        state.sleep(effect.stall)
+        response = jsonify(
+            {"detail": f"Sandbox fault: HTTP {effect.status}.", "sandbox_fault": True}
+        )
+        response.status_code = effect.status
+        return response
+    if effect.garbage:
+        state.sleep(effect.stall)
+        return Response(_GARBAGE_BODY, status=200, mimetype="text/html")
+    return None
+
+
+def current_fault() -> FaultEffect:
+    effect = g.get("sandbox_fault")
+    return effect if isinstance(effect, FaultEffect) else FaultEffect()
+
+
+def _finish_response(response: Response) -> Response:
+    # Browsers share cookies across ports of one host, and the dashboard runs on the same host.
+    response.headers.remove("Set-Cookie")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    effect = g.get("sandbox_fault")
+    # Faulted status/garbage replies already slept before answering (after_request runs for
+    # them too). Otherwise the work is done (a bill may exist now) and only the answer is late,
+    # like a gateway that applied the request and then hung.
+    if (
+        isinstance(effect, FaultEffect)
+        and effect.stall
+        and effect.status is None
+        and not effect.garbage
+    ):
+        get_state().sleep(effect.stall)
+    return response
+
+
+def _http_error_as_json(error: HTTPException) -> Response:
+    # Clients parse every reply as a JSON object, errors included (ihela-api.md §3.0).
+    detail = {
+        404: "Not found.",
+        405: f'Method "{request.method}" not allowed.',
+    }.get(error.code or 500, error.description or "Error.")
+    response = jsonify({"detail": detail})
+    response.status_code = error.code or 500
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
