@@ -63,7 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     cli.init_app(app)
-    logging.getLogger("dashboard").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if app.config.get("LOG_LEVEL"):
+        logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
@@ -98,11 +99,15 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from dashboard.admin.views import bp as admin_bp
     from dashboard.auth.views import bp as auth_bp
+    from dashboard.bank_views import bp as banks_bp
     from dashboard.bills.views import bp as bills_bp
+    from dashboard.bills.views import public as bill_public_bp
     from dashboard.cashins.views import bp as cashins_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(bills_bp)
+    app.register_blueprint(bill_public_bp)
+    app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
     app.register_blueprint(admin_bp)
 

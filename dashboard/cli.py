@@ -85,5 +85,27 @@ def ensure_admin() -> None:
     click.echo("")
 
 
+bills_cli = AppGroup("bills", help="Bills.")
+
+
+@bills_cli.command("refresh-pending")
+@click.option(
+    "--min-age",
+    type=float,
+    default=None,
+    help="Skip bills checked less than this many seconds ago (default from config).",
+)
+def refresh_pending(min_age: float | None) -> None:
+    """Verify every pending bill with iHela (for cron)."""
+    from flask import current_app
+
+    from dashboard.bills.services import refresh_pending as run
+
+    age = current_app.config["BILL_CRON_MIN_AGE_SECONDS"] if min_age is None else min_age
+    checked, changed = run(min_age_seconds=age)
+    click.echo(f"Checked {checked} pending bill(s); {changed} changed status.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
+    app.cli.add_command(bills_cli)

@@ -48,6 +48,20 @@ class Config:
     SANDBOX_PORT = 8070
 
     PAGE_SIZE = 50
+    LOG_LEVEL: str | None = None  # e.g. "INFO" for the dashboard.* loggers
+
+    BANK_LIST_TTL_SECONDS = 600
+    BANK_LIST_BACKGROUND_REFRESH = True
+    BANK_LOGO_TTL_SECONDS = 86400
+    BANK_LOGO_HOSTS = ("ihela.online", "ihela.bi")
+
+    # Bills: gateway minimum (currency_info.operation_min_amount) and the merchant's own maximum.
+    GATEWAY_MIN_AMOUNT = 1
+    BILL_MAX_AMOUNT = 10_000_000
+    # However many tabs or staff ask, a bill is verified at most once per this many seconds.
+    BILL_REFRESH_MIN_SECONDS = 5
+    # The cron command skips bills checked more recently than this.
+    BILL_CRON_MIN_AGE_SECONDS = 60
 
 
 class ConfigError(RuntimeError):

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -89,3 +89,93 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class BillState(enum.StrEnum):
+    CREATING = "creating"  # committed, gateway not yet answered
+    PENDING = "pending"  # iHela has it; waiting for the payer
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # iHela reported an error, or nothing could be sent
+    REJECTED = "rejected"  # iHela refused it; nothing is owed
+    UNKNOWN = "unknown"  # the reply was lost: iHela may or may not have the bill
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (BillState.CREATING, BillState.PENDING, BillState.UNKNOWN)
+
+
+class Bill(Base):
+    __tablename__ = "bills"
+    __table_args__ = (
+        Index("ix_bills_status_created_at", "status", "created_at"),
+        Index("ix_bills_issued_by_created_at", "issued_by_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_reference: Mapped[str] = mapped_column(String(40), unique=True)
+    # One per rendered form: a second submission of the same form finds the first bill.
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Lets the payer's return page find the bill without exposing ids or staff pages.
+    public_token: Mapped[str] = mapped_column(String(40), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    payer: Mapped[str] = mapped_column(String(120))
+    payer_kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(200))
+    bank_slug: Mapped[str | None] = mapped_column(String(20))
+    bank_client_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[BillState] = mapped_column(String(20), default=BillState.CREATING)
+    raw_status: Mapped[str | None] = mapped_column(String(40))
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    confirmation_uri: Mapped[str | None] = mapped_column(String(500))
+    payment_reference: Mapped[str | None] = mapped_column(String(80))
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    field_errors: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    gateway_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+
+    issued_by: Mapped[User] = relationship()
+    events: Mapped[list[BillEvent]] = relationship(
+        back_populates="bill", order_by="BillEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def state(self) -> BillState:
+        return BillState(self.status)
+
+
+class BillEvent(Base):
+    """One status change of a bill: the history shown on its page."""
+
+    __tablename__ = "bill_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    bill: Mapped[Bill] = relationship(back_populates="events")
+
+
+class CachedDocument(Base):
+    """Gateway data shared by every request and every server (bank list, bank logos)."""
+
+    __tablename__ = "cached_documents"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    fetched_at: Mapped[datetime]
+    content_type: Mapped[str] = mapped_column(String(80), default="application/json")
+    body: Mapped[bytes] = mapped_column(LargeBinary)

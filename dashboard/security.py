@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
             flash("Your session ended after a period of inactivity. Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         # Background polling (htmx status checks) must not keep an abandoned session alive.
-        if request.headers.get("HX-Trigger-Name") != "poll":
+        if request.headers.get("X-Poll") != "1":
             session["last_seen"] = int(now)
         return None
 

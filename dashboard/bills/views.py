@@ -2,16 +2,282 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask.typing import ResponseReturnValue
+import io
+import secrets
+from datetime import datetime, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
-from dashboard.models import Role
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+
+from dashboard.banks import bank_list
+from dashboard.bills import services
+from dashboard.bills.forms import ActionForm, BillForm
+from dashboard.db import db
+from dashboard.models import Bill, BillState, Role, User
 from dashboard.security import roles_required
+from dashboard.templating import money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
+public = Blueprint("bill_public", __name__)
+
+STAFF = (Role.CASHIER, Role.ACCOUNTANT)
+
+
+def _bill_or_404(bill_id: int) -> Bill:
+    bill = services.get_bill(bill_id)
+    if bill is None:
+        abort(404)
+    return bill
+
+
+def _return_url(public_token: str) -> str:
+    return url_for("bill_public.payer_return", token=public_token, _external=True)
+
+
+def _local_day(text: str) -> datetime | None:
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return None
+    return day.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 @bp.get("/")
-@roles_required(Role.CASHIER, Role.ACCOUNTANT)
+@roles_required(*STAFF)
 def index() -> ResponseReturnValue:
-    return render_template("bills/index.html")
+    args = request.args
+    filters = services.BillFilters(
+        status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
+        search=args.get("q", "").strip()[:100],
+        issued_by=args.get("issued_by", type=int),
+    )
+    date_from, date_to = _local_day(args.get("from", "")), _local_day(args.get("to", ""))
+    filters.date_from = date_from
+    filters.date_to = date_to + timedelta(days=1) if date_to else None
+    result = services.list_bills(
+        filters, page=args.get("page", 1, type=int) or 1, size=current_app.config["PAGE_SIZE"]
+    )
+    staff = db.session.scalars(select(User).order_by(User.name)).all()
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template(
+        "bills/index.html",
+        result=result,
+        staff=staff,
+        states=list(BillState),
+        args=args,
+        query=query,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new() -> ResponseReturnValue:
+    form = BillForm()
+    banks = bank_list()
+    form.bank_slug.choices = [("", "iHela Credit Union account (no partner bank)")] + [
+        (bank.slug, bank.name) for bank in banks.active
+    ]
+    if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(16)
+        retry = request.args.get("copy", type=int)
+        if retry and (source := services.get_bill(retry)) is not None:
+            form.amount.data = str(source.amount)
+            form.payer_kind.data, form.payer.data = source.payer_kind, source.payer
+            form.description.data = source.description
+            form.bank_slug.data, form.bank_client_id.data = (
+                source.bank_slug or "",
+                (source.bank_client_id or ""),
+            )
+    if form.validate_on_submit():
+        assert form.amount.amount is not None
+        config = current_app.config
+        token = form.form_token.data or ""
+        try:
+            bill_request = services.check_bill_request(
+                services.BillRequest(
+                    form.amount.amount,
+                    form.payer_kind.data or "",
+                    form.payer.data or "",
+                    form.description.data or "",
+                    form.bank_slug.data or None,
+                    form.bank_client_id.data,
+                ),
+                minimum=config["GATEWAY_MIN_AMOUNT"],
+                maximum=config["BILL_MAX_AMOUNT"],
+                known_banks={b.slug for b in banks.active} if banks.banks else None,
+            )
+            if len(token) < 16:
+                raise services.BillInputError({"__all__": ["Reload the page and try again."]})
+        except services.BillInputError as exc:
+            _show_errors(form, exc.errors)
+        else:
+            bill = services.issue_bill(
+                bill_request, by=current_user, form_token=token, return_url=_return_url
+            )
+            if bill.state == BillState.REJECTED and bill.form_token == token:
+                _show_errors(form, bill.field_errors or {"__all__": [bill.last_error or ""]})
+                form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
+                flash(
+                    "iHela refused this bill; nothing is owed. Correct it and send again.", "danger"
+                )
+                return render_template("bills/new.html", form=form, banks=banks), 422
+            return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+    status = 422 if form.errors or request.method == "POST" else 200
+    return render_template("bills/new.html", form=form, banks=banks), status
+
+
+def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is None or name == "form_token":
+            form.form_errors.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]
+
+
+def _share_message(bill: Bill) -> str:
+    merchant = current_app.config["MERCHANT_NAME"]
+    return (
+        f"{merchant}: {money(bill.amount)} — {bill.description}. "
+        f"Pay with iHela: {bill.confirmation_uri} (ref. {bill.merchant_reference})"
+    )
+
+
+@bp.get("/<int:bill_id>")
+@roles_required(*STAFF)
+def detail(bill_id: int) -> ResponseReturnValue:
+    bill = _bill_or_404(bill_id)
+    message = _share_message(bill) if bill.confirmation_uri else ""
+    share = {
+        "whatsapp": "https://wa.me/?text=" + quote(message),
+        "sms": "sms:?&body=" + quote(message),
+        "email": "mailto:?subject="
+        + quote(f"{current_app.config['MERCHANT_NAME']}: bill {bill.merchant_reference}")
+        + "&body="
+        + quote(message),
+        "text": message,
+    }
+    retries = db.session.scalars(select(Bill).where(Bill.retry_of_id == bill.id)).all()
+    return render_template(
+        "bills/detail.html",
+        bill=bill,
+        share=share,
+        action=ActionForm(),
+        retry_token=secrets.token_urlsafe(16),
+        retries=retries,
+    )
+
+
+def _status_fragment(bill: Bill) -> ResponseReturnValue:
+    return render_template("bills/_status.html", bill=bill, action=ActionForm())
+
+
+@bp.get("/<int:bill_id>/status")
+@roles_required(*STAFF)
+def status(bill_id: int) -> ResponseReturnValue:
+    """The status block; asks iHela first when the bill is pending and was not checked lately."""
+    bill = _bill_or_404(bill_id)
+    if bill.state == BillState.PENDING:
+        services.refresh_bill_status(
+            bill,
+            actor=None,
+            actor_label="auto-refresh",
+            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
+        )
+    return _status_fragment(bill)
+
+
+@bp.post("/<int:bill_id>/refresh")
+@roles_required(*STAFF)
+def refresh(bill_id: int) -> ResponseReturnValue:
+    bill = _bill_or_404(bill_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if bill.state == BillState.PENDING:
+        checked = services.refresh_bill_status(
+            bill,
+            actor=current_user,
+            actor_label=current_user.email,
+            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
+        )
+        if not checked and request.headers.get("HX-Request") != "true":
+            flash("Checked a moment ago; this is the latest status.", "info")
+    if request.headers.get("HX-Request") == "true":
+        return _status_fragment(bill)
+    return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+
+
+@bp.post("/<int:bill_id>/retry")
+@roles_required(*STAFF)
+def retry(bill_id: int) -> ResponseReturnValue:
+    bill = _bill_or_404(bill_id)
+    form = ActionForm()
+    if not form.validate_on_submit() or len(form.form_token.data or "") < 16:
+        abort(400)
+    try:
+        new_bill = services.retry_bill(
+            bill, by=current_user, form_token=form.form_token.data, return_url=_return_url
+        )
+    except services.BillInputError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+    flash(f"Issued again as {new_bill.merchant_reference}.", "info")
+    return redirect(url_for("bills.detail", bill_id=new_bill.id), 303)
+
+
+@bp.get("/<int:bill_id>/qr.svg")
+@roles_required(*STAFF)
+def qr(bill_id: int) -> ResponseReturnValue:
+    bill = _bill_or_404(bill_id)
+    if not bill.confirmation_uri:
+        abort(404)
+    buffer = io.BytesIO()
+    segno.make(bill.confirmation_uri, error="m").save(
+        buffer, kind="svg", scale=6, border=2, xmldecl=False, svgclass=None, lineclass=None
+    )
+    return Response(
+        buffer.getvalue(),
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
+
+
+@bp.get("/<int:bill_id>/slip")
+@roles_required(*STAFF)
+def slip(bill_id: int) -> ResponseReturnValue:
+    bill = _bill_or_404(bill_id)
+    if not bill.confirmation_uri:
+        abort(404)
+    return render_template("bills/slip.html", bill=bill)
+
+
+@public.get("/pay/return/<token>")
+def payer_return(token: str) -> ResponseReturnValue:
+    """Where iHela sends the payer back: a plain status page, no staff data."""
+    bill = services.get_bill_by_public_token(token)
+    if bill is None:
+        abort(404)
+    if bill.state == BillState.PENDING:
+        services.refresh_bill_status(
+            bill,
+            actor=None,
+            actor_label="payer returned",
+            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
+        )
+    return render_template("bills/payer_return.html", bill=bill)

@@ -1,7 +1,127 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+
+  // Copy buttons: <button data-copy="#input-id">, with a visible confirmation.
+  function setupCopy(root) {
+    root.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var source = document.querySelector(button.getAttribute("data-copy"));
+        var status = document.querySelector("[data-copy-status]");
+        var text = source.value || source.textContent;
+        var done = function () {
+          if (status) status.textContent = "Link copied.";
+          button.textContent = "Copied ✓";
+          setTimeout(function () { button.textContent = "Copy link"; }, 2500);
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(source, done); });
+        } else {
+          fallbackCopy(source, done);
+        }
+      });
+    });
+  }
+
+  function fallbackCopy(source, done) {
+    source.select();
+    try { if (document.execCommand("copy")) done(); } catch (e) { /* the text stays selected */ }
+  }
+
+  // The phone's share sheet where the browser has one.
+  function setupWebShare(root) {
+    root.querySelectorAll("[data-web-share]").forEach(function (button) {
+      if (!navigator.share) return;
+      button.classList.remove("d-none");
+      button.addEventListener("click", function () {
+        navigator.share({ text: button.getAttribute("data-share-text"),
+                          url: button.getAttribute("data-share-url") }).catch(function () {});
+      });
+    });
+  }
+
+  function setupPrint(root) {
+    root.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // A form that must count once: the server guarantees it, this only stops the second click.
+  function setupOnce(root) {
+    root.querySelectorAll("form[data-once]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        if (form.dataset.sent) return;
+        form.dataset.sent = "1";
+        setTimeout(function () {
+          form.querySelectorAll("button[type=submit]").forEach(function (b) {
+            b.disabled = true;
+            if (b.dataset.onceLabel) b.textContent = b.dataset.onceLabel;
+          });
+        }, 0);
+      });
+    });
+  }
+
+  // Status that refreshes itself while the tab is visible, backing off from 5 s to 60 s.
+  var poll = { timer: null, delay: 5000 };
+  function schedulePoll() {
+    clearTimeout(poll.timer);
+    var target = document.querySelector("[data-poll-url]");
+    if (!target || !window.htmx) return;
+    poll.timer = setTimeout(function () {
+      if (document.hidden) return; // visibilitychange restarts it
+      var current = document.querySelector("[data-poll-url]");
+      if (!current) return;
+      htmx.ajax("GET", current.getAttribute("data-poll-url"),
+                { target: "#" + current.id, swap: "outerHTML", headers: { "X-Poll": "1" } })
+        .then(function () {
+          poll.delay = Math.min(Math.round(poll.delay * 1.6), 60000);
+          schedulePoll();
+        }, function () {
+          poll.delay = 60000;
+          schedulePoll();
+        });
+    }, poll.delay);
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden) { poll.delay = 5000; schedulePoll(); }
+  });
+
+  // Bank picker: Tom Select with logos and the bank type, searchable, keyboard usable.
+  function setupBankPicker(root) {
+    if (!window.TomSelect) return;
+    root.querySelectorAll("select[data-bank-picker]").forEach(function (select) {
+      if (select.tomselect) return;
+      var render = function (data, escape) {
+        var logo = data.logo ? '<img class="bank-logo me-2" alt="" src="' + escape(data.logo) + '">' : "";
+        var type = data.type ? ' <small class="text-secondary ms-1">' + escape(data.type) + "</small>" : "";
+        return '<div class="d-flex align-items-center">' + logo + "<span>" + escape(data.text) + "</span>" + type + "</div>";
+      };
+      new TomSelect(select, {
+        maxOptions: null,
+        allowEmptyOption: true,
+        dataAttr: "data-data",
+        render: { option: render, item: render },
+      });
+      select.dispatchEvent(new Event("bank-picker-ready"));
+    });
+  }
+
+  function enhance(root) {
+    setupCopy(root);
+    setupWebShare(root);
+    setupPrint(root);
+    setupOnce(root);
+    setupBankPicker(root);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.body.classList.add("js");
+    enhance(document);
+    schedulePoll();
   });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    enhance(event.target);
+  });
+  window.dashboard = { enhance: enhance };
 })();

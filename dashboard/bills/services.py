@@ -1,0 +1,422 @@
+"""Issuing bills and following them until they are paid (or not). Shared by views and the CLI."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import audit
+from dashboard.db import db, utcnow
+from dashboard.gateway import gateway
+from dashboard.ihela import (
+    BillStatus,
+    GatewayRejected,
+    IhelaError,
+    OutcomeUnknown,
+)
+from dashboard.models import Bill, BillEvent, BillState, User
+
+log = logging.getLogger(__name__)
+
+PAYER_KINDS = {
+    "email": "iHela e-mail",
+    "phone": "Phone number",
+    "username": "iHela username",
+    "code": "iHela client code",
+}
+DESCRIPTION_MAX = 160
+# The gateway's names for the bill fields, mapped to the names on our form.
+GATEWAY_FIELDS = {
+    "amount": "amount",
+    "user": "payer",
+    "description": "description",
+    "bank": "bank_slug",
+    "bank_client_id": "bank_client_id",
+}
+STATE_BY_GATEWAY = {
+    BillStatus.PENDING: BillState.PENDING,
+    BillStatus.PAID: BillState.PAID,
+    BillStatus.EXPIRED: BillState.EXPIRED,
+    BillStatus.CANCELLED: BillState.CANCELLED,
+    BillStatus.FAILED: BillState.FAILED,
+}
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+
+
+class BillInputError(ValueError):
+    """Input the bill cannot be issued with; ``errors`` maps form fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class BillRequest:
+    amount: int
+    payer_kind: str
+    payer: str
+    description: str
+    bank_slug: str | None = None
+    bank_client_id: str | None = None
+
+
+@dataclass
+class BillFilters:
+    status: str = ""
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+    issued_by: int | None = None
+    search: str = ""
+
+
+@dataclass
+class BillPage:
+    bills: list[Bill]
+    total_count: int
+    total_amount: int
+    page: int
+    pages: int
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def new_merchant_reference() -> str:
+    """Unique, short and readable over a phone: ``B261129-K7Q2XM``."""
+    suffix = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+    return f"B{utcnow():%y%m%d}-{suffix}"
+
+
+def normalise_payer(kind: str, payer: str) -> str:
+    """Check the payer is what it claims to be and put it in the gateway's form."""
+    payer = payer.strip()
+    if kind not in PAYER_KINDS:
+        raise BillInputError({"payer_kind": ["Choose how the payer is identified."]})
+    if not payer:
+        raise BillInputError({"payer": ["Enter the payer."]})
+    if kind == "email":
+        try:
+            return validate_email(payer, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise BillInputError({"payer": ["Enter a valid e-mail address."]}) from None
+    if kind == "phone":
+        digits = re.sub(r"[\s().-]", "", payer)
+        digits = re.sub(r"^(\+|00)?257", "", digits)
+        if not re.fullmatch(r"[2-9]\d{7}", digits):
+            raise BillInputError(
+                {"payer": ["A Burundi phone number has 8 digits, e.g. 79 123 456."]}
+            )
+        return digits
+    if kind == "username":
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{2,39}", payer):
+            raise BillInputError(
+                {"payer": ["A username starts with a letter: letters, digits, . _ - (3 to 40)."]}
+            )
+        return payer
+    if not re.fullmatch(r"\d{1,12}", payer):
+        raise BillInputError({"payer": ["An iHela client code is digits only."]})
+    return payer
+
+
+def check_bill_request(
+    request: BillRequest, *, minimum: int, maximum: int, known_banks: set[str] | None = None
+) -> BillRequest:
+    """Every rule a bill must meet before it is sent; raises with all problems at once."""
+    errors: dict[str, list[str]] = {}
+    if request.amount < minimum:
+        errors["amount"] = [f"The smallest amount is {minimum:,} FBu.".replace(",", " ")]
+    elif request.amount > maximum:
+        errors["amount"] = [f"The largest bill is {maximum:,} FBu.".replace(",", " ")]
+    payer = request.payer
+    try:
+        payer = normalise_payer(request.payer_kind, request.payer)
+    except BillInputError as exc:
+        errors.update(exc.errors)
+    description = " ".join(request.description.split())
+    if not description:
+        errors["description"] = ["Say what the bill is for."]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [f"Keep the description under {DESCRIPTION_MAX} characters."]
+    bank_slug = request.bank_slug or None
+    if bank_slug and known_banks is not None and bank_slug not in known_banks:
+        errors["bank_slug"] = ["Choose a bank from the list."]
+    bank_client_id = (request.bank_client_id or "").strip() or None
+    if bank_client_id and not bank_slug:
+        errors["bank_client_id"] = ["Choose the payer's bank too, or leave this empty."]
+    if errors:
+        raise BillInputError(errors)
+    return BillRequest(
+        request.amount, request.payer_kind, payer, description, bank_slug, bank_client_id
+    )
+
+
+def find_by_form_token(token: str) -> Bill | None:
+    return db.session.scalar(select(Bill).where(Bill.form_token == token))
+
+
+def _change_state(
+    bill: Bill, new: BillState, *, actor: User | None, actor_label: str, note: str = ""
+) -> None:
+    old = bill.status
+    if old == new:
+        return
+    bill.status = new
+    db.session.add(
+        BillEvent(
+            bill=bill,
+            from_status=old,
+            to_status=new,
+            actor_id=actor.id if actor else None,
+            actor_label=actor_label,
+            note=note,
+        )
+    )
+    audit.record(
+        "bill.status_changed",
+        actor=actor,
+        actor_label=actor_label,
+        object_type="bill",
+        object_id=bill.merchant_reference,
+        summary=f"{old} → {new}" + (f": {note}" if note else ""),
+    )
+
+
+def issue_bill(
+    request: BillRequest,
+    *,
+    by: User,
+    form_token: str,
+    return_url: Callable[[str], str],
+    retry_of: Bill | None = None,
+) -> Bill:
+    """Commit the bill, then ask iHela for it, and record whatever happened.
+
+    The row exists before the call, so nothing is lost if the call or the process dies. A second
+    submission of the same form (double click, two tabs, back button) returns the first bill.
+    """
+    existing = find_by_form_token(form_token)
+    if existing is not None:
+        return existing
+    public_token = secrets.token_urlsafe(16)
+    bill = Bill(
+        merchant_reference=new_merchant_reference(),
+        form_token=form_token,
+        public_token=public_token,
+        amount=request.amount,
+        payer=request.payer,
+        payer_kind=request.payer_kind,
+        description=request.description,
+        bank_slug=request.bank_slug,
+        bank_client_id=request.bank_client_id,
+        status=BillState.CREATING,
+        issued_by_id=by.id,
+        retry_of_id=retry_of.id if retry_of else None,
+    )
+    db.session.add(bill)
+    db.session.add(
+        BillEvent(
+            bill=bill,
+            from_status=None,
+            to_status=BillState.CREATING,
+            actor_id=by.id,
+            actor_label=by.email,
+            note=f"retry of {retry_of.merchant_reference}" if retry_of else "",
+        )
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_by_form_token(form_token)
+        if existing is None:
+            raise
+        return existing
+    audit.record(
+        "bill.created",
+        actor=by,
+        object_type="bill",
+        object_id=bill.merchant_reference,
+        summary=f"{request.amount} FBu for {request.payer}: {request.description}",
+    )
+    db.session.commit()
+
+    try:
+        result = gateway().init_bill(
+            request.amount,
+            request.payer,
+            request.description,
+            bill.merchant_reference,
+            bank=request.bank_slug,
+            bank_client_id=request.bank_client_id,
+            redirect_uri=return_url(public_token),
+        )
+    except GatewayRejected as exc:
+        bill.field_errors = {
+            GATEWAY_FIELDS.get(k, "__all__"): v for k, v in exc.field_errors.items()
+        } or None
+        bill.last_error = exc.message
+        bill.gateway_reply = exc.raw
+        _change_state(bill, BillState.REJECTED, actor=None, actor_label="iHela", note=exc.message)
+    except OutcomeUnknown as exc:
+        bill.last_error = exc.message
+        _change_state(bill, BillState.UNKNOWN, actor=None, actor_label="iHela", note=exc.message)
+    except IhelaError as exc:
+        bill.last_error = f"{exc.message} Nothing was sent to iHela; no bill was created there."
+        _change_state(bill, BillState.FAILED, actor=None, actor_label="dashboard", note=exc.message)
+    else:
+        bill.code = result.code
+        bill.confirmation_uri = result.confirmation_uri
+        bill.raw_status = result.raw_status
+        bill.gateway_reply = result.raw
+        bill.payment_reference = result.payment_reference
+        bill.last_checked_at = utcnow()
+        new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
+        _change_state(bill, new_state, actor=None, actor_label="iHela", note=f"bill {result.code}")
+    db.session.commit()
+    return bill
+
+
+def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[str], str]) -> Bill:
+    """Issue an unknown or failed bill again, under a new reference (never the old one)."""
+    if bill.state not in (BillState.UNKNOWN, BillState.FAILED):
+        raise BillInputError(
+            {"__all__": ["Only a bill whose outcome is unknown or failed can be issued again."]}
+        )
+    request = BillRequest(
+        bill.amount,
+        bill.payer_kind,
+        bill.payer,
+        bill.description,
+        bill.bank_slug,
+        bill.bank_client_id,
+    )
+    return issue_bill(request, by=by, form_token=form_token, return_url=return_url, retry_of=bill)
+
+
+def _claim_check(bill_id: int, min_interval: float) -> bool:
+    """Atomically take the right to verify this bill now; false if someone did it just now."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=min_interval)
+    result = db.session.execute(
+        update(Bill)
+        .where(
+            Bill.id == bill_id,
+            Bill.status == BillState.PENDING,
+            Bill.code.is_not(None),
+            or_(Bill.last_checked_at.is_(None), Bill.last_checked_at < cutoff),
+        )
+        .values(last_checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def refresh_bill_status(
+    bill: Bill, *, actor: User | None, actor_label: str, min_interval: float
+) -> bool:
+    """Ask iHela about a pending bill, at most once per ``min_interval`` whoever asks.
+
+    Returns whether a verify call was made. A failed call leaves the bill pending, with the error.
+    """
+    if not _claim_check(bill.id, min_interval):
+        db.session.refresh(bill)
+        return False
+    db.session.refresh(bill)
+    assert bill.code is not None
+    try:
+        check = gateway().verify_bill(bill.code, bill.merchant_reference)
+    except IhelaError as exc:
+        bill.last_error = f"Could not check with iHela: {exc.message}"
+        db.session.commit()
+        return True
+    bill.last_error = None
+    bill.raw_status = check.raw_status
+    if check.bank_reference:
+        bill.payment_reference = check.bank_reference
+    new_state = STATE_BY_GATEWAY.get(check.status)
+    if new_state is None:
+        bill.last_error = f"iHela answered with a status we do not know: {check.raw_status!r}."
+    else:
+        note = check.message or ""
+        if new_state == BillState.PAID and check.bank_reference:
+            note = f"bank reference {check.bank_reference}"
+        _change_state(bill, new_state, actor=actor, actor_label=actor_label, note=note)
+    db.session.commit()
+    return True
+
+
+def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, int]:
+    """Verify pending bills not checked for ``min_age_seconds`` (for cron). Returns (checked,
+    changed)."""
+    cutoff = utcnow() - timedelta(seconds=min_age_seconds)
+    bills = db.session.scalars(
+        select(Bill)
+        .where(
+            Bill.status == BillState.PENDING,
+            Bill.code.is_not(None),
+            or_(Bill.last_checked_at.is_(None), Bill.last_checked_at < cutoff),
+        )
+        .order_by(Bill.last_checked_at.is_not(None), Bill.last_checked_at)
+        .limit(limit)
+    ).all()
+    checked = changed = 0
+    for bill in bills:
+        before = bill.status
+        if refresh_bill_status(bill, actor=None, actor_label="cron", min_interval=min_age_seconds):
+            checked += 1
+            changed += bill.status != before
+    return checked, changed
+
+
+def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
+    if filters.status:
+        query = query.where(Bill.status == filters.status)
+    if filters.date_from:
+        query = query.where(Bill.created_at >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Bill.created_at < filters.date_to)
+    if filters.issued_by:
+        query = query.where(Bill.issued_by_id == filters.issued_by)
+    if filters.search:
+        term = f"%{filters.search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Bill.merchant_reference).like(term),
+                func.lower(Bill.code).like(term),
+                func.lower(Bill.payer).like(term),
+                func.lower(Bill.description).like(term),
+            )
+        )
+    return query
+
+
+def list_bills(filters: BillFilters, *, page: int, size: int) -> BillPage:
+    """One page of bills, newest first, with the count and total of the whole filtered set."""
+    base = _filtered(select(Bill), filters)
+    sub = base.subquery()
+    total_count, total_amount = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(sub.c.amount), 0))
+    ).one()
+    pages = max((total_count + size - 1) // size, 1)
+    page = min(max(page, 1), pages)
+    bills = db.session.scalars(
+        base.order_by(Bill.created_at.desc(), Bill.id.desc()).limit(size).offset((page - 1) * size)
+    ).all()
+    return BillPage(list(bills), int(total_count), int(total_amount), page, pages)
+
+
+def get_bill(bill_id: int) -> Bill | None:
+    return db.session.get(Bill, bill_id)
+
+
+def get_bill_by_public_token(token: str) -> Bill | None:
+    return db.session.scalar(select(Bill).where(Bill.public_token == token))
