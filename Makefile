@@ -26,10 +26,7 @@ install: $(VENV)/.installed static/vendor/.installed
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) user ensure-admin
-	@set -m; trap 'kill 0' INT TERM EXIT; \
-	$(PY) -m dashboard.sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) & \
-	DASHBOARD_IHELA_BASE_URL=$${DASHBOARD_IHELA_BASE_URL:-http://127.0.0.1:$(SANDBOX_PORT)/} \
-	$(FLASK) run --host $(HOST) --port $(PORT) --no-reload --with-threads
+	$(PY) -m dashboard.devserver --host $(HOST) --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 sandbox: install
 	$(PY) -m dashboard.sandbox --host 127.0.0.1 --port $(SANDBOX_PORT)
