@@ -63,6 +63,12 @@ class Config:
     # The cron command skips bills checked more recently than this.
     BILL_CRON_MIN_AGE_SECONDS = 60
 
+    # Cash-ins: at or above this amount a second person must approve (so must an unconfirmed
+    # holder name); the merchant's own maxima per cash-in and per receiving account per day.
+    CASHIN_APPROVAL_THRESHOLD = 100_000
+    CASHIN_MAX_AMOUNT = 5_000_000
+    CASHIN_DAILY_MAX_PER_ACCOUNT = 10_000_000
+
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe for the deployment it claims to be."""

@@ -142,6 +142,9 @@ class Bill(Base):
     field_errors: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     gateway_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    # Francs promised to refunds being sent, awaiting approval or sent (released when one fails
+    # or is rejected). Raised only by a conditional UPDATE, so it never passes ``amount``.
+    refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
 
     issued_by: Mapped[User] = relationship()
     events: Mapped[list[BillEvent]] = relationship(
@@ -179,3 +182,73 @@ class CachedDocument(Base):
     fetched_at: Mapped[datetime]
     content_type: Mapped[str] = mapped_column(String(80), default="application/json")
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CashinState(enum.StrEnum):
+    DRAFT = "draft"  # filled in, reviewed by nobody yet
+    AWAITING_APPROVAL = "awaiting_approval"
+    SUBMITTING = "submitting"  # committed before the gateway call
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # the reply was lost: the money may or may not have left
+    REJECTED = "rejected"  # by the approver
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class HolderCheck(enum.StrEnum):
+    CONFIRMED = "confirmed"  # the gateway gave the holder's name
+    UNAVAILABLE = "unavailable"  # lookup impossible: a person typed and vouched for the name
+
+
+class Cashin(Base):
+    """Money the merchant sends to a customer's account: a refund or a payout."""
+
+    __tablename__ = "cashins"
+    __table_args__ = (
+        Index("ix_cashins_status_created_at", "status", "created_at"),
+        Index("ix_cashins_account_created_at", "bank_slug", "account", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_reference: Mapped[str] = mapped_column(String(40), unique=True)
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # One-time token of the review page: spent by the click that sends (or submits) it.
+    send_token: Mapped[str | None] = mapped_column(String(64))
+    bank_slug: Mapped[str] = mapped_column(String(20))
+    bank_name: Mapped[str] = mapped_column(String(120))
+    account: Mapped[str] = mapped_column(String(64))
+    holder_name: Mapped[str] = mapped_column(String(160))
+    holder_check: Mapped[HolderCheck] = mapped_column(String(20))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(String(160))
+    reason: Mapped[str] = mapped_column(String(20))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
+    status: Mapped[CashinState] = mapped_column(String(20), default=CashinState.DRAFT)
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+    approval_reason: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    gateway_reference: Mapped[str | None] = mapped_column(String(80))
+    gateway_message: Mapped[str | None] = mapped_column(Text)
+    gateway_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    bill: Mapped[Bill | None] = relationship()
+
+    @property
+    def state(self) -> CashinState:
+        return CashinState(self.status)

@@ -1,26 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length
 
 from dashboard.bills.services import DESCRIPTION_MAX, PAYER_KINDS
-from dashboard.money import AmountError, parse_typed_amount
-
-
-class AmountField(StringField):
-    """Whole francs typed by a person ("20 000"); ``.amount`` holds the int once valid."""
-
-    amount: int | None = None
-
-    def pre_validate(self, form: Any) -> None:
-        self.amount = None
-        try:
-            self.amount = parse_typed_amount(self.data or "")
-        except AmountError as exc:
-            raise ValidationError(str(exc)) from None
+from dashboard.forms import AmountField
 
 
 class BillForm(FlaskForm):

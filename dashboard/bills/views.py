@@ -28,7 +28,7 @@ from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
 from dashboard.db import db
-from dashboard.models import Bill, BillState, Role, User
+from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import roles_required
 from dashboard.templating import money
 
@@ -173,6 +173,17 @@ def detail(bill_id: int) -> ResponseReturnValue:
         "text": message,
     }
     retries = db.session.scalars(select(Bill).where(Bill.retry_of_id == bill.id)).all()
+    refunds = None
+    if bill.state == BillState.PAID:
+        from dashboard.cashins import services as cashins
+
+        refunds = {
+            "refunded": cashins.refunded_amount(bill),
+            "left": cashins.refund_left(bill),
+            "cashins": db.session.scalars(
+                select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id)
+            ).all(),
+        }
     return render_template(
         "bills/detail.html",
         bill=bill,
@@ -180,6 +191,7 @@ def detail(bill_id: int) -> ResponseReturnValue:
         action=ActionForm(),
         retry_token=secrets.token_urlsafe(16),
         retries=retries,
+        refunds=refunds,
     )
 
 

@@ -1,17 +1,310 @@
-"""Cash-ins: money the merchant sends to a customer's account."""
+"""Cash-ins: money the merchant sends to a customer's account (refunds and payouts)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask.typing import ResponseReturnValue
+import secrets
+from typing import Any
 
-from dashboard.models import Role
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from dashboard.banks import BankList, bank_list
+from dashboard.cashins import services
+from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm
+from dashboard.db import db
+from dashboard.models import Bill, BillState, Cashin, CashinState, Role
 from dashboard.security import roles_required
 
 bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
 
+@bp.app_context_processor
+def unknown_outcomes_banner() -> dict[str, Any]:
+    """Cash-ins with an unknown outcome are shown on every accountant page until resolved."""
+    if not current_user.is_authenticated or not current_user.has_role(Role.ACCOUNTANT):
+        return {"unknown_cashins": []}
+    return {"unknown_cashins": services.unknown_cashins()}
+
+
+def _cashin_or_404(cashin_id: int) -> Cashin:
+    cashin = db.session.get(Cashin, cashin_id)
+    if cashin is None:
+        abort(404)
+    return cashin
+
+
+def _limits() -> services.Limits:
+    config = current_app.config
+    return services.Limits(
+        minimum=config["GATEWAY_MIN_AMOUNT"],
+        maximum=config["CASHIN_MAX_AMOUNT"],
+        approval_threshold=config["CASHIN_APPROVAL_THRESHOLD"],
+        daily_max_per_account=config["CASHIN_DAILY_MAX_PER_ACCOUNT"],
+        timezone=config["BABEL_DEFAULT_TIMEZONE"],
+    )
+
+
+def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
+    for name, messages in errors.items():
+        field = getattr(form, name, None)
+        if field is None or name in {"form_token", "bill_id"}:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = [*field.errors, *messages]
+
+
 @bp.get("/")
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
-    return render_template("cashins/index.html")
+    status = request.args.get("status", "")
+    status = status if status in set(CashinState) else ""
+    rows, page, pages = services.list_cashins(
+        status,
+        page=request.args.get("page", 1, type=int) or 1,
+        size=current_app.config["PAGE_SIZE"],
+    )
+    return render_template(
+        "cashins/index.html",
+        cashins=rows,
+        page=page,
+        pages=pages,
+        status=status,
+        states=list(CashinState),
+        waiting=len(services.approval_queue()),
+    )
+
+
+def _lookup_for(
+    banks: BankList, bank_slug: str, account: str
+) -> tuple[services.Lookup | None, str]:
+    """A name check for the form: (result, account as the bank writes it)."""
+    bank = banks.get(bank_slug)
+    if bank is None or not account.strip():
+        return None, account
+    try:
+        account = services.apply_mask(bank.account_mask, account)
+    except services.CashinInputError as exc:
+        return services.Lookup("invalid", message=exc.errors["account"][0]), account
+    return services.lookup_holder(bank, account), account
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ACCOUNTANT)
+def new() -> ResponseReturnValue:
+    form = CashinForm()
+    banks = bank_list()
+    form.bank_slug.choices = [("", "Choose a bank…")] + [(b.slug, b.name) for b in banks.active]
+    bill: Bill | None = None
+    bill_id = request.args.get("bill", type=int) or (
+        int(form.bill_id.data) if (form.bill_id.data or "").isdigit() else None
+    )
+    if bill_id:
+        bill = db.session.get(Bill, bill_id)
+        if bill is None or bill.status != BillState.PAID:
+            flash("Only a paid bill can be refunded.", "warning")
+            return redirect(
+                url_for("bills.detail", bill_id=bill_id) if bill else url_for("cashins.index")
+            )
+    if request.method == "GET":
+        form.form_token.data = secrets.token_urlsafe(16)
+        if bill is not None:
+            form.bill_id.data = str(bill.id)
+            form.amount.data = str(services.refund_left(bill))
+            form.reason.data = "refund"
+            form.description.data = (
+                f"Refund of bill {bill.merchant_reference}: {bill.description}"
+            )[: services.DESCRIPTION_MAX]
+    lookup = None
+    if request.method == "POST" and request.form.get("action") == "lookup":
+        form.validate_on_submit()  # CSRF and lengths; nothing is created
+        lookup, account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
+        form.account.data = account
+        return render_template("cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup)
+    if form.validate_on_submit():
+        assert form.amount.amount is not None
+        token = form.form_token.data or ""
+        try:
+            if len(token) < 16:
+                raise services.CashinInputError({"__all__": ["Reload the page and try again."]})
+            cashin = services.prepare_cashin(
+                services.CashinRequest(
+                    bank_slug=form.bank_slug.data or "",
+                    account=form.account.data or "",
+                    amount=form.amount.amount,
+                    description=form.description.data or "",
+                    reason=form.reason.data or "",
+                    holder_name=form.holder_name.data or "",
+                    holder_verified=bool(form.holder_verified.data),
+                    bill_id=bill.id if bill else None,
+                ),
+                by=current_user,
+                form_token=token,
+                banks=banks,
+                limits=_limits(),
+            )
+        except services.CashinInputError as exc:
+            _show_errors(form, exc.errors)
+        else:
+            return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+    if request.method == "POST":
+        lookup, _ = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
+        return render_template(
+            "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
+        ), 422
+    return render_template("cashins/new.html", form=form, banks=banks, bill=bill, lookup=None)
+
+
+@bp.get("/lookup")
+@roles_required(Role.ACCOUNTANT)
+def lookup() -> ResponseReturnValue:
+    """The name check as a page fragment (htmx), on leaving the account field or on "Check"."""
+    banks = bank_list()
+    result, account = _lookup_for(
+        banks, request.args.get("bank_slug", ""), request.args.get("account", "")
+    )
+    form = CashinForm(formdata=None)
+    form.holder_name.data = request.args.get("holder_name", "")
+    return render_template("cashins/_lookup.html", lookup=result, form=form, account=account)
+
+
+@bp.get("/<int:cashin_id>")
+@roles_required(Role.ACCOUNTANT)
+def detail(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    confirm = ConfirmForm()
+    confirm.send_token.data = cashin.send_token or ""
+    return render_template(
+        "cashins/detail.html",
+        cashin=cashin,
+        confirm=confirm,
+        reject=RejectForm(),
+        resolve=ResolveForm(),
+        trail=services.audit_trail_of(cashin),
+    )
+
+
+@bp.post("/<int:cashin_id>/confirm")
+@roles_required(Role.ACCOUNTANT)
+def confirm(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.confirm_cashin(cashin, form.send_token.data or "", by=current_user)
+    except services.CashinConflict as exc:
+        flash(str(exc), "info")
+    except services.CashinInputError as exc:
+        flash(str(exc), "danger")
+    else:
+        _flash_outcome(cashin)
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+def _flash_outcome(cashin: Cashin) -> None:
+    messages = {
+        CashinState.AWAITING_APPROVAL: ("Submitted: another accountant must approve it.", "info"),
+        CashinState.SUCCEEDED: (f"Sent. iHela reference {cashin.gateway_reference}.", "success"),
+        CashinState.FAILED: (f"Not sent: {cashin.gateway_message}", "danger"),
+        CashinState.UNKNOWN: (
+            "iHela did not answer in time: we do not know whether the money "
+            "left. Do not send it again; check with iHela.",
+            "danger",
+        ),
+    }
+    message = messages.get(cashin.state)
+    if message:
+        flash(*message)
+
+
+@bp.get("/approvals")
+@roles_required(Role.ACCOUNTANT)
+def approvals() -> ResponseReturnValue:
+    return render_template("cashins/approvals.html", queue=services.approval_queue())
+
+
+@bp.post("/<int:cashin_id>/approve")
+@roles_required(Role.ACCOUNTANT)
+def approve(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.approve_cashin(cashin, by=current_user)
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+    else:
+        _flash_outcome(cashin)
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.post("/<int:cashin_id>/reject")
+@roles_required(Role.ACCOUNTANT)
+def reject(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.reject_cashin(cashin, form.rejection_reason.data or "", by=current_user)
+    except services.CashinInputError as exc:
+        _show_errors(form, exc.errors)
+        confirm_form = ConfirmForm()
+        return render_template(
+            "cashins/detail.html",
+            cashin=cashin,
+            confirm=confirm_form,
+            reject=form,
+            resolve=ResolveForm(),
+            trail=services.audit_trail_of(cashin),
+        ), 422
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+    else:
+        flash("Rejected; nothing was sent.", "info")
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.post("/<int:cashin_id>/resolve")
+@roles_required(Role.ACCOUNTANT)
+def resolve(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.resolve_unknown(
+            cashin, form.outcome.data or "", form.note.data or "", by=current_user
+        )
+    except services.CashinInputError as exc:
+        _show_errors(form, exc.errors)
+        return render_template(
+            "cashins/detail.html",
+            cashin=cashin,
+            confirm=ConfirmForm(),
+            reject=RejectForm(),
+            resolve=form,
+            trail=services.audit_trail_of(cashin),
+        ), 422
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+    else:
+        flash(f"Marked {cashin.status}.", "success")
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.get("/<int:cashin_id>/receipt")
+@roles_required(Role.ACCOUNTANT)
+def receipt(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    return render_template("cashins/receipt.html", cashin=cashin)

@@ -107,12 +107,46 @@
     });
   }
 
+  // The account field follows the chosen bank's mask: 0 is a digit, anything else is literal.
+  // The server checks the same mask; this only helps typing.
+  function imaskPattern(mask) {
+    return mask.split("").map(function (c) {
+      return c === "0" ? "0" : ("aA*#[]{}`\\".indexOf(c) >= 0 ? "\\" + c : c);
+    }).join("");
+  }
+
+  function setupAccountMask(root) {
+    root.querySelectorAll("select[data-mask-target]").forEach(function (select) {
+      var input = document.querySelector(select.getAttribute("data-mask-target"));
+      var help = document.getElementById("account-help");
+      if (!input || select.dataset.maskReady) return;
+      select.dataset.maskReady = "1";
+      var masked = null;
+      var apply = function () {
+        var option = select.options[select.selectedIndex];
+        var mask = option ? (option.getAttribute("data-mask") || "") : "";
+        if (masked) { masked.destroy(); masked = null; }
+        if (mask && window.IMask) {
+          masked = IMask(input, { mask: imaskPattern(mask), lazy: true });
+          input.placeholder = mask;
+          if (help) help.textContent = "Format: " + mask + " (0 = a digit)";
+        } else {
+          input.placeholder = "Account number";
+          if (help) help.textContent = "As the bank writes it.";
+        }
+      };
+      select.addEventListener("change", apply);
+      apply();
+    });
+  }
+
   function enhance(root) {
     setupCopy(root);
     setupWebShare(root);
     setupPrint(root);
     setupOnce(root);
     setupBankPicker(root);
+    setupAccountMask(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

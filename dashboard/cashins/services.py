@@ -1,0 +1,536 @@
+"""Sending money out: refunds and payouts, never twice, never to the wrong person.
+
+Every state change that matters is a conditional UPDATE (``... WHERE status = <expected>``), so
+double clicks, back-button resubmits, two tabs and two servers race harmlessly: exactly one
+request wins each transition and the others see that it already happened.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import audit
+from dashboard.banks import BankList, BankOption
+from dashboard.db import db, utcnow
+from dashboard.gateway import gateway
+from dashboard.ihela import AccountNotFound, GatewayRejected, IhelaError, OutcomeUnknown
+from dashboard.models import Bill, BillState, Cashin, CashinState, HolderCheck, User
+from dashboard.money import format_amount
+
+REASONS = {"refund": "Refund", "payout": "Payout", "other": "Other"}
+DESCRIPTION_MAX = 160
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+# Cash-ins whose money has left, may have left, or is about to: they count against limits.
+COMMITTED_STATES = (
+    CashinState.AWAITING_APPROVAL,
+    CashinState.SUBMITTING,
+    CashinState.SUCCEEDED,
+    CashinState.UNKNOWN,
+)
+
+
+class CashinInputError(ValueError):
+    """Input a cash-in cannot be made with; ``errors`` maps form fields to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+
+class CashinConflict(RuntimeError):
+    """The cash-in is no longer in the state this request expected (someone acted first)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    minimum: int
+    maximum: int
+    approval_threshold: int
+    daily_max_per_account: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    status: str  # "confirmed", "not_found", "unavailable"
+    name: str | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CashinRequest:
+    bank_slug: str
+    account: str
+    amount: int
+    description: str
+    reason: str
+    holder_name: str = ""
+    holder_verified: bool = False
+    bill_id: int | None = None
+
+
+def new_merchant_reference() -> str:
+    suffix = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+    return f"C{utcnow():%y%m%d}-{suffix}"
+
+
+def mask_pattern(mask: str) -> re.Pattern[str]:
+    """``0`` is a digit, every other character stands for itself."""
+    return re.compile("".join(r"\d" if c == "0" else re.escape(c) for c in mask))
+
+
+def apply_mask(mask: str | None, typed: str) -> str:
+    """The account as the bank writes it; digits typed without the separators are accepted."""
+    account = typed.strip()
+    if not account:
+        raise CashinInputError({"account": ["Enter the account number."]})
+    if mask is None:
+        if len(account) > 64 or not re.fullmatch(r"[\w .+@/-]+", account):
+            raise CashinInputError({"account": ["Use letters, digits and - . / only."]})
+        return account
+    if mask_pattern(mask).fullmatch(account):
+        return account
+    digits = re.sub(r"\D", "", account)
+    if len(digits) == mask.count("0") and not re.search(r"[^\d\s./-]", account):
+        filled = iter(digits)
+        return "".join(next(filled) if c == "0" else c for c in mask)
+    raise CashinInputError({"account": [f"This bank's accounts look like {mask} (0 = a digit)."]})
+
+
+def lookup_holder(bank: BankOption, account: str) -> Lookup:
+    """Ask the gateway who holds the account; 'unavailable' when it cannot say."""
+    if not bank.has_lookup:
+        return Lookup("unavailable", message=f"{bank.name} does not offer name checks.")
+    try:
+        holder = gateway().customer_lookup(bank.slug, account)
+    except AccountNotFound:
+        return Lookup("not_found", message=f"No account {account} at {bank.name}.")
+    except IhelaError as exc:
+        return Lookup("unavailable", message=f"The name check is unavailable: {exc.message}")
+    return Lookup("confirmed", name=holder.name)
+
+
+def refund_left(bill: Bill) -> int:
+    return max(bill.amount - bill.refund_reserved, 0)
+
+
+def refunded_amount(bill: Bill) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Cashin.amount), 0)).where(
+            Cashin.bill_id == bill.id, Cashin.status == CashinState.SUCCEEDED
+        )
+    )
+    return int(total or 0)
+
+
+def _day_start(timezone: str) -> datetime:
+    return datetime.now(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def sent_today_to(bank_slug: str, account: str, timezone: str) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Cashin.amount), 0)).where(
+            Cashin.bank_slug == bank_slug,
+            Cashin.account == account,
+            Cashin.status.in_(COMMITTED_STATES),
+            Cashin.created_at >= _day_start(timezone),
+        )
+    )
+    return int(total or 0)
+
+
+def _fr(amount: int) -> str:
+    return format_amount(amount, "en").replace("\u00a0", " ")
+
+
+def check_amount(
+    amount: int, bank: BankOption, account: str, limits: Limits, bill: Bill | None
+) -> list[str]:
+    """Every limit the amount must respect: gateway, bank, merchant, per-account day, refund."""
+    problems = []
+    lowest = max(limits.minimum, bank.in_minimum or 0)
+    highest = min(limits.maximum, bank.in_maximum or limits.maximum)
+    if amount < lowest:
+        problems.append(f"The smallest amount to {bank.name} is {_fr(lowest)}.")
+    elif amount > highest:
+        who = bank.name if bank.in_maximum and bank.in_maximum < limits.maximum else "one cash-in"
+        problems.append(f"The largest amount for {who} is {_fr(highest)}.")
+    if not problems:
+        already = sent_today_to(bank.slug, account, limits.timezone)
+        if already + amount > limits.daily_max_per_account:
+            problems.append(
+                f"This account already received {_fr(already)} today; the daily maximum per "
+                f"account is {_fr(limits.daily_max_per_account)}."
+            )
+    if bill is not None and amount > refund_left(bill):
+        problems.append(f"Only {_fr(refund_left(bill))} of this bill is left to refund.")
+    return problems
+
+
+def prepare_cashin(
+    request: CashinRequest,
+    *,
+    by: User,
+    form_token: str,
+    banks: BankList,
+    limits: Limits,
+) -> Cashin:
+    """Check everything and save a draft for review. Creates nothing when anything is wrong."""
+    existing = db.session.scalar(select(Cashin).where(Cashin.form_token == form_token))
+    if existing is not None:
+        return existing
+    errors: dict[str, list[str]] = {}
+    bank = banks.get(request.bank_slug)
+    if bank is None or not bank.is_active:
+        errors["bank_slug"] = ["Choose the receiving bank from the list."]
+    bill = None
+    if request.bill_id is not None:
+        bill = db.session.get(Bill, request.bill_id)
+        if bill is None or bill.status != BillState.PAID:
+            errors["__all__"] = ["Only a paid bill can be refunded."]
+    if request.reason not in REASONS:
+        errors["reason"] = ["Choose refund, payout or other."]
+    description = " ".join(request.description.split())
+    if not description:
+        errors["description"] = ["Say what the money is for; the receiver sees it."]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [f"Keep the description under {DESCRIPTION_MAX} characters."]
+    if bank is None or errors.get("bank_slug"):
+        raise CashinInputError(errors)
+    try:
+        account = apply_mask(bank.account_mask, request.account)
+    except CashinInputError as exc:
+        errors.update(exc.errors)
+        raise CashinInputError(errors) from None
+    amount_problems = check_amount(request.amount, bank, account, limits, bill)
+    if amount_problems:
+        errors["amount"] = amount_problems
+    lookup = lookup_holder(bank, account)
+    holder_name = lookup.name or ""
+    if lookup.status == "not_found":
+        errors.setdefault("account", []).append(lookup.message)
+    elif lookup.status == "unavailable":
+        holder_name = " ".join(request.holder_name.split())
+        if len(holder_name) < 3:
+            errors["holder_name"] = [
+                "The name cannot be checked with the bank: type the holder's name as it is "
+                "on their account."
+            ]
+        if not request.holder_verified:
+            errors["holder_verified"] = [
+                "Tick to confirm you checked the name with the customer (for example on an ID)."
+            ]
+    if errors:
+        raise CashinInputError(errors)
+    confirmed = lookup.status == "confirmed"
+    needs_approval = request.amount >= limits.approval_threshold or not confirmed
+    reasons = []
+    if request.amount >= limits.approval_threshold:
+        reasons.append(f"the amount is {_fr(limits.approval_threshold)} or more")
+    if not confirmed:
+        reasons.append("the holder's name could not be confirmed by the bank")
+    cashin = Cashin(
+        merchant_reference=new_merchant_reference(),
+        form_token=form_token,
+        send_token=secrets.token_urlsafe(16),
+        bank_slug=bank.slug,
+        bank_name=bank.name,
+        account=account,
+        holder_name=holder_name,
+        holder_check=HolderCheck.CONFIRMED if confirmed else HolderCheck.UNAVAILABLE,
+        amount=request.amount,
+        description=description,
+        reason="refund" if bill is not None else request.reason,
+        bill_id=bill.id if bill else None,
+        status=CashinState.DRAFT,
+        needs_approval=needs_approval,
+        approval_reason=" and ".join(reasons) or None,
+        created_by_id=by.id,
+    )
+    db.session.add(cashin)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = db.session.scalar(select(Cashin).where(Cashin.form_token == form_token))
+        if existing is None:
+            raise
+        return existing
+    audit.record(
+        "cashin.drafted",
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=f"{request.amount} FBu to {holder_name} ({bank.slug} {account})",
+    )
+    db.session.commit()
+    return cashin
+
+
+def _move(cashin_id: int, expected: CashinState, new: CashinState, **values: Any) -> bool:
+    """The one way a cash-in changes state: only if it is still in ``expected``."""
+    conditions = values.pop("where", [])
+    result = db.session.execute(
+        update(Cashin)
+        .where(Cashin.id == cashin_id, Cashin.status == expected, *conditions)
+        .values(status=new, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _reserve_refund(cashin: Cashin) -> bool:
+    if cashin.bill_id is None:
+        return True
+    result = db.session.execute(
+        update(Bill)
+        .where(
+            Bill.id == cashin.bill_id,
+            Bill.status == BillState.PAID,
+            Bill.refund_reserved + cashin.amount <= Bill.amount,
+        )
+        .values(refund_reserved=Bill.refund_reserved + cashin.amount)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _release_refund(cashin: Cashin) -> None:
+    if cashin.bill_id is None:
+        return
+    db.session.execute(
+        update(Bill)
+        .where(Bill.id == cashin.bill_id)
+        .values(refund_reserved=Bill.refund_reserved - cashin.amount)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def confirm_cashin(cashin: Cashin, send_token: str, *, by: User) -> Cashin:
+    """The review page's one click: sends now, or submits for approval. Counts once."""
+    if cashin.created_by_id != by.id:
+        raise CashinConflict("Only the person who prepared this cash-in can confirm it.")
+    target = CashinState.AWAITING_APPROVAL if cashin.needs_approval else CashinState.SUBMITTING
+    extra: dict[str, Any] = {"send_token": None}
+    if target == CashinState.SUBMITTING:
+        extra["submitted_at"] = utcnow()
+    moved = _move(
+        cashin.id, CashinState.DRAFT, target, where=[Cashin.send_token == send_token], **extra
+    )
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(cashin)
+        raise CashinConflict("This cash-in was already confirmed; nothing was sent again.")
+    if not _reserve_refund(cashin):
+        db.session.rollback()
+        db.session.refresh(cashin)
+        bill = db.session.get(Bill, cashin.bill_id)
+        left = refund_left(bill) if bill else 0
+        raise CashinInputError(
+            {"amount": [f"Only {_fr(left)} of this bill is left to refund; nothing was sent."]}
+        )
+    action = "cashin.submitted_for_approval" if cashin.needs_approval else "cashin.confirmed"
+    audit.record(
+        action,
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=cashin.approval_reason or "sent without approval",
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    if target == CashinState.SUBMITTING:
+        _send(cashin, by=by)
+    return cashin
+
+
+def approve_cashin(cashin: Cashin, *, by: User) -> Cashin:
+    """A second person approves, which sends it. Nobody approves their own."""
+    if cashin.created_by_id == by.id:
+        raise CashinConflict("You prepared this cash-in: another accountant must approve it.")
+    moved = _move(
+        cashin.id,
+        CashinState.AWAITING_APPROVAL,
+        CashinState.SUBMITTING,
+        where=[Cashin.created_by_id != by.id],
+        decided_by_id=by.id,
+        decided_at=utcnow(),
+        submitted_at=utcnow(),
+    )
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(cashin)
+        raise CashinConflict("This cash-in is no longer waiting for approval.")
+    audit.record(
+        "cashin.approved",
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=f"{cashin.amount} FBu to {cashin.holder_name}",
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    _send(cashin, by=by)
+    return cashin
+
+
+def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
+    reason = " ".join(reason.split())
+    if len(reason) < 3:
+        raise CashinInputError({"rejection_reason": ["Say why it is rejected."]})
+    if cashin.created_by_id == by.id:
+        raise CashinConflict("You prepared this cash-in: another accountant must decide on it.")
+    moved = _move(
+        cashin.id,
+        CashinState.AWAITING_APPROVAL,
+        CashinState.REJECTED,
+        where=[Cashin.created_by_id != by.id],
+        decided_by_id=by.id,
+        decided_at=utcnow(),
+        rejection_reason=reason,
+    )
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(cashin)
+        raise CashinConflict("This cash-in is no longer waiting for approval.")
+    _release_refund(cashin)
+    audit.record(
+        "cashin.rejected",
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=reason,
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    return cashin
+
+
+def _send(cashin: Cashin, *, by: User) -> None:
+    """One gateway call for a cash-in already committed as submitting. Never retried."""
+    try:
+        result = gateway().cashin_client(
+            cashin.bank_slug,
+            cashin.account,
+            cashin.amount,
+            cashin.merchant_reference,
+            cashin.description,
+        )
+    except GatewayRejected as exc:
+        outcome, message, reply = CashinState.FAILED, exc.message, exc.raw
+    except OutcomeUnknown as exc:
+        outcome, message, reply = CashinState.UNKNOWN, exc.message, exc.raw
+    except IhelaError as exc:
+        outcome = CashinState.FAILED
+        message, reply = f"{exc.message} Nothing was sent: no money left.", exc.raw
+    else:
+        cashin.gateway_reference = result.reference
+        outcome, message, reply = CashinState.SUCCEEDED, result.message or "Success", result.raw
+    cashin.status = outcome
+    cashin.gateway_message = message
+    cashin.gateway_reply = reply
+    cashin.completed_at = utcnow() if outcome != CashinState.UNKNOWN else None
+    if outcome == CashinState.FAILED:
+        _release_refund(cashin)
+    audit.record(
+        f"cashin.{outcome.value}",
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=f"{cashin.amount} FBu to {cashin.holder_name}: {message}",
+    )
+    db.session.commit()
+
+
+def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cashin:
+    """A person checked with iHela and says what really happened."""
+    note = " ".join(note.split())
+    errors: dict[str, list[str]] = {}
+    if outcome not in (CashinState.SUCCEEDED, CashinState.FAILED):
+        errors["outcome"] = ["Say whether the money arrived or not."]
+    if len(note) < 5:
+        errors["note"] = ["Write what iHela told you (who, when, their reference)."]
+    if errors:
+        raise CashinInputError(errors)
+    new = CashinState(outcome)
+    moved = _move(
+        cashin.id,
+        CashinState.UNKNOWN,
+        new,
+        resolved_by_id=by.id,
+        resolved_at=utcnow(),
+        resolution_note=note,
+        completed_at=utcnow(),
+    )
+    if not moved:
+        db.session.rollback()
+        db.session.refresh(cashin)
+        raise CashinConflict("Somebody already resolved this cash-in.")
+    if new == CashinState.FAILED:
+        _release_refund(cashin)
+    audit.record(
+        "cashin.resolved",
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=f"marked {new.value}: {note}",
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    return cashin
+
+
+def unknown_cashins() -> list[Cashin]:
+    return list(
+        db.session.scalars(
+            select(Cashin).where(Cashin.status == CashinState.UNKNOWN).order_by(Cashin.id)
+        )
+    )
+
+
+def approval_queue() -> list[Cashin]:
+    return list(
+        db.session.scalars(
+            select(Cashin)
+            .where(Cashin.status == CashinState.AWAITING_APPROVAL)
+            .order_by(Cashin.created_at, Cashin.id)
+        )
+    )
+
+
+def list_cashins(status: str, *, page: int, size: int) -> tuple[list[Cashin], int, int]:
+    query = select(Cashin)
+    if status:
+        query = query.where(Cashin.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + size - 1) // size, 1)
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        query.order_by(Cashin.created_at.desc(), Cashin.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).all()
+    return list(rows), page, pages
+
+
+def audit_trail_of(cashin: Cashin) -> list[Any]:
+    from dashboard.models import AuditEvent
+
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.object_type == "cashin",
+                AuditEvent.object_id == cashin.merchant_reference,
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
