@@ -100,7 +100,6 @@
       new TomSelect(select, {
         maxOptions: null,
         allowEmptyOption: true,
-        dataAttr: "data-data",
         render: { option: render, item: render },
       });
       select.dispatchEvent(new Event("bank-picker-ready"));
