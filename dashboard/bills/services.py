@@ -24,6 +24,7 @@ from dashboard.ihela import (
     OutcomeUnknown,
 )
 from dashboard.models import Bill, BillEvent, BillState, User
+from dashboard.money import format_amount
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def issue_bill(
         actor=by,
         object_type="bill",
         object_id=bill.merchant_reference,
-        summary=f"{request.amount} FBu for {request.payer}: {request.description}",
+        summary=f"{format_amount(request.amount, 'en')} for {request.payer}: {request.description}",
     )
     db.session.commit()
 
@@ -331,6 +332,14 @@ def refresh_bill_status(
         db.session.refresh(bill)
         return False
     db.session.refresh(bill)
+    if actor is not None:  # a person asked (automatic checks would flood the trail)
+        audit.record(
+            "bill.refreshed",
+            actor=actor,
+            object_type="bill",
+            object_id=bill.merchant_reference,
+            summary="status checked with iHela",
+        )
     assert bill.code is not None
     try:
         check = gateway().verify_bill(bill.code, bill.merchant_reference)

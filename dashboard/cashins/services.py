@@ -269,7 +269,7 @@ def prepare_cashin(
         actor=by,
         object_type="cashin",
         object_id=cashin.merchant_reference,
-        summary=f"{request.amount} FBu to {holder_name} ({bank.slug} {account})",
+        summary=f"{_fr(request.amount)} to {holder_name} ({bank.slug} {account})",
     )
     db.session.commit()
     return cashin
@@ -374,7 +374,7 @@ def approve_cashin(cashin: Cashin, *, by: User) -> Cashin:
         actor=by,
         object_type="cashin",
         object_id=cashin.merchant_reference,
-        summary=f"{cashin.amount} FBu to {cashin.holder_name}",
+        summary=f"{_fr(cashin.amount)} to {cashin.holder_name}",
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -445,7 +445,7 @@ def _send(cashin: Cashin, *, by: User) -> None:
         actor=by,
         object_type="cashin",
         object_id=cashin.merchant_reference,
-        summary=f"{cashin.amount} FBu to {cashin.holder_name}: {message}",
+        summary=f"{_fr(cashin.amount)} to {cashin.holder_name}: {message}",
     )
     db.session.commit()
 
