@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.bills.views import bp as bills_bp
     from dashboard.bills.views import public as bill_public_bp
     from dashboard.cashins.views import bp as cashins_bp
+    from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(bills_bp)
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
 
     @app.get("/")
     def home() -> ResponseReturnValue:

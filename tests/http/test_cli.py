@@ -16,16 +16,33 @@ def run(app: Flask, *args: str, input: str | None = None) -> tuple[int, str]:
 
 
 def test_user_create_list_set_password_deactivate(app: Flask) -> None:
-    code, out = run(app, "user", "create", "--email", "Ana@Shop.bi", "--name", "Ana",
-                    "--role", "accountant", "--password", "first-password")
+    code, out = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "Ana@Shop.bi",
+        "--name",
+        "Ana",
+        "--role",
+        "accountant",
+        "--password",
+        "first-password",
+    )
     assert code == 0 and "Created ana@shop.bi (accountant)" in out
     code, out = run(app, "user", "list")
     assert "ana@shop.bi\tAna\taccountant\tactive" in out
     web = WebClient(app.test_client())
     assert web.login("ana@shop.bi", "first-password").status_code == 302
 
-    code, out = run(app, "user", "set-password", "--email", "ana@shop.bi",
-                    input="second-password\nsecond-password\n")
+    code, out = run(
+        app,
+        "user",
+        "set-password",
+        "--email",
+        "ana@shop.bi",
+        input="second-password\nsecond-password\n",
+    )
     assert code == 0 and "Password of ana@shop.bi changed" in out
     assert web.get("/cashins/").status_code == 302  # the old session ended with the change
     assert WebClient(app.test_client()).login("ana@shop.bi", "second-password").status_code == 302
@@ -34,17 +51,40 @@ def test_user_create_list_set_password_deactivate(app: Flask) -> None:
     assert code == 0
     assert WebClient(app.test_client()).login("ana@shop.bi", "second-password").status_code == 401
     with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.actor_label == "cli")).all()
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor_label == "cli")
+        ).all()
     assert actions == ["user.created", "user.password_changed", "user.deactivated"]
 
 
 def test_user_create_refuses_bad_input_clearly(app: Flask) -> None:
-    code, out = run(app, "user", "create", "--email", "nope", "--name", "X", "--role",
-                    "cashier", "--password", "long-password")
+    code, out = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "nope",
+        "--name",
+        "X",
+        "--role",
+        "cashier",
+        "--password",
+        "long-password",
+    )
     assert code != 0 and "valid e-mail" in out
-    code, out = run(app, "user", "create", "--email", "x@shop.bi", "--name", "X", "--role",
-                    "cashier", "--password", "short")
+    code, out = run(
+        app,
+        "user",
+        "create",
+        "--email",
+        "x@shop.bi",
+        "--name",
+        "X",
+        "--role",
+        "cashier",
+        "--password",
+        "short",
+    )
     assert code != 0 and "at least 10 characters" in out
     code, out = run(app, "user", "deactivate", "--email", "ghost@shop.bi")
     assert code != 0 and "No account" in out
@@ -66,8 +106,7 @@ def test_unexpected_error_is_a_friendly_500_and_rolls_back(make_app: object) -> 
 
     @app.get("/boom")
     def boom() -> str:
-        db.session.add(User(email="half@saved.bi", name="Half", role="cashier",
-                            password_hash="x"))
+        db.session.add(User(email="half@saved.bi", name="Half", role="cashier", password_hash="x"))
         db.session.flush()
         raise RuntimeError("boom")
 
