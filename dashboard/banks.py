@@ -219,8 +219,10 @@ def bank_logo(slug: str) -> tuple[str, bytes]:
         return row.content_type, row.body
     banks = bank_list()
     bank = banks.get(slug)
-    name = bank.name if bank else slug
-    fetched = _fetch_logo(bank.logo_url) if bank and bank.logo_url else None
+    if bank is None:  # nothing to cache for a bank the gateway does not list
+        return "image/svg+xml", initials_svg(slug)
+    name = bank.name
+    fetched = _fetch_logo(bank.logo_url) if bank.logo_url else None
     content_type, body = fetched or ("image/svg+xml", initials_svg(name))
     if fetched is None and row is not None:
         return row.content_type, row.body  # keep serving the last good logo

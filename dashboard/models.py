@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -115,6 +115,7 @@ class Bill(Base):
     __table_args__ = (
         Index("ix_bills_status_created_at", "status", "created_at"),
         Index("ix_bills_issued_by_created_at", "issued_by_id", "created_at"),
+        Index("ix_bills_created_at_id", "created_at", "id"),  # the list's order, also deep pages
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,13 +136,14 @@ class Bill(Base):
     confirmation_uri: Mapped[str | None] = mapped_column(String(500))
     payment_reference: Mapped[str | None] = mapped_column(String(80))
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_checked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     field_errors: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     gateway_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    # Unique: however many tabs click "try again", an unknown bill is issued again once.
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), unique=True)
     # Francs promised to refunds being sent, awaiting approval or sent (released when one fails
     # or is rejected). Raised only by a conditional UPDATE, so it never passes ``amount``.
     refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -154,6 +156,17 @@ class Bill(Base):
     @property
     def state(self) -> BillState:
         return BillState(self.status)
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Unknown, or stuck in "creating" (the process died during the gateway call)."""
+        if self.state == BillState.UNKNOWN:
+            return True
+        return self.state == BillState.CREATING and utcnow() - self.created_at > STUCK_AFTER
+
+
+# No gateway call takes this long; a row still "creating" after it was abandoned mid-call.
+STUCK_AFTER = timedelta(minutes=2)
 
 
 class BillEvent(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -9,6 +10,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from dashboard.models import Role
@@ -32,6 +34,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+MAX_ID = 2**63 - 1  # the largest id any of our databases stores
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a positive integer a database can hold (larger ones are a plain 404)."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
+def id_from_text(text: str | None) -> int | None:
+    """A positive id from text a person or a form sent; None for anything else."""
+    if text and re.fullmatch(r"[0-9]{1,18}", text) and 0 < int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+def id_arg(name: str) -> int | None:
+    return id_from_text(request.args.get(name))
+
+
 def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let in logged-in users with one of ``roles`` (admins always); others get the 403 page."""
 
@@ -50,6 +73,8 @@ def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
+
     @app.before_request
     def end_idle_sessions() -> Response | None:
         if not current_user.is_authenticated:

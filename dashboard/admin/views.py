@@ -13,7 +13,7 @@ from dashboard.admin.forms import EmptyForm, NewUserForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
 from dashboard.models import AuditEvent, Role, User
-from dashboard.security import roles_required
+from dashboard.security import id_arg, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,7 +59,7 @@ def users() -> ResponseReturnValue:
     ), status
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 def toggle_active(user_id: int) -> ResponseReturnValue:
     form = EmptyForm()
     if not form.validate_on_submit():
@@ -74,7 +74,7 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users"))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def change_role(user_id: int) -> ResponseReturnValue:
     form = UserRoleForm()
     if not form.validate_on_submit():
@@ -92,7 +92,6 @@ def change_role(user_id: int) -> ResponseReturnValue:
 
 @bp.get("/audit")
 def audit_trail() -> ResponseReturnValue:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     size = current_app.config["PAGE_SIZE"]
     query = select(AuditEvent)
     action = request.args.get("action", "").strip()
@@ -105,6 +104,8 @@ def audit_trail() -> ResponseReturnValue:
     if day:
         try:
             start = datetime.fromisoformat(day).replace(tzinfo=None)
+            if not 2000 <= start.year <= 2100:
+                raise ValueError(day)
         except ValueError:
             flash("The date must look like 2026-11-29.", "warning")
         else:
@@ -115,10 +116,11 @@ def audit_trail() -> ResponseReturnValue:
                 AuditEvent.created_at >= local, AuditEvent.created_at < local + timedelta(days=1)
             )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max((total + size - 1) // size, 1)
+    page = min(id_arg("page") or 1, pages)
     events = db.session.scalars(
         query.order_by(AuditEvent.id.desc()).limit(size).offset((page - 1) * size)
     ).all()
-    pages = max((total + size - 1) // size, 1)
     return render_template(
         "admin/audit.html",
         events=events,

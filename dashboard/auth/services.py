@@ -7,12 +7,14 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import audit
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
 
 MIN_PASSWORD_LENGTH = 10
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
@@ -197,6 +199,9 @@ def authenticate(
             "or ask an admin to reset your password."
         )
     user = find_user_by_email(label)
+    if user is None:
+        # Hash anyway, so the time taken does not tell which e-mails have an account.
+        check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.check_password(password) or not user.active:
         reason = "inactive account" if user is not None and user.active is False else "bad password"
         if user is None:

@@ -51,6 +51,8 @@ STATE_BY_GATEWAY = {
     BillStatus.FAILED: BillState.FAILED,
 }
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
+_WHOLE_REFERENCE = re.compile(r"[Bb]\d{6}-[A-Za-z2-9]{6}")
+_WHOLE_CODE = re.compile(r"(BILL|bill|CODE|code)-\d{8}-[A-Za-z0-9]{7,10}")
 
 
 class BillInputError(ValueError):
@@ -272,6 +274,15 @@ def issue_bill(
     except IhelaError as exc:
         bill.last_error = f"{exc.message} Nothing was sent to iHela; no bill was created there."
         _change_state(bill, BillState.FAILED, actor=None, actor_label="dashboard", note=exc.message)
+    except Exception:
+        # The request may have reached iHela: say so rather than leave the bill "creating".
+        log.exception("bill %s: unexpected error during init", bill.merchant_reference)
+        db.session.rollback()
+        db.session.refresh(bill)
+        bill.last_error = "The dashboard failed while creating the bill at iHela."
+        _change_state(
+            bill, BillState.UNKNOWN, actor=None, actor_label="dashboard", note="unexpected error"
+        )
     else:
         bill.code = result.code
         bill.confirmation_uri = result.confirmation_uri
@@ -287,7 +298,7 @@ def issue_bill(
 
 def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[str], str]) -> Bill:
     """Issue an unknown or failed bill again, under a new reference (never the old one)."""
-    if bill.state not in (BillState.UNKNOWN, BillState.FAILED):
+    if not (bill.outcome_unknown or bill.state == BillState.FAILED):
         raise BillInputError(
             {"__all__": ["Only a bill whose outcome is unknown or failed can be issued again."]}
         )
@@ -321,6 +332,12 @@ def _claim_check(bill_id: int, min_interval: float) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def _checked_recently(bill: Bill, min_interval: float) -> bool:
+    return bill.last_checked_at is not None and (
+        utcnow() - bill.last_checked_at < timedelta(seconds=min_interval)
+    )
+
+
 def refresh_bill_status(
     bill: Bill, *, actor: User | None, actor_label: str, min_interval: float
 ) -> bool:
@@ -328,6 +345,9 @@ def refresh_bill_status(
 
     Returns whether a verify call was made. A failed call leaves the bill pending, with the error.
     """
+    # Most polls come too soon: answer them from the row without writing to the database.
+    if bill.state != BillState.PENDING or _checked_recently(bill, min_interval):
+        return False
     if not _claim_check(bill.id, min_interval):
         db.session.refresh(bill)
         return False
@@ -396,7 +416,13 @@ def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
     if filters.issued_by:
         query = query.where(Bill.issued_by_id == filters.issued_by)
     if filters.search:
-        term = f"%{filters.search.strip().lower()}%"
+        search = filters.search.strip()
+        # A whole reference or bill code is what a cashier usually pastes: an index finds it.
+        if _WHOLE_REFERENCE.fullmatch(search):
+            return query.where(Bill.merchant_reference == search.upper())
+        if _WHOLE_CODE.fullmatch(search):
+            return query.where(Bill.code == search.upper())
+        term = f"%{search.lower()}%"
         query = query.where(
             or_(
                 func.lower(Bill.merchant_reference).like(term),

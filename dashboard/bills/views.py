@@ -29,7 +29,7 @@ from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, Role, User
-from dashboard.security import roles_required
+from dashboard.security import id_arg, roles_required
 from dashboard.templating import money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
@@ -54,6 +54,8 @@ def _local_day(text: str) -> datetime | None:
         day = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         return None
+    if not 2000 <= day.year <= 2100:  # also keeps date arithmetic away from year 1 and 9999
+        return None
     return day.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
@@ -64,13 +66,13 @@ def index() -> ResponseReturnValue:
     filters = services.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
         search=args.get("q", "").strip()[:100],
-        issued_by=args.get("issued_by", type=int),
+        issued_by=id_arg("issued_by"),
     )
     date_from, date_to = _local_day(args.get("from", "")), _local_day(args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
     result = services.list_bills(
-        filters, page=args.get("page", 1, type=int) or 1, size=current_app.config["PAGE_SIZE"]
+        filters, page=id_arg("page") or 1, size=current_app.config["PAGE_SIZE"]
     )
     staff = db.session.scalars(select(User).order_by(User.name)).all()
     query = {k: v for k, v in args.items() if k != "page" and v}
@@ -94,7 +96,7 @@ def new() -> ResponseReturnValue:
     ]
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
-        retry = request.args.get("copy", type=int)
+        retry = id_arg("copy")
         if retry and (source := services.get_bill(retry)) is not None:
             form.amount.data = str(source.amount)
             form.payer_kind.data, form.payer.data = source.payer_kind, source.payer
@@ -158,7 +160,7 @@ def _share_message(bill: Bill) -> str:
     )
 
 
-@bp.get("/<int:bill_id>")
+@bp.get("/<id:bill_id>")
 @roles_required(*STAFF)
 def detail(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
@@ -199,7 +201,7 @@ def _status_fragment(bill: Bill) -> ResponseReturnValue:
     return render_template("bills/_status.html", bill=bill, action=ActionForm())
 
 
-@bp.get("/<int:bill_id>/status")
+@bp.get("/<id:bill_id>/status")
 @roles_required(*STAFF)
 def status(bill_id: int) -> ResponseReturnValue:
     """The status block; asks iHela first when the bill is pending and was not checked lately."""
@@ -214,7 +216,7 @@ def status(bill_id: int) -> ResponseReturnValue:
     return _status_fragment(bill)
 
 
-@bp.post("/<int:bill_id>/refresh")
+@bp.post("/<id:bill_id>/refresh")
 @roles_required(*STAFF)
 def refresh(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
@@ -235,7 +237,7 @@ def refresh(bill_id: int) -> ResponseReturnValue:
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
 
 
-@bp.post("/<int:bill_id>/retry")
+@bp.post("/<id:bill_id>/retry")
 @roles_required(*STAFF)
 def retry(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
@@ -253,7 +255,7 @@ def retry(bill_id: int) -> ResponseReturnValue:
     return redirect(url_for("bills.detail", bill_id=new_bill.id), 303)
 
 
-@bp.get("/<int:bill_id>/qr.svg")
+@bp.get("/<id:bill_id>/qr.svg")
 @roles_required(*STAFF)
 def qr(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
@@ -270,7 +272,7 @@ def qr(bill_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/<int:bill_id>/slip")
+@bp.get("/<id:bill_id>/slip")
 @roles_required(*STAFF)
 def slip(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)

@@ -7,14 +7,15 @@ request wins each transition and the others see that it already happened.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import audit
@@ -24,6 +25,8 @@ from dashboard.gateway import gateway
 from dashboard.ihela import AccountNotFound, GatewayRejected, IhelaError, OutcomeUnknown
 from dashboard.models import Bill, BillState, Cashin, CashinState, HolderCheck, User
 from dashboard.money import format_amount
+
+log = logging.getLogger(__name__)
 
 REASONS = {"refund": "Refund", "payout": "Payout", "other": "Other"}
 DESCRIPTION_MAX = 160
@@ -84,7 +87,7 @@ def new_merchant_reference() -> str:
 
 def mask_pattern(mask: str) -> re.Pattern[str]:
     """``0`` is a digit, every other character stands for itself."""
-    return re.compile("".join(r"\d" if c == "0" else re.escape(c) for c in mask))
+    return re.compile("".join("[0-9]" if c == "0" else re.escape(c) for c in mask))
 
 
 def apply_mask(mask: str | None, typed: str) -> str:
@@ -93,13 +96,13 @@ def apply_mask(mask: str | None, typed: str) -> str:
     if not account:
         raise CashinInputError({"account": ["Enter the account number."]})
     if mask is None:
-        if len(account) > 64 or not re.fullmatch(r"[\w .+@/-]+", account):
+        if len(account) > 64 or not re.fullmatch(r"[A-Za-z0-9 .+@/_-]+", account):
             raise CashinInputError({"account": ["Use letters, digits and - . / only."]})
         return account
     if mask_pattern(mask).fullmatch(account):
         return account
-    digits = re.sub(r"\D", "", account)
-    if len(digits) == mask.count("0") and not re.search(r"[^\d\s./-]", account):
+    digits = re.sub(r"[^0-9]", "", account)
+    if len(digits) == mask.count("0") and not re.search(r"[^0-9 ./-]", account):
         filled = iter(digits)
         return "".join(next(filled) if c == "0" else c for c in mask)
     raise CashinInputError({"account": [f"This bank's accounts look like {mask} (0 = a digit)."]})
@@ -135,16 +138,33 @@ def _day_start(timezone: str) -> datetime:
     return datetime.now(ZoneInfo(timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def sent_today_to(bank_slug: str, account: str, timezone: str) -> int:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(Cashin.amount), 0)).where(
-            Cashin.bank_slug == bank_slug,
-            Cashin.account == account,
-            Cashin.status.in_(COMMITTED_STATES),
-            Cashin.created_at >= _day_start(timezone),
-        )
+def sent_today_to(
+    bank_slug: str, account: str, timezone: str, exclude_id: int | None = None
+) -> int:
+    """Francs submitted today (local day) to one account: sent, being sent or awaiting approval."""
+    query = select(func.coalesce(func.sum(Cashin.amount), 0)).where(
+        Cashin.bank_slug == bank_slug,
+        Cashin.account == account,
+        Cashin.status.in_(COMMITTED_STATES),
+        Cashin.submitted_at >= _day_start(timezone),
     )
-    return int(total or 0)
+    if exclude_id is not None:
+        query = query.where(Cashin.id != exclude_id)
+    return int(db.session.scalar(query) or 0)
+
+
+def _check_daily_limit(cashin: Cashin, limits: Limits) -> None:
+    """Checked again when the money is committed: a draft prepared earlier counts only then."""
+    already = sent_today_to(cashin.bank_slug, cashin.account, limits.timezone, cashin.id)
+    if already + cashin.amount > limits.daily_max_per_account:
+        raise CashinInputError(
+            {
+                "amount": [
+                    f"This account already received {_fr(already)} today; the daily maximum per "
+                    f"account is {_fr(limits.daily_max_per_account)}. Nothing was sent."
+                ]
+            }
+        )
 
 
 def _fr(amount: int) -> str:
@@ -314,14 +334,14 @@ def _release_refund(cashin: Cashin) -> None:
     )
 
 
-def confirm_cashin(cashin: Cashin, send_token: str, *, by: User) -> Cashin:
+def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits) -> Cashin:
     """The review page's one click: sends now, or submits for approval. Counts once."""
     if cashin.created_by_id != by.id:
         raise CashinConflict("Only the person who prepared this cash-in can confirm it.")
+    if cashin.state == CashinState.DRAFT:
+        _check_daily_limit(cashin, limits)
     target = CashinState.AWAITING_APPROVAL if cashin.needs_approval else CashinState.SUBMITTING
-    extra: dict[str, Any] = {"send_token": None}
-    if target == CashinState.SUBMITTING:
-        extra["submitted_at"] = utcnow()
+    extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
     moved = _move(
         cashin.id, CashinState.DRAFT, target, where=[Cashin.send_token == send_token], **extra
     )
@@ -352,10 +372,12 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User) -> Cashin:
     return cashin
 
 
-def approve_cashin(cashin: Cashin, *, by: User) -> Cashin:
+def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     """A second person approves, which sends it. Nobody approves their own."""
     if cashin.created_by_id == by.id:
         raise CashinConflict("You prepared this cash-in: another accountant must approve it.")
+    if cashin.state == CashinState.AWAITING_APPROVAL:
+        _check_daily_limit(cashin, limits)
     moved = _move(
         cashin.id,
         CashinState.AWAITING_APPROVAL,
@@ -431,6 +453,13 @@ def _send(cashin: Cashin, *, by: User) -> None:
     except IhelaError as exc:
         outcome = CashinState.FAILED
         message, reply = f"{exc.message} Nothing was sent: no money left.", exc.raw
+    except Exception:
+        # Whatever broke, the request may have left: only a person may say what happened.
+        log.exception("cash-in %s: unexpected error while sending", cashin.merchant_reference)
+        db.session.rollback()
+        db.session.refresh(cashin)
+        outcome, reply = CashinState.UNKNOWN, None
+        message = "The dashboard failed while sending; the money may or may not have left."
     else:
         cashin.gateway_reference = result.reference
         outcome, message, reply = CashinState.SUCCEEDED, result.message or "Success", result.raw
@@ -458,12 +487,20 @@ def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cas
         errors["outcome"] = ["Say whether the money arrived or not."]
     if len(note) < 5:
         errors["note"] = ["Write what iHela told you (who, when, their reference)."]
+    if outcome == CashinState.FAILED and by.id == cashin.created_by_id:
+        # "Failed" frees the money to be sent again: that takes a second person.
+        errors["outcome"] = [
+            "You prepared this cash-in: another accountant or an admin must confirm that the "
+            "money did not leave."
+        ]
     if errors:
         raise CashinInputError(errors)
+    if not is_outcome_unknown(cashin):
+        raise CashinConflict("Somebody already resolved this cash-in.")
     new = CashinState(outcome)
     moved = _move(
         cashin.id,
-        CashinState.UNKNOWN,
+        CashinState(cashin.status),
         new,
         resolved_by_id=by.id,
         resolved_at=utcnow(),
@@ -488,12 +525,30 @@ def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cas
     return cashin
 
 
-def unknown_cashins() -> list[Cashin]:
-    return list(
-        db.session.scalars(
-            select(Cashin).where(Cashin.status == CashinState.UNKNOWN).order_by(Cashin.id)
-        )
+# A send never takes this long (token + call, with their timeouts): after it, a "submitting"
+# row means the process died mid-call, and the outcome is unknown.
+STUCK_AFTER = timedelta(minutes=2)
+
+
+def _stuck_condition() -> Any:
+    return or_(
+        Cashin.status == CashinState.UNKNOWN,
+        and_(Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < utcnow() - STUCK_AFTER),
     )
+
+
+def is_outcome_unknown(cashin: Cashin) -> bool:
+    if cashin.state == CashinState.UNKNOWN:
+        return True
+    return (
+        cashin.state == CashinState.SUBMITTING
+        and cashin.submitted_at is not None
+        and cashin.submitted_at < utcnow() - STUCK_AFTER
+    )
+
+
+def unknown_cashins() -> list[Cashin]:
+    return list(db.session.scalars(select(Cashin).where(_stuck_condition()).order_by(Cashin.id)))
 
 
 def approval_queue() -> list[Cashin]:

@@ -23,7 +23,7 @@ from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role
-from dashboard.security import roles_required
+from dashboard.security import id_arg, id_from_text, roles_required
 
 bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
@@ -105,9 +105,7 @@ def new() -> ResponseReturnValue:
     banks = bank_list()
     form.bank_slug.choices = [("", "Choose a bank…")] + [(b.slug, b.name) for b in banks.active]
     bill: Bill | None = None
-    bill_id = request.args.get("bill", type=int) or (
-        int(form.bill_id.data) if (form.bill_id.data or "").isdigit() else None
-    )
+    bill_id = id_arg("bill") or id_from_text(form.bill_id.data)
     if bill_id:
         bill = db.session.get(Bill, bill_id)
         if bill is None or bill.status != BillState.PAID:
@@ -177,7 +175,7 @@ def lookup() -> ResponseReturnValue:
     return render_template("cashins/_lookup.html", lookup=result, form=form, account=account)
 
 
-@bp.get("/<int:cashin_id>")
+@bp.get("/<id:cashin_id>")
 @roles_required(Role.ACCOUNTANT)
 def detail(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
@@ -190,10 +188,11 @@ def detail(cashin_id: int) -> ResponseReturnValue:
         reject=RejectForm(),
         resolve=ResolveForm(),
         trail=services.audit_trail_of(cashin),
+        outcome_unknown=services.is_outcome_unknown(cashin),
     )
 
 
-@bp.post("/<int:cashin_id>/confirm")
+@bp.post("/<id:cashin_id>/confirm")
 @roles_required(Role.ACCOUNTANT)
 def confirm(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
@@ -201,7 +200,9 @@ def confirm(cashin_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.confirm_cashin(cashin, form.send_token.data or "", by=current_user)
+        services.confirm_cashin(
+            cashin, form.send_token.data or "", by=current_user, limits=_limits()
+        )
     except services.CashinConflict as exc:
         flash(str(exc), "info")
     except services.CashinInputError as exc:
@@ -233,22 +234,24 @@ def approvals() -> ResponseReturnValue:
     return render_template("cashins/approvals.html", queue=services.approval_queue())
 
 
-@bp.post("/<int:cashin_id>/approve")
+@bp.post("/<id:cashin_id>/approve")
 @roles_required(Role.ACCOUNTANT)
 def approve(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.approve_cashin(cashin, by=current_user)
+        services.approve_cashin(cashin, by=current_user, limits=_limits())
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
+    except services.CashinInputError as exc:
+        flash(str(exc), "danger")
     else:
         _flash_outcome(cashin)
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 
-@bp.post("/<int:cashin_id>/reject")
+@bp.post("/<id:cashin_id>/reject")
 @roles_required(Role.ACCOUNTANT)
 def reject(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
@@ -267,6 +270,7 @@ def reject(cashin_id: int) -> ResponseReturnValue:
             reject=form,
             resolve=ResolveForm(),
             trail=services.audit_trail_of(cashin),
+            outcome_unknown=False,
         ), 422
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
@@ -275,7 +279,7 @@ def reject(cashin_id: int) -> ResponseReturnValue:
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 
-@bp.post("/<int:cashin_id>/resolve")
+@bp.post("/<id:cashin_id>/resolve")
 @roles_required(Role.ACCOUNTANT)
 def resolve(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
@@ -295,6 +299,7 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
             reject=RejectForm(),
             resolve=form,
             trail=services.audit_trail_of(cashin),
+            outcome_unknown=True,
         ), 422
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
@@ -303,7 +308,7 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 
-@bp.get("/<int:cashin_id>/receipt")
+@bp.get("/<id:cashin_id>/receipt")
 @roles_required(Role.ACCOUNTANT)
 def receipt(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)

@@ -341,3 +341,17 @@ def test_cashier_sees_slip_and_share_links(app: Flask, cashier: WebClient) -> No
     assert "https://wa.me/?text=" in page and "sms:?&amp;body=" in page and "mailto:?" in page
     slip = cashier.get(f"/bills/{bill.id}/slip").get_data(as_text=True)
     assert bill.merchant_reference in slip and "qr.svg" in slip and "Global Test Merchant" in slip
+
+
+def test_search_by_whole_reference_or_code_finds_exactly_that_bill(
+    app: Flask, cashier: WebClient
+) -> None:
+    issue(cashier, description="alpha sale")
+    issue(cashier, description="omega sale")
+    with app.app_context():
+        first = db.session.scalars(select(Bill).order_by(Bill.id)).first()
+        assert first is not None and first.code
+        reference, code = first.merchant_reference, first.code
+    for term in (reference, reference.lower(), code, code.lower()):
+        page = cashier.get(f"/bills/?q={term}").get_data(as_text=True)
+        assert "1 bill " in page and "alpha sale" in page and "omega sale" not in page, term

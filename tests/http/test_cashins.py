@@ -251,6 +251,7 @@ def test_stalled_gateway_leaves_unknown_in_banner_and_never_retries(
     cashier.login("cashier@example.com")
     assert "unknown-cashins-banner" not in cashier.get("/bills/").get_data(as_text=True)
 
+    assert "Mark resolved" in web.get(url).get_data(as_text=True)
     bad = web.post(url + "/resolve", {"outcome": "succeeded", "note": ""})
     assert bad.status_code == 422 and "Write what iHela told you" in bad.get_data(as_text=True)
     web.post(url + "/resolve", {"outcome": "succeeded", "note": "Called iHela, ref CPT-1 ok"})

@@ -1,0 +1,100 @@
+"""``python -m bench``: run every benchmark once and print the figures."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+
+from bench import bills_list
+from bench.coalescing import bench_coalescing
+from bench.env import (
+    BenchSetupError,
+    app_config,
+    database_url,
+    describe,
+    make_user,
+    migrate_database,
+)
+from bench.gateway import bench_client
+from bench.harness import Report
+from bench.memory import bench_memory
+from dashboard import create_app
+from dashboard.db import db
+from dashboard.sandbox.server import start_sandbox
+
+EMAIL = "bench.cashier@example.com"
+SECTIONS = ("bills", "gateway", "coalescing", "memory")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000, help="bills to insert (100000)")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, from {','.join(SECTIONS)}",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print the query plans of list_bills()"
+    )
+    args = parser.parse_args(argv)
+    args.only = {s.strip() for s in args.only.split(",") if s.strip()}
+    unknown = args.only - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    return args
+
+
+def run(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    tmpdir = tempfile.mkdtemp(prefix="dashboard-bench-")
+    report = Report()
+    try:
+        url = database_url(tmpdir)
+        report.line(
+            f"Python {platform.python_version()} on {platform.system()}, "
+            f"{os.cpu_count()} CPUs; database {describe(url)}"
+        )
+        migrate_database(url)
+        with start_sandbox() as sandbox:
+            app = create_app(app_config(url, sandbox.url))
+            user_id = make_user(app, EMAIL)
+            report.line(f"sandbox gateway {sandbox.url}")
+            report.line("")
+            if "bills" in args.only:
+                seeded = bills_list.seed(app, report, count=args.rows, user_id=user_id)
+                bills_list.bench_service(app, report, seeded)
+                bills_list.bench_http(app, report, seeded, EMAIL)
+            if "gateway" in args.only:
+                bench_client(sandbox.url, report)
+            if "coalescing" in args.only:
+                bench_coalescing(app, report, sandbox.url, user_id=user_id, email=EMAIL)
+            if "memory" in args.only:
+                bench_memory(app, report, email=EMAIL)
+            if "bills" in args.only and args.explain:
+                bills_list.explain(app, report, seeded)
+            with app.app_context():
+                db.engine.dispose()
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    report.line("")
+    report.line(f"whole run: {time.perf_counter() - started:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args)
+    except BenchSetupError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
