@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 SANDBOX_PORT ?= 8070
 
-.PHONY: run test install lint types pytest bench sandbox clean
+.PHONY: run test install lint types pytest bench sandbox clean translations
+
+# Compiled catalogs (.mo) are built here, never committed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard dashboard/translations/*/LC_MESSAGES/messages.po))
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +23,16 @@ static/vendor/.installed: package.json package-lock.json scripts/vendor.mjs
 	node scripts/vendor.mjs
 	touch $@
 
-install: $(VENV)/.installed static/vendor/.installed
+$(MO_FILES): %.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d dashboard/translations
+
+install: $(VENV)/.installed static/vendor/.installed $(MO_FILES)
+
+## After changing user-visible text: re-extract, merge into the catalogs, then translate what is new.
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o messages.pot .
+	$(VENV)/bin/pybabel update -i messages.pot -d dashboard/translations --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) $(MO_FILES)
 
 ## The whole product on http://$(HOST):$(PORT), with the sandbox gateway on $(SANDBOX_PORT). Ctrl-C stops both.
 run: install
@@ -34,6 +46,7 @@ sandbox: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) scripts/check_translations.py
 
 types: install
 	$(VENV)/bin/mypy

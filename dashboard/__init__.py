@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
@@ -81,7 +83,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message = _l("Please log in to see this page.")
+    # Flashed messages live in the session cookie: a plain string in the reader's language.
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -129,9 +133,11 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html",
             code=400,
-            title="This form has expired",
-            message="The page was open too long or was sent twice. Go back, reload the page "
-            "and send it again; nothing was changed.",
+            title=_("This form has expired"),
+            message=_(
+                "The page was open too long or was sent twice. Go back, reload the page "
+                "and send it again; nothing was changed."
+            ),
         ), 400
 
     @app.errorhandler(HTTPException)
@@ -139,14 +145,16 @@ def _register_error_handlers(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         titles = {
-            403: "You cannot open this page",
-            404: "Page not found",
-            405: "Not allowed",
-            429: "Too many requests",
+            400: _("Bad Request"),
+            403: _("You cannot open this page"),
+            404: _("Page not found"),
+            405: _("Not allowed"),
+            429: _("Too many requests"),
         }
         messages = {
-            403: "Your role does not give access to this page. Ask an admin if you need it.",
-            404: "The page does not exist. Check the address or use the menu.",
+            400: _("The browser (or proxy) sent a request that this server could not understand."),
+            403: _("Your role does not give access to this page. Ask an admin if you need it."),
+            404: _("The page does not exist. Check the address or use the menu."),
         }
         if wants_fragment():
             return Response(error.description or "", status=error.code)
@@ -164,7 +172,9 @@ def _register_error_handlers(app: Flask) -> None:
         return render_template(
             "errors/error.html",
             code=500,
-            title="Something went wrong",
-            message="The dashboard hit an unexpected error; nothing was half-saved. "
-            "Try again, and tell an admin if it keeps happening.",
+            title=_("Something went wrong"),
+            message=_(
+                "The dashboard hit an unexpected error; nothing was half-saved. "
+                "Try again, and tell an admin if it keeps happening."
+            ),
         ), 500

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.db import db, utcnow
@@ -27,7 +28,7 @@ from dashboard.models import CachedDocument
 
 log = logging.getLogger(__name__)
 
-BANK_TYPES = {"MF1": "Credit union", "BNQ": "Bank", "MOB": "Mobile money"}
+BANK_TYPES = {"MF1": _l("Credit union"), "BNQ": _l("Bank"), "MOB": _l("Mobile money")}
 LOGO_TYPES = {"image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"}
 MAX_LOGO_BYTES = 256 * 1024
 _refreshing = threading.Lock()
@@ -49,7 +50,7 @@ class BankOption:
 
     @property
     def type_label(self) -> str:
-        return BANK_TYPES.get(self.bank_type, self.bank_type)
+        return str(BANK_TYPES.get(self.bank_type, self.bank_type))
 
     @property
     def initials(self) -> str:

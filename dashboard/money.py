@@ -14,6 +14,14 @@ class AmountError(ValueError):
     """An amount that is not a whole, positive number of francs."""
 
 
+def _(text: str) -> str:
+    """The message in the person's language; imported late, as the gateway client uses this
+    module without Flask (outside an app, the text stays as written)."""
+    from flask_babel import gettext
+
+    return str(gettext(text))
+
+
 _TYPED_AMOUNT = re.compile(r"^\d{1,15}$")
 
 
@@ -28,18 +36,18 @@ def parse_typed_amount(text: str) -> int:
     cleaned = re.sub(r"\s*(FBu|BIF|Fbu|fbu)\s*$", "", cleaned, flags=re.IGNORECASE).strip()
     cleaned = re.sub(r"^(FBu|BIF)\s*", "", cleaned, flags=re.IGNORECASE).strip()
     if not cleaned:
-        raise AmountError("Enter an amount.")
+        raise AmountError(_("Enter an amount."))
     if cleaned.startswith("-"):
-        raise AmountError("The amount must be more than zero.")
+        raise AmountError(_("The amount must be more than zero."))
     if re.fullmatch(r"\d{1,3}([ ,.]\d{3})+", cleaned):
         cleaned = re.sub(r"[ ,.]", "", cleaned)
     if re.search(r"[.,]\d{1,2}$", cleaned):
-        raise AmountError("Francs have no cents: enter a whole number.")
+        raise AmountError(_("Francs have no cents: enter a whole number."))
     if not _TYPED_AMOUNT.match(cleaned):
-        raise AmountError("Enter the amount in digits, whole francs only.")
+        raise AmountError(_("Enter the amount in digits, whole francs only."))
     value = int(cleaned)
     if value <= 0:
-        raise AmountError("The amount must be more than zero.")
+        raise AmountError(_("The amount must be more than zero."))
     return value
 
 

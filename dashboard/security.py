@@ -9,6 +9,7 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -55,6 +56,14 @@ def id_arg(name: str) -> int | None:
     return id_from_text(request.args.get(name))
 
 
+def clear_session() -> None:
+    """Forget everything about the session (login, CSRF, flashes) except the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let in logged-in users with one of ``roles`` (admins always); others get the 403 page."""
 
@@ -84,8 +93,10 @@ def init_app(app: Flask) -> None:
         idle_limit = app.config["IDLE_TIMEOUT_MINUTES"] * 60
         if isinstance(last_seen, int | float) and now - last_seen > idle_limit:
             logout_user()
-            session.clear()
-            flash("Your session ended after a period of inactivity. Please log in again.", "info")
+            clear_session()
+            flash(
+                _("Your session ended after a period of inactivity. Please log in again."), "info"
+            )
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         # Background polling (htmx status checks) must not keep an abandoned session alive.
         if request.headers.get("X-Poll") != "1":

@@ -72,6 +72,7 @@ def _test_config(url: str, gateway: str, **extra: Any) -> dict[str, Any]:
         "IHELA_CONNECT_TIMEOUT": 2.0,
         "SERVER_NAME": None,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing, tests only
+        "BABEL_DEFAULT_LOCALE": "en",  # the suite reads English; test_i18n.py reads French
         **extra,
     }
 

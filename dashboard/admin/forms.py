@@ -1,25 +1,32 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from dashboard.models import Role
+from dashboard.templating import role_label
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ROLE_CHOICES = [(r.value, LazyString(role_label, r.value)) for r in Role]
 
 
 class NewUserForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter an e-mail."), Length(max=254)])
-    name = StringField(
-        "Name", validators=[DataRequired("Enter the person's name."), Length(max=120)]
+    email = EmailField(
+        _l("E-mail"), validators=[DataRequired(_l("Enter an e-mail.")), Length(max=254)]
     )
-    role = SelectField("Role", choices=ROLE_CHOICES)
-    password = PasswordField("First password", validators=[DataRequired("Enter a first password.")])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)]
+    )
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    password = PasswordField(
+        _l("First password"), validators=[DataRequired(_l("Enter a first password."))]
+    )
 
 
 class UserRoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class EmptyForm(FlaskForm):

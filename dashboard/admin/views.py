@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from dashboard.auth import services
 from dashboard.db import db
 from dashboard.models import AuditEvent, Role, User
 from dashboard.security import id_arg, roles_required
+from dashboard.templating import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -47,7 +49,14 @@ def users() -> ResponseReturnValue:
             field = getattr(form, exc.field or "email")
             field.errors = [*field.errors, exc.message]
         else:
-            flash(f"{user.name} can now log in as {user.role}.", "success")
+            flash(
+                _(
+                    "%(name)s can now log in as %(role)s.",
+                    name=user.name,
+                    role=role_label(user.role).lower(),
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     status = 400 if form.errors else 200
     return render_template(
@@ -70,7 +79,10 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
     except services.AccountError as exc:
         flash(exc.message, "danger")
     else:
-        flash(f"{user.name} is now {'active' if user.active else 'inactive'}.", "success")
+        if user.active:
+            flash(_("%(name)s is now active.", name=user.name), "success")
+        else:
+            flash(_("%(name)s is now inactive.", name=user.name), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -78,7 +90,7 @@ def toggle_active(user_id: int) -> ResponseReturnValue:
 def change_role(user_id: int) -> ResponseReturnValue:
     form = UserRoleForm()
     if not form.validate_on_submit():
-        flash("Choose cashier, accountant or admin.", "danger")
+        flash(_("Choose cashier, accountant or admin."), "danger")
         return redirect(url_for("admin.users"))
     user = _user_or_404(user_id)
     try:
@@ -86,7 +98,10 @@ def change_role(user_id: int) -> ResponseReturnValue:
     except services.AccountError as exc:
         flash(exc.message, "danger")
     else:
-        flash(f"{user.name} is now {user.role}.", "success")
+        flash(
+            _("%(name)s is now %(role)s.", name=user.name, role=role_label(user.role).lower()),
+            "success",
+        )
     return redirect(url_for("admin.users"))
 
 
@@ -107,7 +122,7 @@ def audit_trail() -> ResponseReturnValue:
             if not 2000 <= start.year <= 2100:
                 raise ValueError(day)
         except ValueError:
-            flash("The date must look like 2026-11-29.", "warning")
+            flash(_("The date must look like 2026-11-29."), "warning")
         else:
             from zoneinfo import ZoneInfo
 

@@ -6,6 +6,8 @@ import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,13 +40,14 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise AccountError("Enter a valid e-mail address.", field="email") from exc
+        raise AccountError(_("Enter a valid e-mail address."), field="email") from exc
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            f"Use at least {MIN_PASSWORD_LENGTH} characters for the password.", field="password"
+            _("Use at least %(count)d characters for the password.", count=MIN_PASSWORD_LENGTH),
+            field="password",
         )
 
 
@@ -69,14 +72,14 @@ def create_user(
     email = normalise_email(email)
     name = name.strip()
     if not name:
-        raise AccountError("Enter the person's name.", field="name")
+        raise AccountError(_("Enter the person's name."), field="name")
     try:
         role = Role(role)
     except ValueError as exc:
-        raise AccountError("Choose cashier, accountant or admin.", field="role") from exc
+        raise AccountError(_("Choose cashier, accountant or admin."), field="role") from exc
     check_password_strength(password)
     if find_user_by_email(email) is not None:
-        raise AccountError("Somebody already has this e-mail address.", field="email")
+        raise AccountError(_("Somebody already has this e-mail address."), field="email")
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     db.session.add(user)
@@ -115,9 +118,9 @@ def set_active(
 ) -> None:
     """Deactivate (ends their sessions) or reactivate a staff member."""
     if by is not None and by.id == user.id and not active:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(_("You cannot deactivate your own account."))
     if not active and user.role == Role.ADMIN and user.active and count_active_admins() <= 1:
-        raise AccountError("This is the last active admin; add another admin first.")
+        raise AccountError(_("This is the last active admin; add another admin first."))
     user.active = active
     if not active:
         user.login_nonce = secrets.token_urlsafe(12)
@@ -136,9 +139,9 @@ def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
     try:
         new_role = Role(role)
     except ValueError as exc:
-        raise AccountError("Choose cashier, accountant or admin.", field="role") from exc
+        raise AccountError(_("Choose cashier, accountant or admin."), field="role") from exc
     if user.role == Role.ADMIN and new_role != Role.ADMIN and count_active_admins() <= 1:
-        raise AccountError("This is the last active admin; add another admin first.")
+        raise AccountError(_("This is the last active admin; add another admin first."))
     old = user.role
     user.role = new_role
     audit.record(
@@ -195,8 +198,13 @@ def authenticate(
         audit.record("auth.login_throttled", actor_label=label, summary="login refused: throttled")
         db.session.commit()
         raise LoginThrottled(
-            f"Too many failed attempts. Wait {window_minutes} minutes and try again, "
-            "or ask an admin to reset your password."
+            ngettext(
+                "Too many failed attempts. Wait %(num)d minute and try again, "
+                "or ask an admin to reset your password.",
+                "Too many failed attempts. Wait %(num)d minutes and try again, "
+                "or ask an admin to reset your password.",
+                window_minutes,
+            )
         )
     user = find_user_by_email(label)
     if user is None:
@@ -214,7 +222,7 @@ def authenticate(
             summary=f"login failed: {reason}",
         )
         db.session.commit()
-        raise LoginRefused("Wrong e-mail or password, or the account is not active.")
+        raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
     user.last_login_at = utcnow()
     audit.record(
         "auth.login", actor=user, object_type="user", object_id=user.id, summary="logged in"

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -15,12 +16,15 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 
 from dashboard.audit import client_address
 from dashboard.auth import services
 from dashboard.auth.forms import LoginForm
 from dashboard.models import User
+from dashboard.security import clear_session
 
 bp = Blueprint("auth", __name__)
 
@@ -60,10 +64,10 @@ def login() -> ResponseReturnValue:
         except services.AccountError as exc:
             form.password.errors = [exc.message]
             return render_template("auth/login.html", form=form), 401
-        session.clear()  # a fresh session at every login (no fixation)
+        clear_session()  # a fresh session at every login (no fixation)
         session.permanent = True
         login_user(user)
-        flash(f"Welcome, {user.name}.", "success")
+        flash(_("Welcome, %(name)s.", name=user.name), "success")
         return redirect(safe_next(form.next.data) or home_for(user))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
@@ -74,6 +78,17 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     services.record_logout(current_user)
     logout_user()
-    session.clear()
-    flash("You are logged out.", "info")
+    clear_session()
+    flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/lang")
+def set_language() -> ResponseReturnValue:
+    """Remember the language a person chose (French or English), then go back where they were."""
+    if not FlaskForm().validate_on_submit():  # only the CSRF token, like every other form
+        abort(400)
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")) or url_for("home"), 303)

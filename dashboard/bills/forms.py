@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -9,26 +10,29 @@ from dashboard.forms import AmountField
 
 
 class BillForm(FlaskForm):
-    amount = AmountField("Amount (FBu)")
+    amount = AmountField(_l("Amount (FBu)"))
     payer_kind = SelectField(
-        "Payer is identified by", choices=list(PAYER_KINDS.items()), default="email"
+        _l("Payer is identified by"), choices=list(PAYER_KINDS.items()), default="email"
     )
-    payer = StringField("Payer", validators=[Length(max=120)])
+    payer = StringField(_l("Payer"), validators=[Length(max=120)])
     description = TextAreaField(
-        "What is it for?",
+        _l("What is it for?"),
         validators=[
             Length(
                 max=DESCRIPTION_MAX,
-                message=f"Keep the description under {DESCRIPTION_MAX} characters.",
+                # Length fills in %(max)d itself.
+                message=_l("Keep the description under %(max)d characters."),
             )
         ],
     )
     bank_slug = SelectField(
-        "Payer's bank (optional)",
-        choices=[("", "iHela Credit Union account")],
+        _l("Payer's bank (optional)"),
+        choices=[("", _l("iHela Credit Union account"))],
         validate_choice=False,
     )
-    bank_client_id = StringField("Payer's id at that bank (optional)", validators=[Length(max=64)])
+    bank_client_id = StringField(
+        _l("Payer's id at that bank (optional)"), validators=[Length(max=64)]
+    )
     form_token = HiddenField()
 
 

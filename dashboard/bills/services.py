@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,10 +31,10 @@ from dashboard.money import format_amount
 log = logging.getLogger(__name__)
 
 PAYER_KINDS = {
-    "email": "iHela e-mail",
-    "phone": "Phone number",
-    "username": "iHela username",
-    "code": "iHela client code",
+    "email": _l("iHela e-mail"),
+    "phone": _l("Phone number"),
+    "username": _l("iHela username"),
+    "code": _l("iHela client code"),
 }
 DESCRIPTION_MAX = 160
 # The gateway's names for the bill fields, mapped to the names on our form.
@@ -102,30 +104,30 @@ def normalise_payer(kind: str, payer: str) -> str:
     """Check the payer is what it claims to be and put it in the gateway's form."""
     payer = payer.strip()
     if kind not in PAYER_KINDS:
-        raise BillInputError({"payer_kind": ["Choose how the payer is identified."]})
+        raise BillInputError({"payer_kind": [_("Choose how the payer is identified.")]})
     if not payer:
-        raise BillInputError({"payer": ["Enter the payer."]})
+        raise BillInputError({"payer": [_("Enter the payer.")]})
     if kind == "email":
         try:
             return validate_email(payer, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            raise BillInputError({"payer": ["Enter a valid e-mail address."]}) from None
+            raise BillInputError({"payer": [_("Enter a valid e-mail address.")]}) from None
     if kind == "phone":
         digits = re.sub(r"[\s().-]", "", payer)
         digits = re.sub(r"^(\+|00)?257", "", digits)
         if not re.fullmatch(r"[2-9]\d{7}", digits):
             raise BillInputError(
-                {"payer": ["A Burundi phone number has 8 digits, e.g. 79 123 456."]}
+                {"payer": [_("A Burundi phone number has 8 digits, e.g. 79 123 456.")]}
             )
         return digits
     if kind == "username":
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{2,39}", payer):
             raise BillInputError(
-                {"payer": ["A username starts with a letter: letters, digits, . _ - (3 to 40)."]}
+                {"payer": [_("A username starts with a letter: letters, digits, . _ - (3 to 40).")]}
             )
         return payer
     if not re.fullmatch(r"\d{1,12}", payer):
-        raise BillInputError({"payer": ["An iHela client code is digits only."]})
+        raise BillInputError({"payer": [_("An iHela client code is digits only.")]})
     return payer
 
 
@@ -135,9 +137,11 @@ def check_bill_request(
     """Every rule a bill must meet before it is sent; raises with all problems at once."""
     errors: dict[str, list[str]] = {}
     if request.amount < minimum:
-        errors["amount"] = [f"The smallest amount is {minimum:,} FBu.".replace(",", " ")]
+        smallest = f"{minimum:,} FBu".replace(",", " ")
+        errors["amount"] = [_("The smallest amount is %(amount)s.", amount=smallest)]
     elif request.amount > maximum:
-        errors["amount"] = [f"The largest bill is {maximum:,} FBu.".replace(",", " ")]
+        largest = f"{maximum:,} FBu".replace(",", " ")
+        errors["amount"] = [_("The largest bill is %(amount)s.", amount=largest)]
     payer = request.payer
     try:
         payer = normalise_payer(request.payer_kind, request.payer)
@@ -145,15 +149,17 @@ def check_bill_request(
         errors.update(exc.errors)
     description = " ".join(request.description.split())
     if not description:
-        errors["description"] = ["Say what the bill is for."]
+        errors["description"] = [_("Say what the bill is for.")]
     elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = [f"Keep the description under {DESCRIPTION_MAX} characters."]
+        errors["description"] = [
+            _("Keep the description under %(max)d characters.", max=DESCRIPTION_MAX)
+        ]
     bank_slug = request.bank_slug or None
     if bank_slug and known_banks is not None and bank_slug not in known_banks:
-        errors["bank_slug"] = ["Choose a bank from the list."]
+        errors["bank_slug"] = [_("Choose a bank from the list.")]
     bank_client_id = (request.bank_client_id or "").strip() or None
     if bank_client_id and not bank_slug:
-        errors["bank_client_id"] = ["Choose the payer's bank too, or leave this empty."]
+        errors["bank_client_id"] = [_("Choose the payer's bank too, or leave this empty.")]
     if errors:
         raise BillInputError(errors)
     return BillRequest(
@@ -272,14 +278,16 @@ def issue_bill(
         bill.last_error = exc.message
         _change_state(bill, BillState.UNKNOWN, actor=None, actor_label="iHela", note=exc.message)
     except IhelaError as exc:
-        bill.last_error = f"{exc.message} Nothing was sent to iHela; no bill was created there."
+        bill.last_error = _(
+            "%(error)s Nothing was sent to iHela; no bill was created there.", error=exc.message
+        )
         _change_state(bill, BillState.FAILED, actor=None, actor_label="dashboard", note=exc.message)
     except Exception:
         # The request may have reached iHela: say so rather than leave the bill "creating".
         log.exception("bill %s: unexpected error during init", bill.merchant_reference)
         db.session.rollback()
         db.session.refresh(bill)
-        bill.last_error = "The dashboard failed while creating the bill at iHela."
+        bill.last_error = _("The dashboard failed while creating the bill at iHela.")
         _change_state(
             bill, BillState.UNKNOWN, actor=None, actor_label="dashboard", note="unexpected error"
         )
@@ -300,7 +308,7 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
     """Issue an unknown or failed bill again, under a new reference (never the old one)."""
     if not (bill.outcome_unknown or bill.state == BillState.FAILED):
         raise BillInputError(
-            {"__all__": ["Only a bill whose outcome is unknown or failed can be issued again."]}
+            {"__all__": [_("Only a bill whose outcome is unknown or failed can be issued again.")]}
         )
     request = BillRequest(
         bill.amount,
@@ -364,7 +372,7 @@ def refresh_bill_status(
     try:
         check = gateway().verify_bill(bill.code, bill.merchant_reference)
     except IhelaError as exc:
-        bill.last_error = f"Could not check with iHela: {exc.message}"
+        bill.last_error = _("Could not check with iHela: %(error)s", error=exc.message)
         db.session.commit()
         return True
     bill.last_error = None
@@ -373,7 +381,10 @@ def refresh_bill_status(
         bill.payment_reference = check.bank_reference
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
-        bill.last_error = f"iHela answered with a status we do not know: {check.raw_status!r}."
+        bill.last_error = _(
+            "iHela answered with a status we do not know: %(status)s.",
+            status=repr(check.raw_status),
+        )
     else:
         note = check.message or ""
         if new_state == BillState.PAID and check.bank_reference:

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -91,7 +92,7 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     form = BillForm()
     banks = bank_list()
-    form.bank_slug.choices = [("", "iHela Credit Union account (no partner bank)")] + [
+    form.bank_slug.choices = [("", _("iHela Credit Union account (no partner bank)"))] + [
         (bank.slug, bank.name) for bank in banks.active
     ]
     if request.method == "GET":
@@ -124,7 +125,7 @@ def new() -> ResponseReturnValue:
                 known_banks={b.slug for b in banks.active} if banks.banks else None,
             )
             if len(token) < 16:
-                raise services.BillInputError({"__all__": ["Reload the page and try again."]})
+                raise services.BillInputError({"__all__": [_("Reload the page and try again.")]})
         except services.BillInputError as exc:
             _show_errors(form, exc.errors)
         else:
@@ -135,7 +136,8 @@ def new() -> ResponseReturnValue:
                 _show_errors(form, bill.field_errors or {"__all__": [bill.last_error or ""]})
                 form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
                 flash(
-                    "iHela refused this bill; nothing is owed. Correct it and send again.", "danger"
+                    _("iHela refused this bill; nothing is owed. Correct it and send again."),
+                    "danger",
                 )
                 return render_template("bills/new.html", form=form, banks=banks), 422
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
@@ -154,9 +156,16 @@ def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
 
 def _share_message(bill: Bill) -> str:
     merchant = current_app.config["MERCHANT_NAME"]
-    return (
-        f"{merchant}: {money(bill.amount)} — {bill.description}. "
-        f"Pay with iHela: {bill.confirmation_uri} (ref. {bill.merchant_reference})"
+    return str(
+        _(
+            "%(merchant)s: %(amount)s — %(description)s. "
+            "Pay with iHela: %(link)s (ref. %(reference)s)",
+            merchant=merchant,
+            amount=money(bill.amount),
+            description=bill.description,
+            link=bill.confirmation_uri,
+            reference=bill.merchant_reference,
+        )
     )
 
 
@@ -169,7 +178,13 @@ def detail(bill_id: int) -> ResponseReturnValue:
         "whatsapp": "https://wa.me/?text=" + quote(message),
         "sms": "sms:?&body=" + quote(message),
         "email": "mailto:?subject="
-        + quote(f"{current_app.config['MERCHANT_NAME']}: bill {bill.merchant_reference}")
+        + quote(
+            _(
+                "%(merchant)s: bill %(reference)s",
+                merchant=current_app.config["MERCHANT_NAME"],
+                reference=bill.merchant_reference,
+            )
+        )
         + "&body="
         + quote(message),
         "text": message,
@@ -231,7 +246,7 @@ def refresh(bill_id: int) -> ResponseReturnValue:
             min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
         )
         if not checked and request.headers.get("HX-Request") != "true":
-            flash("Checked a moment ago; this is the latest status.", "info")
+            flash(_("Checked a moment ago; this is the latest status."), "info")
     if request.headers.get("HX-Request") == "true":
         return _status_fragment(bill)
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
@@ -251,7 +266,7 @@ def retry(bill_id: int) -> ResponseReturnValue:
     except services.BillInputError as exc:
         flash(str(exc), "warning")
         return redirect(url_for("bills.detail", bill_id=bill.id), 303)
-    flash(f"Issued again as {new_bill.merchant_reference}.", "info")
+    flash(_("Issued again as %(reference)s.", reference=new_bill.merchant_reference), "info")
     return redirect(url_for("bills.detail", bill_id=new_bill.id), 303)
 
 

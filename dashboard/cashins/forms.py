@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -9,21 +10,24 @@ from dashboard.forms import AmountField
 
 
 class CashinForm(FlaskForm):
-    bank_slug = SelectField("Receiving bank", choices=[], validate_choice=False)
-    account = StringField("Account number", validators=[Length(max=64)])
-    holder_name = StringField("Account holder's name", validators=[Length(max=160)])
-    holder_verified = BooleanField("I checked this name with the customer (for example on an ID)")
-    amount = AmountField("Amount (FBu)")
+    bank_slug = SelectField(_l("Receiving bank"), choices=[], validate_choice=False)
+    account = StringField(_l("Account number"), validators=[Length(max=64)])
+    holder_name = StringField(_l("Account holder's name"), validators=[Length(max=160)])
+    holder_verified = BooleanField(
+        _l("I checked this name with the customer (for example on an ID)")
+    )
+    amount = AmountField(_l("Amount (FBu)"))
     description = TextAreaField(
-        "Description (the receiver sees it)",
+        _l("Description (the receiver sees it)"),
         validators=[
             Length(
                 max=DESCRIPTION_MAX,
-                message=f"Keep the description under {DESCRIPTION_MAX} characters.",
+                # Length fills in %(max)d itself.
+                message=_l("Keep the description under %(max)d characters."),
             )
         ],
     )
-    reason = SelectField("Reason", choices=list(REASONS.items()), default="payout")
+    reason = SelectField(_l("Reason"), choices=list(REASONS.items()), default="payout")
     bill_id = HiddenField()
     form_token = HiddenField()
 
@@ -33,18 +37,18 @@ class ConfirmForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    rejection_reason = TextAreaField("Why is it rejected?", validators=[Length(max=500)])
+    rejection_reason = TextAreaField(_l("Why is it rejected?"), validators=[Length(max=500)])
 
 
 class ResolveForm(FlaskForm):
     outcome = SelectField(
-        "What happened, according to iHela?",
+        _l("What happened, according to iHela?"),
         choices=[
-            ("", "Choose…"),
-            ("succeeded", "The money arrived: mark succeeded"),
-            ("failed", "The money did not leave: mark failed"),
+            ("", _l("Choose…")),
+            ("succeeded", _l("The money arrived: mark succeeded")),
+            ("failed", _l("The money did not leave: mark failed")),
         ],
     )
     note = TextAreaField(
-        "Note (who you spoke to, when, their reference)", validators=[Length(max=1000)]
+        _l("Note (who you spoke to, when, their reference)"), validators=[Length(max=1000)]
     )

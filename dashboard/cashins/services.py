@@ -15,6 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +31,7 @@ from dashboard.money import format_amount
 
 log = logging.getLogger(__name__)
 
-REASONS = {"refund": "Refund", "payout": "Payout", "other": "Other"}
+REASONS = {"refund": _l("Refund"), "payout": _l("Payout"), "other": _l("Other")}
 DESCRIPTION_MAX = 160
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Cash-ins whose money has left, may have left, or is about to: they count against limits.
@@ -94,10 +97,10 @@ def apply_mask(mask: str | None, typed: str) -> str:
     """The account as the bank writes it; digits typed without the separators are accepted."""
     account = typed.strip()
     if not account:
-        raise CashinInputError({"account": ["Enter the account number."]})
+        raise CashinInputError({"account": [_("Enter the account number.")]})
     if mask is None:
         if len(account) > 64 or not re.fullmatch(r"[A-Za-z0-9 .+@/_-]+", account):
-            raise CashinInputError({"account": ["Use letters, digits and - . / only."]})
+            raise CashinInputError({"account": [_("Use letters, digits and - . / only.")]})
         return account
     if mask_pattern(mask).fullmatch(account):
         return account
@@ -105,19 +108,29 @@ def apply_mask(mask: str | None, typed: str) -> str:
     if len(digits) == mask.count("0") and not re.search(r"[^0-9 ./-]", account):
         filled = iter(digits)
         return "".join(next(filled) if c == "0" else c for c in mask)
-    raise CashinInputError({"account": [f"This bank's accounts look like {mask} (0 = a digit)."]})
+    raise CashinInputError(
+        {"account": [_("This bank's accounts look like %(mask)s (0 = a digit).", mask=mask)]}
+    )
 
 
 def lookup_holder(bank: BankOption, account: str) -> Lookup:
     """Ask the gateway who holds the account; 'unavailable' when it cannot say."""
     if not bank.has_lookup:
-        return Lookup("unavailable", message=f"{bank.name} does not offer name checks.")
+        return Lookup(
+            "unavailable", message=_("%(bank)s does not offer name checks.", bank=bank.name)
+        )
     try:
         holder = gateway().customer_lookup(bank.slug, account)
     except AccountNotFound:
-        return Lookup("not_found", message=f"No account {account} at {bank.name}.")
+        return Lookup(
+            "not_found",
+            message=_("No account %(account)s at %(bank)s.", account=account, bank=bank.name),
+        )
     except IhelaError as exc:
-        return Lookup("unavailable", message=f"The name check is unavailable: {exc.message}")
+        return Lookup(
+            "unavailable",
+            message=_("The name check is unavailable: %(error)s", error=exc.message),
+        )
     return Lookup("confirmed", name=holder.name)
 
 
@@ -160,8 +173,12 @@ def _check_daily_limit(cashin: Cashin, limits: Limits) -> None:
         raise CashinInputError(
             {
                 "amount": [
-                    f"This account already received {_fr(already)} today; the daily maximum per "
-                    f"account is {_fr(limits.daily_max_per_account)}. Nothing was sent."
+                    _(
+                        "This account already received %(already)s today; the daily maximum per "
+                        "account is %(maximum)s. Nothing was sent.",
+                        already=_shown(already),
+                        maximum=_shown(limits.daily_max_per_account),
+                    )
                 ]
             }
         )
@@ -169,6 +186,12 @@ def _check_daily_limit(cashin: Cashin, limits: Limits) -> None:
 
 def _fr(amount: int) -> str:
     return format_amount(amount, "en").replace("\u00a0", " ")
+
+
+def _shown(amount: int) -> str:
+    """An amount in a message, in the reader's language (the audit trail keeps ``_fr``)."""
+    locale = get_locale()
+    return format_amount(amount, str(locale) if locale else "en").replace("\u00a0", " ")
 
 
 def check_amount(
@@ -179,19 +202,44 @@ def check_amount(
     lowest = max(limits.minimum, bank.in_minimum or 0)
     highest = min(limits.maximum, bank.in_maximum or limits.maximum)
     if amount < lowest:
-        problems.append(f"The smallest amount to {bank.name} is {_fr(lowest)}.")
+        problems.append(
+            _(
+                "The smallest amount to %(bank)s is %(amount)s.",
+                bank=bank.name,
+                amount=_shown(lowest),
+            )
+        )
     elif amount > highest:
-        who = bank.name if bank.in_maximum and bank.in_maximum < limits.maximum else "one cash-in"
-        problems.append(f"The largest amount for {who} is {_fr(highest)}.")
+        if bank.in_maximum and bank.in_maximum < limits.maximum:
+            problems.append(
+                _(
+                    "The largest amount for %(bank)s is %(amount)s.",
+                    bank=bank.name,
+                    amount=_shown(highest),
+                )
+            )
+        else:
+            problems.append(
+                _("The largest amount for one cash-in is %(amount)s.", amount=_shown(highest))
+            )
     if not problems:
         already = sent_today_to(bank.slug, account, limits.timezone)
         if already + amount > limits.daily_max_per_account:
             problems.append(
-                f"This account already received {_fr(already)} today; the daily maximum per "
-                f"account is {_fr(limits.daily_max_per_account)}."
+                _(
+                    "This account already received %(already)s today; the daily maximum per "
+                    "account is %(maximum)s.",
+                    already=_shown(already),
+                    maximum=_shown(limits.daily_max_per_account),
+                )
             )
     if bill is not None and amount > refund_left(bill):
-        problems.append(f"Only {_fr(refund_left(bill))} of this bill is left to refund.")
+        problems.append(
+            _(
+                "Only %(amount)s of this bill is left to refund.",
+                amount=_shown(refund_left(bill)),
+            )
+        )
     return problems
 
 
@@ -210,19 +258,21 @@ def prepare_cashin(
     errors: dict[str, list[str]] = {}
     bank = banks.get(request.bank_slug)
     if bank is None or not bank.is_active:
-        errors["bank_slug"] = ["Choose the receiving bank from the list."]
+        errors["bank_slug"] = [_("Choose the receiving bank from the list.")]
     bill = None
     if request.bill_id is not None:
         bill = db.session.get(Bill, request.bill_id)
         if bill is None or bill.status != BillState.PAID:
-            errors["__all__"] = ["Only a paid bill can be refunded."]
+            errors["__all__"] = [_("Only a paid bill can be refunded.")]
     if request.reason not in REASONS:
-        errors["reason"] = ["Choose refund, payout or other."]
+        errors["reason"] = [_("Choose refund, payout or other.")]
     description = " ".join(request.description.split())
     if not description:
-        errors["description"] = ["Say what the money is for; the receiver sees it."]
+        errors["description"] = [_("Say what the money is for; the receiver sees it.")]
     elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = [f"Keep the description under {DESCRIPTION_MAX} characters."]
+        errors["description"] = [
+            _("Keep the description under %(max)d characters.", max=DESCRIPTION_MAX)
+        ]
     if bank is None or errors.get("bank_slug"):
         raise CashinInputError(errors)
     try:
@@ -241,22 +291,27 @@ def prepare_cashin(
         holder_name = " ".join(request.holder_name.split())
         if len(holder_name) < 3:
             errors["holder_name"] = [
-                "The name cannot be checked with the bank: type the holder's name as it is "
-                "on their account."
+                _(
+                    "The name cannot be checked with the bank: type the holder's name as it is "
+                    "on their account."
+                )
             ]
         if not request.holder_verified:
             errors["holder_verified"] = [
-                "Tick to confirm you checked the name with the customer (for example on an ID)."
+                _("Tick to confirm you checked the name with the customer (for example on an ID).")
             ]
     if errors:
         raise CashinInputError(errors)
     confirmed = lookup.status == "confirmed"
     needs_approval = request.amount >= limits.approval_threshold or not confirmed
-    reasons = []
+    # Stored as text, in the language of the person who prepared the cash-in.
+    reasons: list[str] = []
     if request.amount >= limits.approval_threshold:
-        reasons.append(f"the amount is {_fr(limits.approval_threshold)} or more")
+        reasons.append(
+            _("the amount is %(amount)s or more", amount=_shown(limits.approval_threshold))
+        )
     if not confirmed:
-        reasons.append("the holder's name could not be confirmed by the bank")
+        reasons.append(_("the holder's name could not be confirmed by the bank"))
     cashin = Cashin(
         merchant_reference=new_merchant_reference(),
         form_token=form_token,
@@ -272,7 +327,7 @@ def prepare_cashin(
         bill_id=bill.id if bill else None,
         status=CashinState.DRAFT,
         needs_approval=needs_approval,
-        approval_reason=" and ".join(reasons) or None,
+        approval_reason=(" " + _("and") + " ").join(reasons) or None,
         created_by_id=by.id,
     )
     db.session.add(cashin)
@@ -337,7 +392,7 @@ def _release_refund(cashin: Cashin) -> None:
 def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits) -> Cashin:
     """The review page's one click: sends now, or submits for approval. Counts once."""
     if cashin.created_by_id != by.id:
-        raise CashinConflict("Only the person who prepared this cash-in can confirm it.")
+        raise CashinConflict(_("Only the person who prepared this cash-in can confirm it."))
     if cashin.state == CashinState.DRAFT:
         _check_daily_limit(cashin, limits)
     target = CashinState.AWAITING_APPROVAL if cashin.needs_approval else CashinState.SUBMITTING
@@ -348,14 +403,21 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
     if not moved:
         db.session.rollback()
         db.session.refresh(cashin)
-        raise CashinConflict("This cash-in was already confirmed; nothing was sent again.")
+        raise CashinConflict(_("This cash-in was already confirmed; nothing was sent again."))
     if not _reserve_refund(cashin):
         db.session.rollback()
         db.session.refresh(cashin)
         bill = db.session.get(Bill, cashin.bill_id)
         left = refund_left(bill) if bill else 0
         raise CashinInputError(
-            {"amount": [f"Only {_fr(left)} of this bill is left to refund; nothing was sent."]}
+            {
+                "amount": [
+                    _(
+                        "Only %(amount)s of this bill is left to refund; nothing was sent.",
+                        amount=_shown(left),
+                    )
+                ]
+            }
         )
     action = "cashin.submitted_for_approval" if cashin.needs_approval else "cashin.confirmed"
     audit.record(
@@ -375,7 +437,7 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
 def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     """A second person approves, which sends it. Nobody approves their own."""
     if cashin.created_by_id == by.id:
-        raise CashinConflict("You prepared this cash-in: another accountant must approve it.")
+        raise CashinConflict(_("You prepared this cash-in: another accountant must approve it."))
     if cashin.state == CashinState.AWAITING_APPROVAL:
         _check_daily_limit(cashin, limits)
     moved = _move(
@@ -390,7 +452,7 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     if not moved:
         db.session.rollback()
         db.session.refresh(cashin)
-        raise CashinConflict("This cash-in is no longer waiting for approval.")
+        raise CashinConflict(_("This cash-in is no longer waiting for approval."))
     audit.record(
         "cashin.approved",
         actor=by,
@@ -407,9 +469,9 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
 def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
     reason = " ".join(reason.split())
     if len(reason) < 3:
-        raise CashinInputError({"rejection_reason": ["Say why it is rejected."]})
+        raise CashinInputError({"rejection_reason": [_("Say why it is rejected.")]})
     if cashin.created_by_id == by.id:
-        raise CashinConflict("You prepared this cash-in: another accountant must decide on it.")
+        raise CashinConflict(_("You prepared this cash-in: another accountant must decide on it."))
     moved = _move(
         cashin.id,
         CashinState.AWAITING_APPROVAL,
@@ -422,7 +484,7 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
     if not moved:
         db.session.rollback()
         db.session.refresh(cashin)
-        raise CashinConflict("This cash-in is no longer waiting for approval.")
+        raise CashinConflict(_("This cash-in is no longer waiting for approval."))
     _release_refund(cashin)
     audit.record(
         "cashin.rejected",
@@ -452,14 +514,15 @@ def _send(cashin: Cashin, *, by: User) -> None:
         outcome, message, reply = CashinState.UNKNOWN, exc.message, exc.raw
     except IhelaError as exc:
         outcome = CashinState.FAILED
-        message, reply = f"{exc.message} Nothing was sent: no money left.", exc.raw
+        message = _("%(error)s Nothing was sent: no money left.", error=exc.message)
+        reply = exc.raw
     except Exception:
         # Whatever broke, the request may have left: only a person may say what happened.
         log.exception("cash-in %s: unexpected error while sending", cashin.merchant_reference)
         db.session.rollback()
         db.session.refresh(cashin)
         outcome, reply = CashinState.UNKNOWN, None
-        message = "The dashboard failed while sending; the money may or may not have left."
+        message = _("The dashboard failed while sending; the money may or may not have left.")
     else:
         cashin.gateway_reference = result.reference
         outcome, message, reply = CashinState.SUCCEEDED, result.message or "Success", result.raw
@@ -484,19 +547,21 @@ def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cas
     note = " ".join(note.split())
     errors: dict[str, list[str]] = {}
     if outcome not in (CashinState.SUCCEEDED, CashinState.FAILED):
-        errors["outcome"] = ["Say whether the money arrived or not."]
+        errors["outcome"] = [_("Say whether the money arrived or not.")]
     if len(note) < 5:
-        errors["note"] = ["Write what iHela told you (who, when, their reference)."]
+        errors["note"] = [_("Write what iHela told you (who, when, their reference).")]
     if outcome == CashinState.FAILED and by.id == cashin.created_by_id:
         # "Failed" frees the money to be sent again: that takes a second person.
         errors["outcome"] = [
-            "You prepared this cash-in: another accountant or an admin must confirm that the "
-            "money did not leave."
+            _(
+                "You prepared this cash-in: another accountant or an admin must confirm that the "
+                "money did not leave."
+            )
         ]
     if errors:
         raise CashinInputError(errors)
     if not is_outcome_unknown(cashin):
-        raise CashinConflict("Somebody already resolved this cash-in.")
+        raise CashinConflict(_("Somebody already resolved this cash-in."))
     new = CashinState(outcome)
     moved = _move(
         cashin.id,
@@ -510,7 +575,7 @@ def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cas
     if not moved:
         db.session.rollback()
         db.session.refresh(cashin)
-        raise CashinConflict("Somebody already resolved this cash-in.")
+        raise CashinConflict(_("Somebody already resolved this cash-in."))
     if new == CashinState.FAILED:
         _release_refund(cashin)
     audit.record(

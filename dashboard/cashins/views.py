@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from dashboard.banks import BankList, bank_list
@@ -24,6 +25,7 @@ from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, Resolve
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role
 from dashboard.security import id_arg, id_from_text, roles_required
+from dashboard.templating import cashin_state_label
 
 bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
@@ -103,13 +105,13 @@ def _lookup_for(
 def new() -> ResponseReturnValue:
     form = CashinForm()
     banks = bank_list()
-    form.bank_slug.choices = [("", "Choose a bank…")] + [(b.slug, b.name) for b in banks.active]
+    form.bank_slug.choices = [("", _("Choose a bank…"))] + [(b.slug, b.name) for b in banks.active]
     bill: Bill | None = None
     bill_id = id_arg("bill") or id_from_text(form.bill_id.data)
     if bill_id:
         bill = db.session.get(Bill, bill_id)
         if bill is None or bill.status != BillState.PAID:
-            flash("Only a paid bill can be refunded.", "warning")
+            flash(_("Only a paid bill can be refunded."), "warning")
             return redirect(
                 url_for("bills.detail", bill_id=bill_id) if bill else url_for("cashins.index")
             )
@@ -119,8 +121,10 @@ def new() -> ResponseReturnValue:
             form.bill_id.data = str(bill.id)
             form.amount.data = str(services.refund_left(bill))
             form.reason.data = "refund"
-            form.description.data = (
-                f"Refund of bill {bill.merchant_reference}: {bill.description}"
+            form.description.data = _(
+                "Refund of bill %(reference)s: %(description)s",
+                reference=bill.merchant_reference,
+                description=bill.description,
             )[: services.DESCRIPTION_MAX]
     lookup = None
     if request.method == "POST" and request.form.get("action") == "lookup":
@@ -133,7 +137,7 @@ def new() -> ResponseReturnValue:
         token = form.form_token.data or ""
         try:
             if len(token) < 16:
-                raise services.CashinInputError({"__all__": ["Reload the page and try again."]})
+                raise services.CashinInputError({"__all__": [_("Reload the page and try again.")]})
             cashin = services.prepare_cashin(
                 services.CashinRequest(
                     bank_slug=form.bank_slug.data or "",
@@ -155,7 +159,7 @@ def new() -> ResponseReturnValue:
         else:
             return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
     if request.method == "POST":
-        lookup, _ = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
+        lookup, _account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
         return render_template(
             "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
         ), 422
@@ -214,12 +218,23 @@ def confirm(cashin_id: int) -> ResponseReturnValue:
 
 def _flash_outcome(cashin: Cashin) -> None:
     messages = {
-        CashinState.AWAITING_APPROVAL: ("Submitted: another accountant must approve it.", "info"),
-        CashinState.SUCCEEDED: (f"Sent. iHela reference {cashin.gateway_reference}.", "success"),
-        CashinState.FAILED: (f"Not sent: {cashin.gateway_message}", "danger"),
+        CashinState.AWAITING_APPROVAL: (
+            _("Submitted: another accountant must approve it."),
+            "info",
+        ),
+        CashinState.SUCCEEDED: (
+            _("Sent. iHela reference %(reference)s.", reference=cashin.gateway_reference),
+            "success",
+        ),
+        CashinState.FAILED: (
+            _("Not sent: %(message)s", message=cashin.gateway_message),
+            "danger",
+        ),
         CashinState.UNKNOWN: (
-            "iHela did not answer in time: we do not know whether the money "
-            "left. Do not send it again; check with iHela.",
+            _(
+                "iHela did not answer in time: we do not know whether the money "
+                "left. Do not send it again; check with iHela."
+            ),
             "danger",
         ),
     }
@@ -275,7 +290,7 @@ def reject(cashin_id: int) -> ResponseReturnValue:
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
     else:
-        flash("Rejected; nothing was sent.", "info")
+        flash(_("Rejected; nothing was sent."), "info")
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 
@@ -304,7 +319,10 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
     else:
-        flash(f"Marked {cashin.status}.", "success")
+        flash(
+            _("Marked %(status)s.", status=cashin_state_label(cashin.status).lower()),
+            "success",
+        )
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from dashboard.models import Role
 from dashboard.reports import services
@@ -28,14 +29,14 @@ def index() -> ResponseReturnValue:
 @roles_required(Role.ACCOUNTANT)
 def export(kind: str) -> ResponseReturnValue:
     if kind not in KINDS:
-        return render_template("reports/index.html", month="", error="Unknown export."), 404
+        return render_template("reports/index.html", month="", error=_("Unknown export.")), 404
     month = request.args.get("month", "")
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     try:
         start, end = services.month_bounds(month, zone)
     except ValueError:
         return render_template(
-            "reports/index.html", month=month, error="Choose a month, like 2026-11."
+            "reports/index.html", month=month, error=_("Choose a month, like 2026-11.")
         ), 400
     rows = KINDS[kind](start, end, zone)
     return Response(

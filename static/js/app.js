@@ -5,14 +5,15 @@
   // Copy buttons: <button data-copy="#input-id">, with a visible confirmation.
   function setupCopy(root) {
     root.querySelectorAll("[data-copy]").forEach(function (button) {
+      var label = button.textContent; // texts come from the page, in the reader's language
       button.addEventListener("click", function () {
         var source = document.querySelector(button.getAttribute("data-copy"));
         var status = document.querySelector("[data-copy-status]");
         var text = source.value || source.textContent;
         var done = function () {
-          if (status) status.textContent = "Link copied.";
-          button.textContent = "Copied ✓";
-          setTimeout(function () { button.textContent = "Copy link"; }, 2500);
+          if (status) status.textContent = button.getAttribute("data-copied-status") || "Link copied.";
+          button.textContent = button.getAttribute("data-copied-label") || "Copied ✓";
+          setTimeout(function () { button.textContent = label; }, 2500);
         };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(source, done); });
@@ -128,10 +129,13 @@
         if (mask && window.IMask) {
           masked = IMask(input, { mask: imaskPattern(mask), lazy: true });
           input.placeholder = mask;
-          if (help) help.textContent = "Format: " + mask + " (0 = a digit)";
+          if (help) {
+            help.textContent = (help.getAttribute("data-format-label") || "Format: {mask} (0 = a digit)")
+              .replace("{mask}", mask);
+          }
         } else {
-          input.placeholder = "Account number";
-          if (help) help.textContent = "As the bank writes it.";
+          input.placeholder = (help && help.getAttribute("data-free-placeholder")) || "Account number";
+          if (help) help.textContent = help.getAttribute("data-free-label") || "As the bank writes it.";
         }
       };
       select.addEventListener("change", apply);
