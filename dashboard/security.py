@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from flask_login import current_user, logout_user
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
+from dashboard.extensions import login_manager
 from dashboard.models import Role
 
 P = ParamSpec("P")
@@ -64,6 +66,17 @@ def clear_session() -> None:
         session["lang"] = lang
 
 
+def to_login() -> Response:
+    """Send the person to the login page; for a partial (htmx) request, the whole page goes."""
+    if request.headers.get("HX-Request") == "true":
+        # The page the person is on, not the fragment's address, is where to come back to.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "")
+        target = url_for("auth.login", next=back or None)
+        return Response("", status=401, headers={"HX-Redirect": target})
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let in logged-in users with one of ``roles`` (admins always); others get the 403 page."""
 
@@ -84,6 +97,12 @@ def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
 
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        if request.headers.get("HX-Request") != "true":
+            flash(_("Please log in to see this page."), "info")
+        return to_login()
+
     @app.before_request
     def end_idle_sessions() -> Response | None:
         if not current_user.is_authenticated:
@@ -97,7 +116,7 @@ def init_app(app: Flask) -> None:
             flash(
                 _("Your session ended after a period of inactivity. Please log in again."), "info"
             )
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return to_login()
         # Background polling (htmx status checks) must not keep an abandoned session alive.
         if request.headers.get("X-Poll") != "1":
             session["last_seen"] = int(now)
