@@ -355,3 +355,17 @@ def test_search_by_whole_reference_or_code_finds_exactly_that_bill(
     for term in (reference, reference.lower(), code, code.lower()):
         page = cashier.get(f"/bills/?q={term}").get_data(as_text=True)
         assert "1 bill " in page and "alpha sale" in page and "omega sale" not in page, term
+
+
+def test_pages_keep_the_filters(make_app: Any, staff: dict[str, User], sandbox: Any) -> None:
+    app = make_app(PAGE_SIZE=2)
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    for description in ("one sale", "two sale", "three sale", "other"):
+        issue(web, description=description)
+    page = web.get("/bills/?q=sale").get_data(as_text=True)
+    assert "Page 1 of 2" in page and "three sale" in page and "one sale" not in page
+    older = re.search(r'href="([^"]*page=2[^"]*)"', page)
+    assert older and "q=sale" in older.group(1)
+    page2 = web.get(older.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert "Page 2 of 2" in page2 and "one sale" in page2 and "other" not in page2
