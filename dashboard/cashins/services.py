@@ -303,13 +303,15 @@ def prepare_cashin(
     if errors:
         raise CashinInputError(errors)
     confirmed = lookup.status == "confirmed"
-    needs_approval = request.amount >= limits.approval_threshold or not confirmed
     # Stored as text, in the language of the person who prepared the cash-in.
     reasons: list[str] = []
     if request.amount >= limits.approval_threshold:
         reasons.append(
             _("the amount is %(amount)s or more", amount=_shown(limits.approval_threshold))
         )
+    elif split := _split_reason(bank.slug, account, request.amount, limits, None):
+        reasons.append(split)
+    needs_approval = bool(reasons) or not confirmed
     if not confirmed:
         reasons.append(_("the holder's name could not be confirmed by the bank"))
     cashin = Cashin(
@@ -389,14 +391,40 @@ def _release_refund(cashin: Cashin) -> None:
     )
 
 
+def _split_reason(
+    bank_slug: str, account: str, amount: int, limits: Limits, exclude_id: int | None
+) -> str | None:
+    """Several cash-ins to one account in a day count together against the approval threshold,
+    so splitting an amount never skips the second person."""
+    already = sent_today_to(bank_slug, account, limits.timezone, exclude_id)
+    if already and already + amount >= limits.approval_threshold:
+        return str(
+            _(
+                "with today's earlier cash-ins to this account the total reaches %(amount)s",
+                amount=_shown(limits.approval_threshold),
+            )
+        )
+    return None
+
+
 def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits) -> Cashin:
     """The review page's one click: sends now, or submits for approval. Counts once."""
     if cashin.created_by_id != by.id:
         raise CashinConflict(_("Only the person who prepared this cash-in can confirm it."))
+    extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
+    needs_approval = cashin.needs_approval
     if cashin.state == CashinState.DRAFT:
         _check_daily_limit(cashin, limits)
-    target = CashinState.AWAITING_APPROVAL if cashin.needs_approval else CashinState.SUBMITTING
-    extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
+        # Other cash-ins to the account may have been sent since this draft was prepared.
+        split = (
+            None
+            if needs_approval
+            else _split_reason(cashin.bank_slug, cashin.account, cashin.amount, limits, cashin.id)
+        )
+        if split:
+            needs_approval = True
+            extra.update(needs_approval=True, approval_reason=split)
+    target = CashinState.AWAITING_APPROVAL if needs_approval else CashinState.SUBMITTING
     moved = _move(
         cashin.id, CashinState.DRAFT, target, where=[Cashin.send_token == send_token], **extra
     )
@@ -419,13 +447,15 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
                 ]
             }
         )
-    action = "cashin.submitted_for_approval" if cashin.needs_approval else "cashin.confirmed"
+    approval = target == CashinState.AWAITING_APPROVAL
     audit.record(
-        action,
+        "cashin.submitted_for_approval" if approval else "cashin.confirmed",
         actor=by,
         object_type="cashin",
         object_id=cashin.merchant_reference,
-        summary=cashin.approval_reason or "sent without approval",
+        summary=(extra.get("approval_reason") or cashin.approval_reason or "")
+        if approval
+        else "sent without approval",
     )
     db.session.commit()
     db.session.refresh(cashin)

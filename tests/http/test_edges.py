@@ -211,3 +211,23 @@ def test_unexpected_error_while_issuing_leaves_the_bill_unknown(
 def test_deep_audit_page_is_clamped(web: WebClient, staff: dict[str, User]) -> None:
     web.login("admin@example.com")
     assert web.get("/admin/audit?page=999999999999999999").status_code == 200
+
+
+def test_splitting_an_amount_does_not_skip_approval(
+    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+) -> None:
+    app = make_app(CASHIN_APPROVAL_THRESHOLD=100000)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    first, second = prepare(web, amount="60000"), prepare(web, amount="60000")
+    assert "Not needed" in web.get(second.headers["Location"]).get_data(as_text=True)
+    confirm(web, first.headers["Location"])
+    page = confirm(web, second.headers["Location"]).get_data(as_text=True)
+    assert "another accountant must approve it" in page
+    assert "earlier cash-ins to this account" in page
+    assert [c.status for c in cashins(app)] == ["succeeded", "awaiting_approval"]
+    third = prepare(web, amount="1000")  # known at preparation time now
+    assert "earlier cash-ins to this account" in web.get(third.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert len(received(sandbox)) == 1
