@@ -646,6 +646,18 @@ def unknown_cashins() -> list[Cashin]:
     return list(db.session.scalars(select(Cashin).where(_stuck_condition()).order_by(Cashin.id)))
 
 
+def approvals_waiting_for(user: User) -> int:
+    """Cash-ins this person may approve (not their own)."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Cashin)
+            .where(Cashin.status == CashinState.AWAITING_APPROVAL, Cashin.created_by_id != user.id)
+        )
+        or 0
+    )
+
+
 def approval_queue() -> list[Cashin]:
     return list(
         db.session.scalars(

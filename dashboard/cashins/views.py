@@ -32,10 +32,14 @@ bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
 @bp.app_context_processor
 def unknown_outcomes_banner() -> dict[str, Any]:
-    """Cash-ins with an unknown outcome are shown on every accountant page until resolved."""
+    """On every accountant page: cash-ins with an unknown outcome (a banner, until resolved)
+    and how many wait for this person's approval (a badge in the menu)."""
     if not current_user.is_authenticated or not current_user.has_role(Role.ACCOUNTANT):
-        return {"unknown_cashins": []}
-    return {"unknown_cashins": services.unknown_cashins()}
+        return {"unknown_cashins": [], "approvals_waiting": 0}
+    return {
+        "unknown_cashins": services.unknown_cashins(),
+        "approvals_waiting": services.approvals_waiting_for(current_user),
+    }
 
 
 def _cashin_or_404(cashin_id: int) -> Cashin:

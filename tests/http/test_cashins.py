@@ -273,7 +273,13 @@ def test_approval_above_threshold_by_another_accountant(
     assert "another accountant must approve it" in page.get_data(as_text=True)
     assert cashins(app)[0].status == "awaiting_approval"
 
+    assert 'data-testid="approvals-badge"' not in accountant.get("/bills/").get_data(
+        as_text=True
+    )  # one's own cash-in is not waiting for oneself
     other = second_accountant(app)
+    assert re.search(
+        r'data-testid="approvals-badge"[^>]*>1<', other.get("/bills/").get_data(as_text=True)
+    )
     queue = other.get("/cashins/approvals").get_data(as_text=True)
     assert "Niyonzima Aline" in queue
     page = other.post(f"/cashins/{cashin_id}/approve", follow_redirects=True)
