@@ -265,3 +265,14 @@ class Cashin(Base):
     @property
     def state(self) -> CashinState:
         return CashinState(self.status)
+
+
+class AccountLock(Base):
+    """One row per receiving account. Confirming or approving a cash-in updates it first, which
+    makes those steps take turns per account (on SQLite and PostgreSQL alike), so two cash-ins
+    to one account cannot both slip under the daily maximum or the approval threshold."""
+
+    __tablename__ = "account_locks"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)

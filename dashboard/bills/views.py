@@ -37,6 +37,7 @@ bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)
 
 STAFF = (Role.CASHIER, Role.ACCOUNTANT)
+LIST_FILTERS = ("q", "status", "issued_by", "from", "to")
 
 
 def _bill_or_404(bill_id: int) -> Bill:
@@ -76,7 +77,7 @@ def index() -> ResponseReturnValue:
         filters, page=id_arg("page") or 1, size=current_app.config["PAGE_SIZE"]
     )
     staff = db.session.scalars(select(User).order_by(User.name)).all()
-    query = {k: v for k, v in args.items() if k != "page" and v}
+    query = {k: args[k] for k in LIST_FILTERS if args.get(k)}  # kept by the pager links
     return render_template(
         "bills/index.html",
         result=result,

@@ -26,7 +26,15 @@ from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import AccountNotFound, GatewayRejected, IhelaError, OutcomeUnknown
-from dashboard.models import Bill, BillState, Cashin, CashinState, HolderCheck, User
+from dashboard.models import (
+    AccountLock,
+    Bill,
+    BillState,
+    Cashin,
+    CashinState,
+    HolderCheck,
+    User,
+)
 from dashboard.money import format_amount
 
 log = logging.getLogger(__name__)
@@ -69,6 +77,7 @@ class Lookup:
     status: str  # "confirmed", "not_found", "unavailable"
     name: str | None = None
     message: str = ""
+    account_number: str | None = None  # the account as the bank writes it (when confirmed)
 
 
 @dataclass(frozen=True)
@@ -99,7 +108,9 @@ def apply_mask(mask: str | None, typed: str) -> str:
     if not account:
         raise CashinInputError({"account": [_("Enter the account number.")]})
     if mask is None:
-        if len(account) > 64 or not re.fullmatch(r"[A-Za-z0-9 .+@/_-]+", account):
+        # One spelling per account, so daily limits and approvals add up what belongs together.
+        account = re.sub(r"\s+", "", account).upper()
+        if len(account) > 64 or not re.fullmatch(r"[A-Z0-9.+@/_-]+", account):
             raise CashinInputError({"account": [_("Use letters, digits and - . / only.")]})
         return account
     if mask_pattern(mask).fullmatch(account):
@@ -131,7 +142,7 @@ def lookup_holder(bank: BankOption, account: str) -> Lookup:
             "unavailable",
             message=_("The name check is unavailable: %(error)s", error=exc.message),
         )
-    return Lookup("confirmed", name=holder.name)
+    return Lookup("confirmed", name=holder.name, account_number=holder.account_number)
 
 
 def refund_left(bill: Bill) -> int:
@@ -280,11 +291,15 @@ def prepare_cashin(
     except CashinInputError as exc:
         errors.update(exc.errors)
         raise CashinInputError(errors) from None
+    lookup = lookup_holder(bank, account)
+    holder_name = lookup.name or ""
+    if lookup.status == "confirmed" and lookup.account_number:
+        # The bank's own spelling of the account (a customer id or a short form may have been
+        # typed): money goes there, and limits count it under one name.
+        account = lookup.account_number
     amount_problems = check_amount(request.amount, bank, account, limits, bill)
     if amount_problems:
         errors["amount"] = amount_problems
-    lookup = lookup_holder(bank, account)
-    holder_name = lookup.name or ""
     if lookup.status == "not_found":
         errors.setdefault("account", []).append(lookup.message)
     elif lookup.status == "unavailable":
@@ -391,6 +406,34 @@ def _release_refund(cashin: Cashin) -> None:
     )
 
 
+def _account_key(bank_slug: str, account: str) -> str:
+    return f"{bank_slug}:{account}"[:100]
+
+
+def _ensure_account_lock(bank_slug: str, account: str) -> None:
+    """Create the account's lock row (its own small transaction) if it is not there yet."""
+    key = _account_key(bank_slug, account)
+    if db.session.get(AccountLock, key) is not None:
+        return
+    db.session.add(AccountLock(key=key))
+    try:
+        db.session.commit()
+    except IntegrityError:  # created by someone else at the same moment: just as good
+        db.session.rollback()
+
+
+def _take_turn(cashin: Cashin) -> None:
+    """Wait for any other confirmation or approval to this account to commit, and hold the
+    account until this transaction ends. Must be the first write of the transaction."""
+    _ensure_account_lock(cashin.bank_slug, cashin.account)
+    db.session.execute(
+        update(AccountLock)
+        .where(AccountLock.key == _account_key(cashin.bank_slug, cashin.account))
+        .values(touched_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _split_reason(
     bank_slug: str, account: str, amount: int, limits: Limits, exclude_id: int | None
 ) -> str | None:
@@ -414,7 +457,12 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
     extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
     needs_approval = cashin.needs_approval
     if cashin.state == CashinState.DRAFT:
-        _check_daily_limit(cashin, limits)
+        _take_turn(cashin)
+        try:
+            _check_daily_limit(cashin, limits)
+        except CashinInputError:
+            db.session.rollback()
+            raise
         # Other cash-ins to the account may have been sent since this draft was prepared.
         split = (
             None
@@ -469,7 +517,12 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     if cashin.created_by_id == by.id:
         raise CashinConflict(_("You prepared this cash-in: another accountant must approve it."))
     if cashin.state == CashinState.AWAITING_APPROVAL:
-        _check_daily_limit(cashin, limits)
+        _take_turn(cashin)
+        try:
+            _check_daily_limit(cashin, limits)
+        except CashinInputError:
+            db.session.rollback()
+            raise
     moved = _move(
         cashin.id,
         CashinState.AWAITING_APPROVAL,

@@ -231,3 +231,77 @@ def test_splitting_an_amount_does_not_skip_approval(
         as_text=True
     )
     assert len(received(sandbox)) == 1
+
+
+def test_one_account_typed_three_ways_is_one_account(
+    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+) -> None:
+    app = make_app(CASHIN_APPROVAL_THRESHOLD=100000)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    for spelling in ("00012345", "12345", "0001 2345"):
+        response = prepare(web, bank_slug="BNQ-0002", account=spelling, amount="60000")
+        assert response.status_code == 303, spelling
+        confirm(web, response.headers["Location"])
+    rows = cashins(app)
+    assert {c.account for c in rows} == {"00012345"}
+    assert [c.status for c in rows] == ["succeeded", "awaiting_approval", "awaiting_approval"]
+    assert len(received(sandbox)) == 1
+
+
+def test_two_drafts_confirmed_at_once_do_not_both_skip_approval(
+    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+) -> None:
+    app = make_app(CASHIN_APPROVAL_THRESHOLD=100000)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    urls = [prepare(web, amount="60000").headers["Location"] for _ in range(2)]
+    cookie = web.client.get_cookie("dashboard_session")
+    assert cookie is not None
+    posts = []
+    for url in urls:
+        page = web.get(url).get_data(as_text=True)
+        token = re.search(r'name="send_token"[^>]*value="([^"]+)"', page)
+        assert token
+        posts.append((url, {"send_token": token.group(1), "csrf_token": web.csrf()}))
+    barrier = threading.Barrier(2)
+
+    def click(url: str, data: dict[str, str]) -> None:
+        client = app.test_client()
+        client.set_cookie("dashboard_session", cookie.value)
+        barrier.wait()
+        client.post(url + "/confirm", data=data)
+
+    threads = [threading.Thread(target=click, args=post) for post in posts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(c.status for c in cashins(app)) == ["awaiting_approval", "succeeded"]
+    assert len(received(sandbox)) == 1
+
+
+def test_language_switch_after_a_posted_form_goes_home(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    web.login("admin@example.com")
+    page = web.post(
+        "/admin/users", {"email": "bad", "name": "", "role": "cashier", "password": "x"}
+    ).get_data(as_text=True)
+    assert 'name="next" value=""' in page
+    response = web.post("/lang", {"lang": "fr", "next": ""})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/")
+
+
+def test_pager_ignores_unknown_query_arguments(
+    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+) -> None:
+    app = make_app(PAGE_SIZE=1)
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    issue(web)
+    issue(web)
+    for query in ("endpoint=x", "_method=POST", "_external=1&_scheme=javascript"):
+        response = web.get(f"/bills/?{query}")
+        assert response.status_code == 200, query
+        assert 'href="javascript' not in response.get_data(as_text=True)
