@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+    INSTANCE.mkdir(exist_ok=True)
     sandbox = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
         [
             sys.executable,
@@ -60,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
             "127.0.0.1",
             "--port",
             str(args.sandbox_port),
+            # The sandbox remembers its bills and cash-ins across restarts, like a real gateway.
+            "--state-file",
+            str(INSTANCE / "sandbox-state.json"),
         ]
     )
     dashboard = None

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
 from dashboard.models import Role
 from dashboard.templating import role_label
@@ -13,16 +13,12 @@ ROLE_CHOICES = [(r.value, LazyString(role_label, r.value)) for r in Role]
 
 
 class NewUserForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"), validators=[DataRequired(_l("Enter an e-mail.")), Length(max=254)]
-    )
-    name = StringField(
-        _l("Name"), validators=[DataRequired(_l("Enter the person's name.")), Length(max=120)]
-    )
+    """Field checks live in the account service, which reports every problem at once."""
+
+    email = EmailField(_l("E-mail"), validators=[Length(max=254)])
+    name = StringField(_l("Name"), validators=[Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
-    password = PasswordField(
-        _l("First password"), validators=[DataRequired(_l("Enter a first password."))]
-    )
+    password = PasswordField(_l("First password"), validators=[Length(max=200)])
 
 
 class UserRoleForm(FlaskForm):

@@ -46,8 +46,9 @@ def users() -> ResponseReturnValue:
                 by=current_user,
             )
         except services.AccountError as exc:
-            field = getattr(form, exc.field or "email")
-            field.errors = [*field.errors, exc.message]
+            for problem in exc.all:
+                field = getattr(form, problem.field or "email")
+                field.errors = [*field.errors, problem.message]
         else:
             flash(
                 _(
@@ -65,7 +66,29 @@ def users() -> ResponseReturnValue:
         form=form,
         role_form=UserRoleForm(),
         action_form=EmptyForm(),
+        password_errors={},
     ), status
+
+
+@bp.post("/users/<id:user_id>/password")
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """An admin gives a staff member a new password (their open sessions end)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    user = _user_or_404(user_id)
+    try:
+        services.set_password(user, request.form.get("password", ""), by=current_user)
+    except services.AccountError as exc:
+        return render_template(
+            "admin/users.html",
+            users=services.list_users(),
+            form=NewUserForm(formdata=None),
+            role_form=UserRoleForm(),
+            action_form=EmptyForm(),
+            password_errors={user.id: exc.message},
+        ), 422
+    flash(_("%(name)s has a new password; tell it to them in person.", name=user.name), "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.post("/users/<id:user_id>/active")

@@ -22,10 +22,13 @@ _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message is for the person."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, more: list[AccountError] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.all = [self, *(more or [])]  # every problem found, to show them all at once
 
 
 class LoginRefused(AccountError):
@@ -68,18 +71,29 @@ def create_user(
     by: User | None = None,
     by_label: str | None = None,
 ) -> User:
-    """Add a staff member; the e-mail must be new."""
-    email = normalise_email(email)
+    """Add a staff member; the e-mail must be new. Reports every problem at once."""
+    problems: list[AccountError] = []
+    try:
+        email = normalise_email(email)
+        if find_user_by_email(email) is not None:
+            problems.append(
+                AccountError(_("Somebody already has this e-mail address."), field="email")
+            )
+    except AccountError as exc:
+        problems.append(exc)
     name = name.strip()
     if not name:
-        raise AccountError(_("Enter the person's name."), field="name")
+        problems.append(AccountError(_("Enter the person's name."), field="name"))
+    if role not in {r.value for r in Role}:
+        problems.append(AccountError(_("Choose cashier, accountant or admin."), field="role"))
     try:
-        role = Role(role)
-    except ValueError as exc:
-        raise AccountError(_("Choose cashier, accountant or admin."), field="role") from exc
-    check_password_strength(password)
-    if find_user_by_email(email) is not None:
-        raise AccountError(_("Somebody already has this e-mail address."), field="email")
+        check_password_strength(password)
+    except AccountError as exc:
+        problems.append(exc)
+    if problems:
+        first, *more = problems
+        raise AccountError(first.message, first.field, more)
+    role = Role(role)
     user = User(email=email, name=name, role=role)
     user.set_password(password)
     db.session.add(user)

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -91,7 +91,8 @@ class BillPage:
     total_amount: int
     page: int
     pages: int
-    by_status: dict[str, int] = field(default_factory=dict)
+    paid_amount: int = 0
+    pending_amount: int = 0
 
 
 def new_merchant_reference() -> str:
@@ -275,7 +276,7 @@ def issue_bill(
         bill.gateway_reply = exc.raw
         _change_state(bill, BillState.REJECTED, actor=None, actor_label="iHela", note=exc.message)
     except OutcomeUnknown as exc:
-        bill.last_error = exc.message
+        bill.last_error = _("iHela did not confirm the bill: its answer was lost or broken.")
         _change_state(bill, BillState.UNKNOWN, actor=None, actor_label="iHela", note=exc.message)
     except IhelaError as exc:
         bill.last_error = _(
@@ -300,6 +301,53 @@ def issue_bill(
         bill.last_checked_at = utcnow()
         new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
         _change_state(bill, new_state, actor=None, actor_label="iHela", note=f"bill {result.code}")
+    db.session.commit()
+    return bill
+
+
+def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
+    """Follow an unknown bill after all: staff type the iHela bill code the customer received,
+    and iHela must confirm that code belongs to this bill's reference."""
+    code = code.strip().upper()
+    if not bill.outcome_unknown:
+        raise BillInputError({"code": [_("This bill is already followed.")]})
+    if not _WHOLE_CODE.fullmatch(code):
+        raise BillInputError(
+            {"code": [_("An iHela bill code looks like BILL-20261129-AB12CD34EF.")]}
+        )
+    if db.session.scalar(select(Bill.id).where(Bill.code == code)) is not None:
+        raise BillInputError({"code": [_("Another bill already has this iHela code.")]})
+    try:
+        check = gateway().verify_bill(code, bill.merchant_reference)
+    except GatewayRejected:
+        raise BillInputError(
+            {
+                "code": [
+                    _(
+                        "iHela does not know this code with our reference %(reference)s.",
+                        reference=bill.merchant_reference,
+                    )
+                ]
+            }
+        ) from None
+    except IhelaError as exc:
+        raise BillInputError(
+            {"code": [_("Could not check with iHela: %(error)s", error=exc.message)]}
+        ) from None
+    bill.code = code
+    bill.last_error = None
+    bill.raw_status = check.raw_status
+    bill.last_checked_at = utcnow()
+    if check.bank_reference:
+        bill.payment_reference = check.bank_reference
+    new_state = STATE_BY_GATEWAY.get(check.status, BillState.PENDING)
+    _change_state(
+        bill,
+        new_state,
+        actor=by,
+        actor_label=by.email,
+        note=f"iHela bill {code} confirmed for this reference",
+    )
     db.session.commit()
     return bill
 
@@ -449,15 +497,32 @@ def list_bills(filters: BillFilters, *, page: int, size: int) -> BillPage:
     """One page of bills, newest first, with the count and total of the whole filtered set."""
     base = _filtered(select(Bill), filters)
     sub = base.subquery()
-    total_count, total_amount = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(sub.c.amount), 0))
-    ).one()
+    # One pass for the count and the francs per status: a total that mixes paid with rejected
+    # or unknown bills would mean nothing to anyone.
+    by_status = {
+        status: (int(count), int(amount))
+        for status, count, amount in db.session.execute(
+            select(sub.c.status, func.count(), func.coalesce(func.sum(sub.c.amount), 0)).group_by(
+                sub.c.status
+            )
+        )
+    }
+    total_count = sum(count for count, _ in by_status.values())
+    total_amount = sum(amount for _, amount in by_status.values())
     pages = max((total_count + size - 1) // size, 1)
     page = min(max(page, 1), pages)
     bills = db.session.scalars(
         base.order_by(Bill.created_at.desc(), Bill.id.desc()).limit(size).offset((page - 1) * size)
     ).all()
-    return BillPage(list(bills), int(total_count), int(total_amount), page, pages)
+    return BillPage(
+        list(bills),
+        total_count,
+        total_amount,
+        page,
+        pages,
+        paid_amount=by_status.get(BillState.PAID, (0, 0))[1],
+        pending_amount=by_status.get(BillState.PENDING, (0, 0))[1],
+    )
 
 
 def get_bill(bill_id: int) -> Bill | None:

@@ -173,7 +173,10 @@ def _share_message(bill: Bill) -> str:
 @bp.get("/<id:bill_id>")
 @roles_required(*STAFF)
 def detail(bill_id: int) -> ResponseReturnValue:
-    bill = _bill_or_404(bill_id)
+    return _detail_page(_bill_or_404(bill_id))
+
+
+def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     message = _share_message(bill) if bill.confirmation_uri else ""
     share = {
         "whatsapp": "https://wa.me/?text=" + quote(message),
@@ -210,11 +213,21 @@ def detail(bill_id: int) -> ResponseReturnValue:
         retry_token=secrets.token_urlsafe(16),
         retries=retries,
         refunds=refunds,
+        link_errors=link_errors or [],
     )
 
 
-def _status_fragment(bill: Bill) -> ResponseReturnValue:
-    return render_template("bills/_status.html", bill=bill, action=ActionForm())
+def _status_fragment(bill: Bill, was_pending: bool, just_checked: bool = False) -> Response:
+    response = Response(
+        render_template(
+            "bills/_status.html", bill=bill, action=ActionForm(), just_checked=just_checked
+        )
+    )
+    if was_pending and bill.state != BillState.PENDING:
+        # Paid (or over): reload the whole page, so the history shows it and the payment
+        # link, QR and share buttons go away.
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @bp.get("/<id:bill_id>/status")
@@ -222,14 +235,15 @@ def _status_fragment(bill: Bill) -> ResponseReturnValue:
 def status(bill_id: int) -> ResponseReturnValue:
     """The status block; asks iHela first when the bill is pending and was not checked lately."""
     bill = _bill_or_404(bill_id)
-    if bill.state == BillState.PENDING:
+    was_pending = bill.state == BillState.PENDING
+    if was_pending:
         services.refresh_bill_status(
             bill,
             actor=None,
             actor_label="auto-refresh",
             min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
         )
-    return _status_fragment(bill)
+    return _status_fragment(bill, was_pending)
 
 
 @bp.post("/<id:bill_id>/refresh")
@@ -239,17 +253,34 @@ def refresh(bill_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    if bill.state == BillState.PENDING:
+    was_pending = bill.state == BillState.PENDING
+    checked = True
+    if was_pending:
         checked = services.refresh_bill_status(
             bill,
             actor=current_user,
             actor_label=current_user.email,
             min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
         )
-        if not checked and request.headers.get("HX-Request") != "true":
-            flash(_("Checked a moment ago; this is the latest status."), "info")
     if request.headers.get("HX-Request") == "true":
-        return _status_fragment(bill)
+        return _status_fragment(bill, was_pending, just_checked=not checked)
+    if not checked:
+        flash(_("Checked a moment ago; this is the latest status."), "info")
+    return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+
+
+@bp.post("/<id:bill_id>/link")
+@roles_required(*STAFF)
+def link(bill_id: int) -> ResponseReturnValue:
+    """Follow an unknown bill by the iHela code the customer received."""
+    bill = _bill_or_404(bill_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.link_bill_code(bill, request.form.get("code", ""), by=current_user)
+    except services.BillInputError as exc:
+        return _detail_page(bill, link_errors=exc.errors.get("code", [])), 422
+    flash(_("This bill is followed again: %(code)s.", code=bill.code), "success")
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
 
 

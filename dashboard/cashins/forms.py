@@ -52,3 +52,6 @@ class ResolveForm(FlaskForm):
     note = TextAreaField(
         _l("Note (who you spoke to, when, their reference)"), validators=[Length(max=1000)]
     )
+    reference = StringField(
+        _l("iHela's reference for the transfer (if it arrived)"), validators=[Length(max=80)]
+    )

@@ -625,9 +625,12 @@ def _send(cashin: Cashin, *, by: User) -> None:
     db.session.commit()
 
 
-def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cashin:
+def resolve_unknown(
+    cashin: Cashin, outcome: str, note: str, *, by: User, reference: str = ""
+) -> Cashin:
     """A person checked with iHela and says what really happened."""
     note = " ".join(note.split())
+    reference = reference.strip()
     errors: dict[str, list[str]] = {}
     if outcome not in (CashinState.SUCCEEDED, CashinState.FAILED):
         errors["outcome"] = [_("Say whether the money arrived or not.")]
@@ -654,6 +657,11 @@ def resolve_unknown(cashin: Cashin, outcome: str, note: str, *, by: User) -> Cas
         resolved_at=utcnow(),
         resolution_note=note,
         completed_at=utcnow(),
+        **(
+            {"gateway_reference": reference}
+            if reference and outcome == CashinState.SUCCEEDED
+            else {}
+        ),
     )
     if not moved:
         db.session.rollback()

@@ -307,7 +307,11 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         services.resolve_unknown(
-            cashin, form.outcome.data or "", form.note.data or "", by=current_user
+            cashin,
+            form.outcome.data or "",
+            form.note.data or "",
+            by=current_user,
+            reference=form.reference.data or "",
         )
     except services.CashinInputError as exc:
         _show_errors(form, exc.errors)

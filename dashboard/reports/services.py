@@ -39,6 +39,7 @@ def _cell(value: object) -> str:
 
 def _csv(header: list[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # so spreadsheet programs read the accents as UTF-8
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:

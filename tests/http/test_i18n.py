@@ -75,7 +75,7 @@ def test_bills_list_and_new_bill_form_in_french(
     assert '<h1 class="h3 m-0">Factures</h1>' in empty
     assert "Nouvelle facture" in empty and "Rechercher" in empty
     assert "Aucune facture pour l'instant." in empty
-    assert "0 facture · total : 0 FBu" in empty
+    assert "0 facture · payé 0 FBu · en attente de paiement 0 FBu" in empty
 
     form = text(web.get("/bills/new", headers=FRENCH))
     for label in (
@@ -89,7 +89,7 @@ def test_bills_list_and_new_bill_form_in_french(
 
     assert issue_in_french(web).status_code == 303
     listed = text(web.get("/bills/", headers=FRENCH))
-    assert "1 facture · total : 20 000 FBu" in listed
+    assert "1 facture · payé 0 FBu · en attente de paiement 20 000 FBu" in listed
     assert 'data-testid="status-badge">En attente</span>' in listed
 
 
