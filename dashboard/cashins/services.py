@@ -367,16 +367,22 @@ def prepare_cashin(
     return cashin
 
 
-def _move(cashin_id: int, expected: CashinState, new: CashinState, **values: Any) -> bool:
-    """The one way a cash-in changes state: only if it is still in ``expected``."""
+def _move(
+    cashin: Cashin, expected: CashinState, new: CashinState, conflict: str, **values: Any
+) -> None:
+    """The one way a cash-in changes state: only if it is still in ``expected``; otherwise
+    somebody acted first, and this request changes nothing and says ``conflict``."""
     conditions = values.pop("where", [])
     result = db.session.execute(
         update(Cashin)
-        .where(Cashin.id == cashin_id, Cashin.status == expected, *conditions)
+        .where(Cashin.id == cashin.id, Cashin.status == expected, *conditions)
         .values(status=new, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    return bool(getattr(result, "rowcount", 0))
+    if not getattr(result, "rowcount", 0):
+        db.session.rollback()
+        db.session.refresh(cashin)
+        raise CashinConflict(conflict)
 
 
 def _reserve_refund(cashin: Cashin) -> bool:
@@ -473,13 +479,14 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
             needs_approval = True
             extra.update(needs_approval=True, approval_reason=split)
     target = CashinState.AWAITING_APPROVAL if needs_approval else CashinState.SUBMITTING
-    moved = _move(
-        cashin.id, CashinState.DRAFT, target, where=[Cashin.send_token == send_token], **extra
+    _move(
+        cashin,
+        CashinState.DRAFT,
+        target,
+        conflict=_("This cash-in was already confirmed; nothing was sent again."),
+        where=[Cashin.send_token == send_token],
+        **extra,
     )
-    if not moved:
-        db.session.rollback()
-        db.session.refresh(cashin)
-        raise CashinConflict(_("This cash-in was already confirmed; nothing was sent again."))
     if not _reserve_refund(cashin):
         db.session.rollback()
         db.session.refresh(cashin)
@@ -523,19 +530,16 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
         except CashinInputError:
             db.session.rollback()
             raise
-    moved = _move(
-        cashin.id,
+    _move(
+        cashin,
         CashinState.AWAITING_APPROVAL,
         CashinState.SUBMITTING,
+        conflict=_("This cash-in is no longer waiting for approval."),
         where=[Cashin.created_by_id != by.id],
         decided_by_id=by.id,
         decided_at=utcnow(),
         submitted_at=utcnow(),
     )
-    if not moved:
-        db.session.rollback()
-        db.session.refresh(cashin)
-        raise CashinConflict(_("This cash-in is no longer waiting for approval."))
     audit.record(
         "cashin.approved",
         actor=by,
@@ -555,19 +559,16 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
         raise CashinInputError({"rejection_reason": [_("Say why it is rejected.")]})
     if cashin.created_by_id == by.id:
         raise CashinConflict(_("You prepared this cash-in: another accountant must decide on it."))
-    moved = _move(
-        cashin.id,
+    _move(
+        cashin,
         CashinState.AWAITING_APPROVAL,
         CashinState.REJECTED,
+        conflict=_("This cash-in is no longer waiting for approval."),
         where=[Cashin.created_by_id != by.id],
         decided_by_id=by.id,
         decided_at=utcnow(),
         rejection_reason=reason,
     )
-    if not moved:
-        db.session.rollback()
-        db.session.refresh(cashin)
-        raise CashinConflict(_("This cash-in is no longer waiting for approval."))
     _release_refund(cashin)
     audit.record(
         "cashin.rejected",
@@ -649,10 +650,11 @@ def resolve_unknown(
     if not is_outcome_unknown(cashin):
         raise CashinConflict(_("Somebody already resolved this cash-in."))
     new = CashinState(outcome)
-    moved = _move(
-        cashin.id,
+    _move(
+        cashin,
         CashinState(cashin.status),
         new,
+        conflict=_("Somebody already resolved this cash-in."),
         resolved_by_id=by.id,
         resolved_at=utcnow(),
         resolution_note=note,
@@ -663,10 +665,6 @@ def resolve_unknown(
             else {}
         ),
     )
-    if not moved:
-        db.session.rollback()
-        db.session.refresh(cashin)
-        raise CashinConflict(_("Somebody already resolved this cash-in."))
     if new == CashinState.FAILED:
         _release_refund(cashin)
     audit.record(
