@@ -356,15 +356,25 @@ def prepare_cashin(
         if existing is None:
             raise
         return existing
-    audit.record(
+    _trail(
         "cashin.drafted",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=f"{_fr(request.amount)} to {holder_name} ({bank.slug} {account})",
+        cashin,
+        by,
+        f"{_fr(request.amount)} to {holder_name} ({bank.slug} {account})",
     )
     db.session.commit()
     return cashin
+
+
+def _trail(action: str, cashin: Cashin, by: User, summary: str) -> None:
+    """An audit event about this cash-in, written with the caller's commit."""
+    audit.record(
+        action,
+        actor=by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=summary,
+    )
 
 
 def _move(
@@ -503,12 +513,11 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
             }
         )
     approval = target == CashinState.AWAITING_APPROVAL
-    audit.record(
+    _trail(
         "cashin.submitted_for_approval" if approval else "cashin.confirmed",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=(extra.get("approval_reason") or cashin.approval_reason or "")
+        cashin,
+        by,
+        (extra.get("approval_reason") or cashin.approval_reason or "")
         if approval
         else "sent without approval",
     )
@@ -540,12 +549,11 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
         decided_at=utcnow(),
         submitted_at=utcnow(),
     )
-    audit.record(
+    _trail(
         "cashin.approved",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=f"{_fr(cashin.amount)} to {cashin.holder_name}",
+        cashin,
+        by,
+        f"{_fr(cashin.amount)} to {cashin.holder_name}",
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -570,12 +578,11 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
         rejection_reason=reason,
     )
     _release_refund(cashin)
-    audit.record(
+    _trail(
         "cashin.rejected",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=reason,
+        cashin,
+        by,
+        reason,
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -616,12 +623,11 @@ def _send(cashin: Cashin, *, by: User) -> None:
     cashin.completed_at = utcnow() if outcome != CashinState.UNKNOWN else None
     if outcome == CashinState.FAILED:
         _release_refund(cashin)
-    audit.record(
+    _trail(
         f"cashin.{outcome.value}",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=f"{_fr(cashin.amount)} to {cashin.holder_name}: {message}",
+        cashin,
+        by,
+        f"{_fr(cashin.amount)} to {cashin.holder_name}: {message}",
     )
     db.session.commit()
 
@@ -667,12 +673,11 @@ def resolve_unknown(
     )
     if new == CashinState.FAILED:
         _release_refund(cashin)
-    audit.record(
+    _trail(
         "cashin.resolved",
-        actor=by,
-        object_type="cashin",
-        object_id=cashin.merchant_reference,
-        summary=f"marked {new.value}: {note}",
+        cashin,
+        by,
+        f"marked {new.value}: {note}",
     )
     db.session.commit()
     db.session.refresh(cashin)
