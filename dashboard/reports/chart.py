@@ -32,7 +32,7 @@ class Chart:
     top: int
     largest: int
     bars: list[Bar]
-    day_labels: list[tuple[float, date]]
+    day_labels: list[tuple[float, str, date]]  # x, text-anchor, day
 
 
 def bar_chart(flows: list[DayFlow], series: tuple[str, ...]) -> Chart:
@@ -61,5 +61,13 @@ def bar_chart(flows: list[DayFlow], series: tuple[str, ...]) -> Chart:
             )
     # First, middle and last day under the axis: enough to read dates without crowding.
     picks = sorted({0, len(flows) // 2, len(flows) - 1}) if flows else []
-    labels = [(round(i * slot + slot / 2, 2), flows[i].day) for i in picks]
+    last = len(flows) - 1
+    labels = [
+        (2.0, "start", flows[i].day)
+        if i == 0
+        else (WIDTH - 2.0, "end", flows[i].day)
+        if i == last
+        else (round(i * slot + slot / 2, 2), "middle", flows[i].day)
+        for i in picks
+    ]
     return Chart(WIDTH, HEIGHT, BASELINE, TOP, largest, bars, labels)
