@@ -71,6 +71,7 @@ class Tile:
     amount: int
     count: int | None
     href: str
+    counts: str = "bills"  # what ``count`` counts: bills or cash-ins
 
 
 def _bills_url(period: services.Period, status: str = "", person: int | None = None) -> str:
@@ -145,6 +146,7 @@ def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> l
             cashins.sent.amount,
             cashins.sent.count,
             _cashins_url(period, CashinState.SUCCEEDED),
+            "cashins",
         ),
         Tile(
             "cashins-approval",
@@ -152,6 +154,7 @@ def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> l
             cashins.awaiting_approval.amount,
             cashins.awaiting_approval.count,
             _cashins_url(period, CashinState.AWAITING_APPROVAL),
+            "cashins",
         ),
         Tile(
             "cashins-unknown",
@@ -159,6 +162,7 @@ def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> l
             cashins.unknown.amount,
             cashins.unknown.count,
             _cashins_url(period, CashinState.UNKNOWN),
+            "cashins",
         ),
         Tile(
             "refunds",
@@ -166,6 +170,7 @@ def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> l
             cashins.refunds.amount,
             cashins.refunds.count,
             _cashins_url(period, CashinState.SUCCEEDED, "refund"),
+            "cashins",
         ),
     ]
 

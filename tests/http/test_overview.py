@@ -58,7 +58,7 @@ def test_cashier_sees_only_own_bills_and_no_cashins(
     web.login("cashier@example.com")
     page = web.get("/").get_data(as_text=True)
     assert figure(page, "today-collected-amount") == "BIF 15,000"
-    assert figure(page, "today-issued-count") == "2 items"
+    assert figure(page, "today-issued-count") == "2 bills"
     assert figure(page, "today-issued-amount") == "BIF 17,000"
     assert figure(page, "today-waiting-amount") == "BIF 2,000"
     assert figure(page, "month-collected-amount") == "BIF 15,000"
@@ -75,11 +75,11 @@ def test_accountant_sees_everyone_cashins_and_per_person(
     web.login("accountant@example.com")
     page = web.get("/").get_data(as_text=True)
     assert figure(page, "today-collected-amount") == "BIF 55,000"
-    assert figure(page, "today-issued-count") == "4 items"
+    assert figure(page, "today-issued-count") == "4 bills"
     assert figure(page, "today-expired-amount") == "BIF 900"
     assert figure(page, "today-cashins-sent-amount") == "BIF 6,000"
     assert figure(page, "today-cashins-approval-amount") == "BIF 250,000"
-    assert figure(page, "today-cashins-unknown-count") == "1 item"
+    assert figure(page, "today-cashins-unknown-count") == "1 cash-in"
     assert figure(page, "today-refunds-amount") == "BIF 6,000"
     assert page.count('class="bar"') == 60  # collected and paid out, 30 days each
     other = day_of_work["other"].id
