@@ -117,11 +117,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
 
-    @app.get("/")
-    def home() -> ResponseReturnValue:
-        from flask import redirect, url_for
+    from dashboard.reports.views import overview
 
-        return redirect(url_for("bills.index"))
+    app.add_url_rule("/", "home", overview)  # the page after login, for every role
 
 
 def _register_error_handlers(app: Flask) -> None:

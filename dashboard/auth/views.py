@@ -40,7 +40,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def home_for(user: User) -> str:
-    return url_for("bills.index")
+    return url_for("home")  # the overview, for every role
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,19 +1,20 @@
-"""Month exports for the accountant: CSV, streamed, whole francs, local times."""
+"""Month exports for the accountant (CSV, streamed) and the overview's figures (SQL aggregates)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from dashboard.db import db
-from dashboard.models import Bill, Cashin
+from dashboard.models import Bill, BillState, Cashin, CashinState, User
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -155,3 +156,216 @@ def cashins_csv(start: datetime, end: datetime, timezone: str) -> Iterator[str]:
         ],
         rows,
     )
+
+
+# The overview: every figure is one aggregate query bounded by an indexed created_at range;
+# no bill or cash-in row is loaded. Days are the merchant's days, not UTC days.
+
+
+@dataclass
+class Figure:
+    count: int = 0
+    amount: int = 0
+
+    def add(self, count: int, amount: int) -> None:
+        self.count += count
+        self.amount += amount
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days ``first``..``last`` (inclusive), as the UTC-comparable range [start, end)."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime
+
+
+def day_start(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(timezone))
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def days_period(first: date, last: date, timezone: str) -> Period:
+    return Period(
+        first, last, day_start(first, timezone), day_start(last + timedelta(days=1), timezone)
+    )
+
+
+def month_to_date(today: date, timezone: str) -> Period:
+    return days_period(today.replace(day=1), today, timezone)
+
+
+@dataclass
+class BillFigures:
+    issued: Figure = field(default_factory=Figure)  # every bill created, whatever became of it
+    paid: Figure = field(default_factory=Figure)
+    waiting: Figure = field(default_factory=Figure)  # pending: iHela waits for the payer
+    expired: Figure = field(default_factory=Figure)
+    by_status: dict[str, Figure] = field(default_factory=dict)
+
+    @property
+    def collected(self) -> int:
+        return self.paid.amount
+
+    def add(self, status: str, count: int, amount: int) -> None:
+        self.issued.add(count, amount)
+        self.by_status.setdefault(status, Figure()).add(count, amount)
+        if status == BillState.PAID:
+            self.paid.add(count, amount)
+        elif status == BillState.PENDING:
+            self.waiting.add(count, amount)
+        elif status == BillState.EXPIRED:
+            self.expired.add(count, amount)
+
+
+def bill_figures(period: Period, issued_by: int | None = None) -> BillFigures:
+    """Bills created in ``period`` (by one person, or everyone's), per status."""
+    query = (
+        select(Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0))
+        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
+        .group_by(Bill.status)
+    )
+    if issued_by is not None:
+        query = query.where(Bill.issued_by_id == issued_by)
+    figures = BillFigures()
+    for status, count, amount in db.session.execute(query):
+        figures.add(str(status), int(count), int(amount))
+    return figures
+
+
+@dataclass
+class PersonFigures:
+    user_id: int
+    name: str
+    bills: BillFigures
+
+
+def bill_figures_by_person(period: Period) -> list[PersonFigures]:
+    """Everyone who issued a bill in ``period``, most money collected first."""
+    rows = db.session.execute(
+        select(
+            Bill.issued_by_id, Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0)
+        )
+        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
+        .group_by(Bill.issued_by_id, Bill.status)
+    ).all()
+    people: dict[int, BillFigures] = {}
+    for user_id, status, count, amount in rows:
+        people.setdefault(int(user_id), BillFigures()).add(str(status), int(count), int(amount))
+    names: dict[int, str] = {
+        int(uid): str(name)
+        for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(people)))
+    }
+    result = [PersonFigures(uid, names.get(uid, "?"), figures) for uid, figures in people.items()]
+    return sorted(result, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
+
+
+# The cash-in states the overview counts; filtering on them lets the (status, created_at)
+# index bound every query.
+OVERVIEW_CASHIN_STATES = (
+    CashinState.SUCCEEDED,
+    CashinState.AWAITING_APPROVAL,
+    CashinState.UNKNOWN,
+)
+
+
+@dataclass
+class CashinFigures:
+    sent: Figure = field(default_factory=Figure)  # succeeded: the money left
+    awaiting_approval: Figure = field(default_factory=Figure)
+    unknown: Figure = field(default_factory=Figure)
+    refunds: Figure = field(default_factory=Figure)  # sent, as refunds of a paid bill
+
+
+def cashin_figures(period: Period, created_by: int | None = None) -> CashinFigures:
+    """Cash-ins prepared in ``period``: sent, waiting for approval, unknown, and refunds sent."""
+    query = (
+        select(
+            Cashin.status,
+            Cashin.reason,
+            func.count(),
+            func.coalesce(func.sum(Cashin.amount), 0),
+        )
+        .where(
+            Cashin.status.in_(OVERVIEW_CASHIN_STATES),
+            Cashin.created_at >= period.start,
+            Cashin.created_at < period.end,
+        )
+        .group_by(Cashin.status, Cashin.reason)
+    )
+    if created_by is not None:
+        query = query.where(Cashin.created_by_id == created_by)
+    figures = CashinFigures()
+    for status, reason, count, amount in db.session.execute(query):
+        count, amount = int(count), int(amount)
+        if status == CashinState.SUCCEEDED:
+            figures.sent.add(count, amount)
+            if reason == "refund":
+                figures.refunds.add(count, amount)
+        elif status == CashinState.AWAITING_APPROVAL:
+            figures.awaiting_approval.add(count, amount)
+        elif status == CashinState.UNKNOWN:
+            figures.unknown.add(count, amount)
+    return figures
+
+
+@dataclass
+class DayFlow:
+    day: date
+    collected: int = 0  # paid bills issued that day
+    paid_out: int = 0  # cash-ins prepared that day whose money left
+
+
+def _day_index(column: Any, boundaries: list[datetime]) -> Any:
+    """0 for the first day, 1 for the next...: each local day is a UTC range computed here,
+    so the SQL is the same on SQLite and PostgreSQL and exact in any zone."""
+    return case(
+        *[(column < bound, index) for index, bound in enumerate(boundaries[1:])],
+        else_=len(boundaries) - 1,
+    )
+
+
+def daily_flows(period: Period, timezone: str, person: int | None = None) -> list[DayFlow]:
+    """Money collected and paid out per local day of ``period`` (every day, zeros included)."""
+    days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
+    boundaries = [day_start(day, timezone) for day in days]
+    boundaries.append(period.end)
+    flows = [DayFlow(day) for day in days]
+
+    bills = select(
+        _day_index(Bill.created_at, boundaries).label("day"), Bill.amount.label("amount")
+    ).where(
+        Bill.status == BillState.PAID,
+        Bill.created_at >= period.start,
+        Bill.created_at < period.end,
+    )
+    if person is not None:
+        bills = bills.where(Bill.issued_by_id == person)
+    cashins = select(
+        _day_index(Cashin.created_at, boundaries).label("day"), Cashin.amount.label("amount")
+    ).where(
+        Cashin.status == CashinState.SUCCEEDED,
+        Cashin.created_at >= period.start,
+        Cashin.created_at < period.end,
+    )
+    if person is not None:
+        cashins = cashins.where(Cashin.created_by_id == person)
+    # Grouped in an outer query: the CASE's parameters appear once, which PostgreSQL needs.
+    for source, attribute in ((bills, "collected"), (cashins, "paid_out")):
+        sub = source.subquery()
+        rows = db.session.execute(
+            select(sub.c.day, func.sum(sub.c.amount)).group_by(sub.c.day)
+        ).all()
+        for index, amount in rows:
+            if 0 <= int(index) < len(flows):
+                setattr(flows[int(index)], attribute, int(amount or 0))
+    return flows
+
+
+def last_days(today: date, count: int, timezone: str) -> Period:
+    return days_period(today - timedelta(days=count - 1), today, timezone)

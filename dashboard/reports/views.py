@@ -1,16 +1,29 @@
-"""Exports for accountants."""
+"""The overview (the page after login), the end-of-shift summary, exports for accountants."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from dashboard.models import Role
+from dashboard.db import utcnow
+from dashboard.models import BillState, CashinState, Role
 from dashboard.reports import services
+from dashboard.reports.chart import bar_chart
 from dashboard.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -43,4 +56,178 @@ def export(kind: str) -> ResponseReturnValue:
         stream_with_context(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{kind}-{month}.csv"'},
+    )
+
+
+CHART_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One figure of the overview and the list that shows what it counts."""
+
+    key: str
+    label: str
+    amount: int
+    count: int | None
+    href: str
+    counts: str = "bills"  # what ``count`` counts: bills or cash-ins
+
+
+def _bills_url(period: services.Period, status: str = "", person: int | None = None) -> str:
+    args: dict[str, Any] = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    if status:
+        args["status"] = status
+    if person is not None:
+        args["issued_by"] = person
+    return url_for("bills.index", **args)
+
+
+def _cashins_url(period: services.Period, status: str, reason: str = "") -> str:
+    # The cash-ins list filters by status today; the date range (and reason) are passed along
+    # for the list's own filters, under the names the bills list uses.
+    args: dict[str, Any] = {
+        "status": status,
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
+    }
+    if reason:
+        args["reason"] = reason
+    return url_for("cashins.index", **args)
+
+
+def _bill_tiles(
+    period: services.Period, bills: services.BillFigures, person: int | None
+) -> list[Tile]:
+    return [
+        Tile(
+            "collected",
+            _("Money collected"),
+            bills.collected,
+            None,
+            _bills_url(period, BillState.PAID, person),
+        ),
+        Tile(
+            "issued",
+            _("Bills issued"),
+            bills.issued.amount,
+            bills.issued.count,
+            _bills_url(period, "", person),
+        ),
+        Tile(
+            "paid",
+            _("Bills paid"),
+            bills.paid.amount,
+            bills.paid.count,
+            _bills_url(period, BillState.PAID, person),
+        ),
+        Tile(
+            "waiting",
+            _("Waiting for payment"),
+            bills.waiting.amount,
+            bills.waiting.count,
+            _bills_url(period, BillState.PENDING, person),
+        ),
+        Tile(
+            "expired",
+            _("Expired"),
+            bills.expired.amount,
+            bills.expired.count,
+            _bills_url(period, BillState.EXPIRED, person),
+        ),
+    ]
+
+
+def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> list[Tile]:
+    return [
+        Tile(
+            "cashins-sent",
+            _("Cash-ins sent"),
+            cashins.sent.amount,
+            cashins.sent.count,
+            _cashins_url(period, CashinState.SUCCEEDED),
+            "cashins",
+        ),
+        Tile(
+            "cashins-approval",
+            _("Waiting for approval"),
+            cashins.awaiting_approval.amount,
+            cashins.awaiting_approval.count,
+            _cashins_url(period, CashinState.AWAITING_APPROVAL),
+            "cashins",
+        ),
+        Tile(
+            "cashins-unknown",
+            _("Unknown outcome"),
+            cashins.unknown.amount,
+            cashins.unknown.count,
+            _cashins_url(period, CashinState.UNKNOWN),
+            "cashins",
+        ),
+        Tile(
+            "refunds",
+            _("Refunds sent"),
+            cashins.refunds.amount,
+            cashins.refunds.count,
+            _cashins_url(period, CashinState.SUCCEEDED, "refund"),
+            "cashins",
+        ),
+    ]
+
+
+@roles_required(Role.CASHIER, Role.ACCOUNTANT)
+def overview() -> ResponseReturnValue:
+    """Today and this month at a glance: everyone's for accountants, one's own for cashiers."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    today = services.local_today(utcnow(), zone)
+    everyone = current_user.has_role(Role.ACCOUNTANT)
+    person = None if everyone else int(current_user.id)
+    sections = []
+    for key, title, period in (
+        ("today", _("Today"), services.days_period(today, today, zone)),
+        ("month", _("This month"), services.month_to_date(today, zone)),
+    ):
+        tiles = _bill_tiles(period, services.bill_figures(period, person), person)
+        if everyone:
+            tiles += _cashin_tiles(period, services.cashin_figures(period))
+        people = services.bill_figures_by_person(period) if everyone else []
+        sections.append(
+            {
+                "key": key,
+                "title": title,
+                "period": period,
+                "tiles": tiles,
+                "people": people,
+                "people_urls": {p.user_id: _bills_url(period, "", p.user_id) for p in people},
+            }
+        )
+    chart_period = services.last_days(today, CHART_DAYS, zone)
+    flows = services.daily_flows(chart_period, zone, person)
+    series = ("collected", "paid_out") if everyone else ("collected",)
+    return render_template(
+        "reports/overview.html",
+        sections=sections,
+        everyone=everyone,
+        flows=flows,
+        series=series,
+        chart=bar_chart(flows, series),
+        chart_period=chart_period,
+    )
+
+
+@bp.get("/shift")
+@roles_required(Role.CASHIER, Role.ACCOUNTANT)
+def shift() -> ResponseReturnValue:
+    """A printable end-of-shift summary: the bills this person issued today."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    now = utcnow()
+    today = services.local_today(now, zone)
+    period = services.days_period(today, today, zone)
+    bills = services.bill_figures(period, int(current_user.id))
+    return render_template(
+        "reports/shift.html",
+        bills=bills,
+        period=period,
+        printed_at=now,
+        states=[state for state in BillState if state in bills.by_status],
     )
