@@ -95,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--sandbox-port", type=int, default=8070)
+    parser.add_argument(
+        "--refresh-every",
+        type=float,
+        default=REFRESH_EVERY,
+        help="seconds between pending-bill refreshes (0: none)",
+    )
     args = parser.parse_args(argv)
 
     for name, port in (("dashboard", args.port), ("sandbox gateway", args.sandbox_port)):
@@ -147,9 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         from dashboard import create_app
 
-        refresher = BillRefresher(create_app()).start()
+        if args.refresh_every > 0:
+            refresher = BillRefresher(create_app(), interval=args.refresh_every).start()
         print(
-            f"\n  Dashboard: http://{args.host}:{args.port}/   (Ctrl-C stops everything)\n",
+            f"\n  Dashboard: http://{args.host}:{args.port}/   (Ctrl-C stops everything)\n"
+            f"  Pending bills are checked with iHela every {args.refresh_every:g} s "
+            "(in production: cron runs `flask bills refresh-pending`).\n",
             flush=True,
         )
         while dashboard.poll() is None and sandbox.poll() is None:
