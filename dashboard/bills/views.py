@@ -350,8 +350,8 @@ def retry(bill_id: int) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def qr(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
-    if not bill.confirmation_uri:
-        abort(404)
+    if not bill.confirmation_uri or bill.state != BillState.PENDING:
+        abort(404)  # nothing asks for payment once the bill is paid (or over)
     buffer = io.BytesIO()
     segno.make(bill.confirmation_uri, error="m").save(
         buffer, kind="svg", scale=6, border=2, xmldecl=False, svgclass=None, lineclass=None

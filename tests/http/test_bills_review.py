@@ -105,6 +105,7 @@ def test_slip_of_a_paid_bill_is_a_receipt_not_a_payment_request(
     assert only_bill(app).payment_reference in receipt
     assert "Scan with your phone" not in receipt and 'class="qr"' not in receipt
     assert (bill.confirmation_uri or "") not in receipt
+    assert cashier.get(f"/bills/{bill.id}/qr.svg").status_code == 404
 
 
 # 2. Reload never claims "the latest status" when it did not check.
