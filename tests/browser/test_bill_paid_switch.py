@@ -84,6 +84,7 @@ def test_on_a_phone_the_qr_is_on_the_first_screen_and_the_list_keeps_the_payer(
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
 
         phone.goto(live_server.url + "/bills/")
+        phone.screenshot(path=str(tmp_path / "list-phone.png"))
         payer = phone.get_by_test_id("payer").first
         expect(payer).to_be_visible()
         expect(payer).to_have_text("clientmail@gmail.com")
