@@ -140,6 +140,8 @@ class Bill(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_checked_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Why the dashboard failed the bill (a code; the sentence is rendered when shown).
+    failure_code: Mapped[str | None] = mapped_column(String(40))
     field_errors: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
     gateway_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Unique: however many tabs click "try again", an unknown bill is issued again once.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import secrets
@@ -9,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from dashboard import audit
 from dashboard.db import db, utcnow
@@ -25,7 +28,7 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import Bill, BillEvent, BillState, User
+from dashboard.models import STUCK_AFTER, Bill, BillEvent, BillState, User
 from dashboard.money import format_amount
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,16 @@ STATE_BY_GATEWAY = {
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a counter
 _WHOLE_REFERENCE = re.compile(r"[Bb]\d{6}-[A-Za-z2-9]{6}")
 _WHOLE_CODE = re.compile(r"(BILL|bill|CODE|code)-\d{8}-[A-Za-z0-9]{7,10}")
+# States in which a bill that has an iHela code is still asked about: pending, and unknown
+# (iHela's code came to be known, e.g. typed by staff, so what it says can be read).
+FOLLOWED_STATES = (BillState.PENDING, BillState.UNKNOWN)
+# Why a bill failed, stored as a code and rendered in the reader's language.
+FAILURE_REASONS = {
+    "unsafe_confirmation_uri": _l(
+        "iHela sent a payment link that is not a secure (https) address; it is not shown to "
+        "customers. Nothing is owed on this bill: issue it again or contact iHela."
+    ),
+}
 
 
 class BillInputError(ValueError):
@@ -294,15 +307,53 @@ def issue_bill(
         )
     else:
         bill.code = result.code
-        bill.confirmation_uri = result.confirmation_uri
         bill.raw_status = result.raw_status
         bill.gateway_reply = result.raw
         bill.payment_reference = result.payment_reference
         bill.last_checked_at = utcnow()
-        new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
-        _change_state(bill, new_state, actor=None, actor_label="iHela", note=f"bill {result.code}")
+        if is_safe_payment_link(result.confirmation_uri):
+            bill.confirmation_uri = result.confirmation_uri
+            new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
+            note = f"bill {result.code}"
+        else:
+            # A link we would put in a QR code and send by WhatsApp must not be javascript:,
+            # plain http to the internet, or anything a phone would open somewhere unexpected.
+            log.warning("bill %s: unsafe confirmation_uri refused", bill.merchant_reference)
+            bill.failure_code = "unsafe_confirmation_uri"
+            new_state = BillState.FAILED
+            note = f"bill {result.code}: payment link refused (not https)"
+        _change_state(bill, new_state, actor=None, actor_label="iHela", note=note)
     db.session.commit()
     return bill
+
+
+def is_safe_payment_link(uri: str | None) -> bool:
+    """https to any host, or http to a loopback host (the sandbox on this machine)."""
+    if not uri or any(c.isspace() or ord(c) < 32 for c in uri):
+        return False
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or parts.username is not None or parts.password is not None:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def failure_reason(bill: Bill) -> str | None:
+    """The sentence for a stored failure code, in the reader's language."""
+    reason = FAILURE_REASONS.get(bill.failure_code or "")
+    return str(reason) if reason is not None else None
 
 
 def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
@@ -315,7 +366,7 @@ def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
         raise BillInputError(
             {"code": [_("An iHela bill code looks like BILL-20261129-AB12CD34EF.")]}
         )
-    if db.session.scalar(select(Bill.id).where(Bill.code == code)) is not None:
+    if db.session.scalar(select(Bill.id).where(Bill.code == code, Bill.id != bill.id)) is not None:
         raise BillInputError({"code": [_("Another bill already has this iHela code.")]})
     try:
         check = gateway().verify_bill(code, bill.merchant_reference)
@@ -377,7 +428,7 @@ def _claim_check(bill_id: int, min_interval: float) -> bool:
         update(Bill)
         .where(
             Bill.id == bill_id,
-            Bill.status == BillState.PENDING,
+            Bill.status.in_(FOLLOWED_STATES),
             Bill.code.is_not(None),
             or_(Bill.last_checked_at.is_(None), Bill.last_checked_at < cutoff),
         )
@@ -394,15 +445,20 @@ def _checked_recently(bill: Bill, min_interval: float) -> bool:
     )
 
 
+def is_followed(bill: Bill) -> bool:
+    """Whether iHela is still asked about this bill (pending, or unknown with a known code)."""
+    return bill.code is not None and bill.state in FOLLOWED_STATES
+
+
 def refresh_bill_status(
     bill: Bill, *, actor: User | None, actor_label: str, min_interval: float
 ) -> bool:
-    """Ask iHela about a pending bill, at most once per ``min_interval`` whoever asks.
+    """Ask iHela about a followed bill, at most once per ``min_interval`` whoever asks.
 
-    Returns whether a verify call was made. A failed call leaves the bill pending, with the error.
+    Returns whether a verify call was made. A failed call leaves the bill as it was, with the error.
     """
     # Most polls come too soon: answer them from the row without writing to the database.
-    if bill.state != BillState.PENDING or _checked_recently(bill, min_interval):
+    if not is_followed(bill) or _checked_recently(bill, min_interval):
         return False
     if not _claim_check(bill.id, min_interval):
         db.session.refresh(bill)
@@ -443,13 +499,13 @@ def refresh_bill_status(
 
 
 def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, int]:
-    """Verify pending bills not checked for ``min_age_seconds`` (for cron). Returns (checked,
-    changed)."""
+    """Verify followed bills (pending, or unknown with a known iHela code) not checked for
+    ``min_age_seconds``: for cron and the `make run` launcher. Returns (checked, changed)."""
     cutoff = utcnow() - timedelta(seconds=min_age_seconds)
     bills = db.session.scalars(
         select(Bill)
         .where(
-            Bill.status == BillState.PENDING,
+            Bill.status.in_(FOLLOWED_STATES),
             Bill.code.is_not(None),
             or_(Bill.last_checked_at.is_(None), Bill.last_checked_at < cutoff),
         )
@@ -465,8 +521,40 @@ def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, i
     return checked, changed
 
 
+def outcome_unknown_clause() -> ColumnElement[bool]:
+    """Unknown, or still "creating" long after any gateway call would have ended."""
+    return or_(
+        Bill.status == BillState.UNKNOWN,
+        and_(Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER),
+    )
+
+
+def unknown_bills_waiting() -> int:
+    """Bills whose outcome is unknown and that nobody issued again yet (the staff banner)."""
+    retry = aliased(Bill)
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Bill)
+            .where(outcome_unknown_clause(), ~exists().where(retry.retry_of_id == Bill.id))
+        )
+        or 0
+    )
+
+
+def pending_checked_since() -> datetime | None:
+    """The oldest last check among followed bills: every status shown is at least this fresh."""
+    return db.session.scalar(
+        select(func.min(Bill.last_checked_at)).where(
+            Bill.status.in_(FOLLOWED_STATES), Bill.code.is_not(None)
+        )
+    )
+
+
 def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
-    if filters.status:
+    if filters.status == BillState.UNKNOWN:
+        query = query.where(outcome_unknown_clause())
+    elif filters.status:
         query = query.where(Bill.status == filters.status)
     if filters.date_from:
         query = query.where(Bill.created_at >= filters.date_from)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import math
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -28,16 +30,24 @@ from sqlalchemy import select
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
-from dashboard.db import db
+from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
-from dashboard.templating import money
+from dashboard.templating import clock, money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)
 
 STAFF = (Role.CASHIER, Role.ACCOUNTANT)
 LIST_FILTERS = ("q", "status", "issued_by", "from", "to")
+
+
+@bp.app_context_processor
+def unknown_bills_banner() -> dict[str, Any]:
+    """On every staff page: how many bills have an unknown outcome nobody issued again yet."""
+    if not current_user.is_authenticated or not current_user.has_role(*STAFF):
+        return {"unknown_bills": 0}
+    return {"unknown_bills": services.unknown_bills_waiting()}
 
 
 def _bill_or_404(bill_id: int) -> Bill:
@@ -85,6 +95,7 @@ def index() -> ResponseReturnValue:
         states=list(BillState),
         args=args,
         query=query,
+        checked_since=services.pending_checked_since(),
     )
 
 
@@ -208,6 +219,8 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     return render_template(
         "bills/detail.html",
         bill=bill,
+        followed=services.is_followed(bill),
+        failure_reason=services.failure_reason(bill),
         share=share,
         action=ActionForm(),
         retry_token=secrets.token_urlsafe(16),
@@ -217,33 +230,62 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     )
 
 
-def _status_fragment(bill: Bill, was_pending: bool, just_checked: bool = False) -> Response:
+def _shown_state(value: str | None, bill: Bill) -> str:
+    """The state the page on screen shows (sent by its poll and its reload button)."""
+    return value if value in set(BillState) else bill.status
+
+
+def _status_fragment(bill: Bill, shown: str, recent_check: str = "") -> Response:
     response = Response(
         render_template(
-            "bills/_status.html", bill=bill, action=ActionForm(), just_checked=just_checked
+            "bills/_status.html",
+            bill=bill,
+            followed=services.is_followed(bill),
+            action=ActionForm(),
+            recent_check=recent_check,
         )
     )
-    if was_pending and bill.state != BillState.PENDING:
-        # Paid (or over): reload the whole page, so the history shows it and the payment
-        # link, QR and share buttons go away.
+    if bill.status != shown:
+        # Paid (or over) since the page was drawn, whoever recorded it (this poll, the payer's
+        # return page, cron, another tab): reload the whole page, so the history shows it and
+        # the payment link, QR and share buttons go away.
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+def _recent_check_note(bill: Bill) -> str:
+    """Within the coalescing window: when iHela was last asked, and when to ask again."""
+    interval = current_app.config["BILL_REFRESH_MIN_SECONDS"]
+    if bill.last_checked_at is None:
+        return ""
+    elapsed = (utcnow() - bill.last_checked_at).total_seconds()
+    wait = max(1, math.ceil(interval - elapsed))
+    return str(
+        _(
+            "iHela was last asked at %(time)s; you can ask again in %(seconds)d s.",
+            time=clock(bill.last_checked_at),
+            seconds=wait,
+        )
+    )
 
 
 @bp.get("/<id:bill_id>/status")
 @roles_required(*STAFF)
 def status(bill_id: int) -> ResponseReturnValue:
-    """The status block; asks iHela first when the bill is pending and was not checked lately."""
+    """The status block; asks iHela first when the bill is followed and was not checked lately.
+
+    ``shown`` is the state the page on screen shows: when the bill is in another state now, the
+    whole page is reloaded (HX-Refresh)."""
     bill = _bill_or_404(bill_id)
-    was_pending = bill.state == BillState.PENDING
-    if was_pending:
+    shown = _shown_state(request.args.get("shown"), bill)
+    if services.is_followed(bill):
         services.refresh_bill_status(
             bill,
             actor=None,
             actor_label="auto-refresh",
             min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
         )
-    return _status_fragment(bill, was_pending)
+    return _status_fragment(bill, shown)
 
 
 @bp.post("/<id:bill_id>/refresh")
@@ -253,19 +295,21 @@ def refresh(bill_id: int) -> ResponseReturnValue:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    was_pending = bill.state == BillState.PENDING
-    checked = True
-    if was_pending:
+    shown = _shown_state(request.form.get("shown"), bill)
+    recent_check = ""
+    if services.is_followed(bill):
         checked = services.refresh_bill_status(
             bill,
             actor=current_user,
             actor_label=current_user.email,
             min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
         )
+        if not checked and services.is_followed(bill):
+            recent_check = _recent_check_note(bill)
     if request.headers.get("HX-Request") == "true":
-        return _status_fragment(bill, was_pending, just_checked=not checked)
-    if not checked:
-        flash(_("Checked a moment ago; this is the latest status."), "info")
+        return _status_fragment(bill, shown, recent_check)
+    if recent_check:
+        flash(recent_check, "info")
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
 
 
@@ -306,8 +350,8 @@ def retry(bill_id: int) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def qr(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
-    if not bill.confirmation_uri:
-        abort(404)
+    if not bill.confirmation_uri or bill.state != BillState.PENDING:
+        abort(404)  # nothing asks for payment once the bill is paid (or over)
     buffer = io.BytesIO()
     segno.make(bill.confirmation_uri, error="m").save(
         buffer, kind="svg", scale=6, border=2, xmldecl=False, svgclass=None, lineclass=None
@@ -323,9 +367,13 @@ def qr(bill_id: int) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def slip(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
-    if not bill.confirmation_uri:
+    if bill.state == BillState.PENDING and not bill.confirmation_uri:
         abort(404)
-    return render_template("bills/slip.html", bill=bill)
+    # A paid bill prints as a receipt; only a pending one asks for payment.
+    paid_at = None
+    if bill.state == BillState.PAID:
+        paid_at = next((e.created_at for e in bill.events if e.to_status == BillState.PAID), None)
+    return render_template("bills/slip.html", bill=bill, paid_at=paid_at)
 
 
 @public.get("/pay/return/<token>")
@@ -334,7 +382,7 @@ def payer_return(token: str) -> ResponseReturnValue:
     bill = services.get_bill_by_public_token(token)
     if bill is None:
         abort(404)
-    if bill.state == BillState.PENDING:
+    if services.is_followed(bill):
         services.refresh_bill_status(
             bill,
             actor=None,
