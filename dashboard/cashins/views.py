@@ -165,6 +165,8 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
     if request.method == "POST":
         lookup, _account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
+        if lookup is not None and lookup.message in form.account.errors:
+            lookup = None  # already said once, under the account field
         return render_template(
             "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
         ), 422
