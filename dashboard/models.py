@@ -224,6 +224,8 @@ class Cashin(Base):
     __table_args__ = (
         Index("ix_cashins_status_created_at", "status", "created_at"),
         Index("ix_cashins_account_created_at", "bank_slug", "account", "created_at"),
+        # The needs-checking banner on every accountant page looks for open conflicts.
+        Index("ix_cashins_late_outcome", "late_outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

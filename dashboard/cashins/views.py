@@ -239,6 +239,9 @@ def confirm(cashin_id: int) -> ResponseReturnValue:
 
 
 def _flash_outcome(cashin: Cashin) -> None:
+    if cashin.has_open_conflict:
+        flash(_("iHela answered after this cash-in was resolved, and disagrees."), "danger")
+        return
     messages = {
         CashinState.AWAITING_APPROVAL: (
             _("Submitted: another accountant must approve it."),

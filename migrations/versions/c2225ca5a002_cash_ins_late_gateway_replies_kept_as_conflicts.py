@@ -31,10 +31,12 @@ def upgrade():
         batch_op.create_foreign_key(
             batch_op.f('fk_cashins_late_checked_by_id_users'), 'users', ['late_checked_by_id'], ['id']
         )
+        batch_op.create_index('ix_cashins_late_outcome', ['late_outcome'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('cashins', schema=None) as batch_op:
+        batch_op.drop_index('ix_cashins_late_outcome')
         batch_op.drop_constraint(batch_op.f('fk_cashins_late_checked_by_id_users'), type_='foreignkey')
         batch_op.drop_column('late_check_note')
         batch_op.drop_column('late_checked_at')
