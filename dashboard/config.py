@@ -71,6 +71,9 @@ class Config:
     CASHIN_APPROVAL_THRESHOLD = 100_000
     CASHIN_MAX_AMOUNT = 5_000_000
     CASHIN_DAILY_MAX_PER_ACCOUNT = 10_000_000
+    # Added to the longest possible send (computed from the iHela timeouts) before a row still
+    # "submitting" is taken for a crash and offered to a person to resolve.
+    CASHIN_STUCK_MARGIN_SECONDS = 60
 
 
 class ConfigError(RuntimeError):

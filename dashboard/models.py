@@ -207,6 +207,7 @@ class CashinState(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"  # the reply was lost: the money may or may not have left
     REJECTED = "rejected"  # by the approver
+    DISCARDED = "discarded"  # a draft nobody will send (e.g. the bill was refunded meanwhile)
 
     @property
     def label(self) -> str:
@@ -225,6 +226,8 @@ class Cashin(Base):
     __table_args__ = (
         Index("ix_cashins_status_created_at", "status", "created_at"),
         Index("ix_cashins_account_created_at", "bank_slug", "account", "created_at"),
+        # The needs-checking banner on every accountant page looks for open conflicts.
+        Index("ix_cashins_late_outcome", "late_outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -258,15 +261,30 @@ class Cashin(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None]
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # The gateway's answer to a send that came after a person had already resolved the row: kept
+    # beside the resolution (never over it) until a person has looked at the disagreement.
+    late_outcome: Mapped[str | None] = mapped_column(String(20))
+    late_reference: Mapped[str | None] = mapped_column(String(80))
+    late_message: Mapped[str | None] = mapped_column(Text)
+    late_reply: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    late_at: Mapped[datetime | None]
+    late_checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    late_checked_at: Mapped[datetime | None]
+    late_check_note: Mapped[str | None] = mapped_column(Text)
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    late_checked_by: Mapped[User | None] = relationship(foreign_keys=[late_checked_by_id])
     bill: Mapped[Bill | None] = relationship()
 
     @property
     def state(self) -> CashinState:
         return CashinState(self.status)
+
+    @property
+    def has_open_conflict(self) -> bool:
+        return self.late_outcome is not None and self.late_checked_at is None
 
 
 class AccountLock(Base):

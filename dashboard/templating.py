@@ -69,6 +69,7 @@ def cashin_state_label(state: str | None) -> str:
         "failed": pgettext("cash-in status", "Failed"),
         "unknown": pgettext("cash-in status", "Unknown"),
         "rejected": pgettext("cash-in status", "Rejected"),
+        "discarded": pgettext("cash-in status", "Discarded"),
     }
     state = state or ""
     return str(labels.get(state, state.replace("_", " ").capitalize()))

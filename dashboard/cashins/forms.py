@@ -55,3 +55,17 @@ class ResolveForm(FlaskForm):
     reference = StringField(
         _l("iHela's reference for the transfer (if it arrived)"), validators=[Length(max=80)]
     )
+
+
+class SettleForm(FlaskForm):
+    decision = SelectField(
+        _l("Which outcome is right, according to iHela?"),
+        choices=[
+            ("", _l("Choose…")),
+            ("keep", _l("The recorded resolution: keep it")),
+            ("adopt", _l("iHela's late answer: change the cash-in to it")),
+        ],
+    )
+    late_note = TextAreaField(
+        _l("Note (who you spoke to, when, their reference)"), validators=[Length(max=1000)]
+    )

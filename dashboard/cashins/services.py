@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 REASONS = {"refund": _l("Refund"), "payout": _l("Payout"), "other": _l("Other")}
 DESCRIPTION_MAX = 160
+# The list filter for what a person must look at (see ``_needs_checking_condition``).
+NEEDS_CHECKING = "needs_checking"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 # Cash-ins whose money has left, may have left, or is about to: they count against limits.
 COMMITTED_STATES = (
@@ -591,6 +594,7 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
 
 def _send(cashin: Cashin, *, by: User) -> None:
     """One gateway call for a cash-in already committed as submitting. Never retried."""
+    reference: str | None = None
     try:
         result = gateway().cashin_client(
             cashin.bank_slug,
@@ -611,16 +615,37 @@ def _send(cashin: Cashin, *, by: User) -> None:
         # Whatever broke, the request may have left: only a person may say what happened.
         log.exception("cash-in %s: unexpected error while sending", cashin.merchant_reference)
         db.session.rollback()
-        db.session.refresh(cashin)
         outcome, reply = CashinState.UNKNOWN, None
         message = _("The dashboard failed while sending; the money may or may not have left.")
     else:
-        cashin.gateway_reference = result.reference
+        reference = result.reference
         outcome, message, reply = CashinState.SUCCEEDED, result.message or "Success", result.raw
-    cashin.status = outcome
-    cashin.gateway_message = message
-    cashin.gateway_reply = reply
-    cashin.completed_at = utcnow() if outcome != CashinState.UNKNOWN else None
+    _record_outcome(cashin, outcome, message, reply, reference, by=by)
+
+
+def _record_outcome(
+    cashin: Cashin,
+    outcome: CashinState,
+    message: str,
+    reply: dict[str, Any] | None,
+    reference: str | None,
+    *,
+    by: User,
+) -> None:
+    """The send's own answer, written only over a row still ``submitting``: a person may have
+    resolved it meanwhile, and their resolution (and the refund it freed or kept) stands."""
+    values: dict[str, Any] = {
+        "gateway_message": message,
+        "gateway_reply": reply,
+        "completed_at": utcnow() if outcome != CashinState.UNKNOWN else None,
+    }
+    if reference:
+        values["gateway_reference"] = reference
+    try:
+        _move(cashin, CashinState.SUBMITTING, outcome, conflict="", **values)
+    except CashinConflict:
+        _record_late_reply(cashin, outcome, message, reply, reference, by=by)
+        return
     if outcome == CashinState.FAILED:
         _release_refund(cashin)
     _trail(
@@ -630,6 +655,148 @@ def _send(cashin: Cashin, *, by: User) -> None:
         f"{_fr(cashin.amount)} to {cashin.holder_name}: {message}",
     )
     db.session.commit()
+    db.session.refresh(cashin)
+
+
+def _record_late_reply(
+    cashin: Cashin,
+    outcome: CashinState,
+    message: str,
+    reply: dict[str, Any] | None,
+    reference: str | None,
+    *,
+    by: User,
+) -> None:
+    """The gateway answered after the row was resolved: keep the answer beside the resolution
+    for a person to look at. The status and the bill's refund reservation are left alone."""
+    log.warning(
+        "cash-in %s: the gateway answered %s after the row was resolved as %s",
+        cashin.merchant_reference,
+        outcome.value,
+        cashin.status,
+    )
+    disagrees = outcome != CashinState.UNKNOWN and outcome != cashin.state
+    if disagrees:
+        db.session.execute(
+            update(Cashin)
+            .where(Cashin.id == cashin.id, Cashin.late_outcome.is_(None))
+            .values(
+                late_outcome=outcome.value,
+                late_reference=reference,
+                late_message=message,
+                late_reply=reply,
+                late_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    _trail(
+        "cashin.late_reply",
+        cashin,
+        by,
+        f"iHela answered {outcome.value} after the cash-in was resolved as {cashin.status}"
+        f"{' (conflict)' if disagrees else ''}: {message}",
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+
+
+def settle_conflict(cashin: Cashin, decision: str, note: str, *, by: User) -> Cashin:
+    """A person looked at a late gateway answer that disagrees with the resolution: either the
+    resolution stands, or the cash-in takes the gateway's outcome (the refund follows)."""
+    note = " ".join(note.split())
+    errors: dict[str, list[str]] = {}
+    if decision not in ("keep", "adopt"):
+        errors["decision"] = [_("Say which outcome is right.")]
+    if len(note) < 5:
+        errors["late_note"] = [_("Write what iHela told you (who, when, their reference).")]
+    late = cashin.late_outcome
+    if (
+        decision == "adopt"
+        and late == CashinState.FAILED
+        and by.id in (cashin.created_by_id, cashin.resolved_by_id)
+    ):
+        errors["decision"] = [
+            _(
+                "Marking it failed frees the money to be sent again: another accountant or an "
+                "admin must confirm it."
+            )
+        ]
+    if errors:
+        raise CashinInputError(errors)
+    if not cashin.has_open_conflict or late is None:
+        raise CashinConflict(_("Somebody already settled this."))
+    checked = {
+        "late_checked_by_id": by.id,
+        "late_checked_at": utcnow(),
+        "late_check_note": note,
+    }
+    conflict = _("Somebody already settled this.")
+    now_open = [Cashin.late_outcome.is_not(None), Cashin.late_checked_at.is_(None)]
+    current = CashinState(cashin.status)
+    if decision == "keep":
+        _move(cashin, current, current, conflict=conflict, where=now_open, **checked)
+    else:
+        new = CashinState(late)
+        extra = {"gateway_reference": cashin.late_reference} if cashin.late_reference else {}
+        _move(cashin, current, new, conflict=conflict, where=now_open, **checked, **extra)
+        if new == CashinState.FAILED:
+            _release_refund(cashin)
+        elif current == CashinState.FAILED and not _reserve_refund(cashin):
+            db.session.rollback()
+            db.session.refresh(cashin)
+            raise CashinInputError(
+                {
+                    "decision": [
+                        _(
+                            "The bill was refunded again since: counting this refund too would "
+                            "exceed the bill. Keep the resolution and recover the money from the "
+                            "customer."
+                        )
+                    ]
+                }
+            )
+    _trail(
+        "cashin.conflict_settled",
+        cashin,
+        by,
+        f"{'kept ' + current.value if decision == 'keep' else 'changed to ' + late}: {note}",
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    return cashin
+
+
+def discard_draft(cashin: Cashin, *, by: User) -> Cashin:
+    """A draft nobody will send (the bill was refunded meanwhile, limits changed...). Nothing
+    was committed for it, so any accountant may discard it."""
+    _move(
+        cashin,
+        CashinState.DRAFT,
+        CashinState.DISCARDED,
+        conflict=_("This cash-in is no longer a draft."),
+        send_token=None,
+    )
+    _trail("cashin.discarded", cashin, by, "draft discarded")
+    db.session.commit()
+    db.session.refresh(cashin)
+    return cashin
+
+
+def draft_blockers(cashin: Cashin, banks: BankList, limits: Limits) -> list[str]:
+    """Why a draft can no longer be sent as it is (empty when it can)."""
+    if cashin.state != CashinState.DRAFT:
+        return []
+    bill = db.session.get(Bill, cashin.bill_id) if cashin.bill_id is not None else None
+    if cashin.bill_id is not None and (bill is None or bill.status != BillState.PAID):
+        return [_("Only a paid bill can be refunded.")]
+    if bill is not None and refund_left(bill) == 0:
+        return [_("This bill has been fully refunded since this draft was prepared.")]
+    bank = banks.get(cashin.bank_slug)
+    if bank is None or not bank.is_active:
+        if banks.error and not banks.banks:
+            return []  # the bank list is unavailable: the send itself will check
+        return [_("%(bank)s no longer receives cash-ins.", bank=cashin.bank_name)]
+    return check_amount(cashin.amount, bank, cashin.account, limits, bill)
 
 
 def resolve_unknown(
@@ -653,14 +820,24 @@ def resolve_unknown(
         ]
     if errors:
         raise CashinInputError(errors)
+    if still_sending_until(cashin) is not None:
+        raise CashinConflict(
+            _(
+                "This cash-in may still be on its way to iHela: its outcome can be recorded "
+                "once the send has certainly ended."
+            )
+        )
     if not is_outcome_unknown(cashin):
         raise CashinConflict(_("Somebody already resolved this cash-in."))
     new = CashinState(outcome)
+    current = CashinState(cashin.status)
     _move(
         cashin,
-        CashinState(cashin.status),
+        current,
         new,
         conflict=_("Somebody already resolved this cash-in."),
+        # A send in flight writes its own outcome: only one that outlived it may be resolved.
+        where=[Cashin.submitted_at < _stuck_since()] if current == CashinState.SUBMITTING else [],
         resolved_by_id=by.id,
         resolved_at=utcnow(),
         resolution_note=note,
@@ -684,15 +861,28 @@ def resolve_unknown(
     return cashin
 
 
-# A send never takes this long (token + call, with their timeouts): after it, a "submitting"
-# row means the process died mid-call, and the outcome is unknown.
-STUCK_AFTER = timedelta(minutes=2)
+def longest_send() -> timedelta:
+    """How long a send can take at most, from the configured timeouts: waiting for another
+    request's token fetch, the token fetch, the cash-in, and after a 401 a renewal and the one
+    re-send — five calls, each bounded by connect + read — plus a margin (the read timeout bounds
+    each wait for bytes, not a whole reply). After it, a row still ``submitting`` means the
+    process died mid-call, and the outcome is unknown."""
+    config = current_app.config
+    one_call = float(config["IHELA_CONNECT_TIMEOUT"]) + float(config["IHELA_READ_TIMEOUT"])
+    return timedelta(seconds=5 * one_call + float(config["CASHIN_STUCK_MARGIN_SECONDS"]))
 
 
-def _stuck_condition() -> Any:
+def _stuck_since() -> datetime:
+    return utcnow() - longest_send()
+
+
+def _needs_checking_condition() -> Any:
+    """Unknown outcomes, sends that outlived the longest possible send, and late gateway
+    answers that disagree with a person's resolution."""
     return or_(
         Cashin.status == CashinState.UNKNOWN,
-        and_(Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < utcnow() - STUCK_AFTER),
+        and_(Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < _stuck_since()),
+        and_(Cashin.late_outcome.is_not(None), Cashin.late_checked_at.is_(None)),
     )
 
 
@@ -702,12 +892,25 @@ def is_outcome_unknown(cashin: Cashin) -> bool:
     return (
         cashin.state == CashinState.SUBMITTING
         and cashin.submitted_at is not None
-        and cashin.submitted_at < utcnow() - STUCK_AFTER
+        and cashin.submitted_at < _stuck_since()
     )
 
 
-def unknown_cashins() -> list[Cashin]:
-    return list(db.session.scalars(select(Cashin).where(_stuck_condition()).order_by(Cashin.id)))
+def still_sending_until(cashin: Cashin) -> datetime | None:
+    """While a send may still be in flight: the moment after which it counts as stuck."""
+    if cashin.state != CashinState.SUBMITTING or cashin.submitted_at is None:
+        return None
+    until = cashin.submitted_at + longest_send()
+    return until if until > utcnow() else None
+
+
+def needs_checking_count() -> int:
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(Cashin).where(_needs_checking_condition())
+        )
+        or 0
+    )
 
 
 def approvals_waiting_for(user: User) -> int:
@@ -734,7 +937,9 @@ def approval_queue() -> list[Cashin]:
 
 def list_cashins(status: str, *, page: int, size: int) -> tuple[list[Cashin], int, int]:
     query = select(Cashin)
-    if status:
+    if status == NEEDS_CHECKING:
+        query = query.where(_needs_checking_condition())
+    elif status:
         query = query.where(Cashin.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max((total + size - 1) // size, 1)

@@ -21,7 +21,7 @@ from flask_login import current_user
 
 from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
-from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm
+from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role
 from dashboard.security import id_arg, id_from_text, roles_required
@@ -32,12 +32,12 @@ bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
 @bp.app_context_processor
 def unknown_outcomes_banner() -> dict[str, Any]:
-    """On every accountant page: cash-ins with an unknown outcome (a banner, until resolved)
+    """On every accountant page: how many cash-ins need checking (a banner, until resolved)
     and how many wait for this person's approval (a badge in the menu)."""
     if not current_user.is_authenticated or not current_user.has_role(Role.ACCOUNTANT):
-        return {"unknown_cashins": [], "approvals_waiting": 0}
+        return {"cashins_to_check": 0, "approvals_waiting": 0}
     return {
-        "unknown_cashins": services.unknown_cashins(),
+        "cashins_to_check": services.needs_checking_count(),
         "approvals_waiting": services.approvals_waiting_for(current_user),
     }
 
@@ -73,7 +73,7 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
     status = request.args.get("status", "")
-    status = status if status in set(CashinState) else ""
+    status = status if status in {*CashinState, services.NEEDS_CHECKING} else ""
     rows, page, pages = services.list_cashins(
         status,
         page=request.args.get("page", 1, type=int) or 1,
@@ -86,6 +86,7 @@ def index() -> ResponseReturnValue:
         pages=pages,
         status=status,
         states=list(CashinState),
+        needs_checking=services.NEEDS_CHECKING,
         waiting=len(services.approval_queue()),
     )
 
@@ -164,6 +165,8 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
     if request.method == "POST":
         lookup, _account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
+        if lookup is not None and lookup.message in form.account.errors:
+            lookup = None  # already said once, under the account field
         return render_template(
             "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
         ), 422
@@ -183,21 +186,32 @@ def lookup() -> ResponseReturnValue:
     return render_template("cashins/_lookup.html", lookup=result, form=form, account=account)
 
 
-@bp.get("/<id:cashin_id>")
-@roles_required(Role.ACCOUNTANT)
-def detail(cashin_id: int) -> ResponseReturnValue:
-    cashin = _cashin_or_404(cashin_id)
-    confirm = ConfirmForm()
-    confirm.send_token.data = cashin.send_token or ""
+def _detail_page(cashin: Cashin, **forms: Any) -> str:
+    confirm = forms.pop("confirm", None) or ConfirmForm()
+    if cashin.state == CashinState.DRAFT:
+        confirm.send_token.data = cashin.send_token or ""
     return render_template(
         "cashins/detail.html",
         cashin=cashin,
         confirm=confirm,
-        reject=RejectForm(),
-        resolve=ResolveForm(),
+        reject=forms.pop("reject", None) or RejectForm(),
+        resolve=forms.pop("resolve", None) or ResolveForm(),
+        settle=forms.pop("settle", None) or SettleForm(),
         trail=services.audit_trail_of(cashin),
         outcome_unknown=services.is_outcome_unknown(cashin),
+        sending_until=services.still_sending_until(cashin),
+        blockers=(
+            services.draft_blockers(cashin, bank_list(), _limits())
+            if cashin.state == CashinState.DRAFT
+            else []
+        ),
     )
+
+
+@bp.get("/<id:cashin_id>")
+@roles_required(Role.ACCOUNTANT)
+def detail(cashin_id: int) -> ResponseReturnValue:
+    return _detail_page(_cashin_or_404(cashin_id))
 
 
 @bp.post("/<id:cashin_id>/confirm")
@@ -207,6 +221,10 @@ def confirm(cashin_id: int) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    blockers = services.draft_blockers(cashin, bank_list(), _limits())
+    if blockers:
+        flash(" ".join([*blockers, _("Nothing was sent.")]), "danger")
+        return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
     try:
         services.confirm_cashin(
             cashin, form.send_token.data or "", by=current_user, limits=_limits()
@@ -221,6 +239,9 @@ def confirm(cashin_id: int) -> ResponseReturnValue:
 
 
 def _flash_outcome(cashin: Cashin) -> None:
+    if cashin.has_open_conflict:
+        flash(_("iHela answered after this cash-in was resolved, and disagrees."), "danger")
+        return
     messages = {
         CashinState.AWAITING_APPROVAL: (
             _("Submitted: another accountant must approve it."),
@@ -281,16 +302,7 @@ def reject(cashin_id: int) -> ResponseReturnValue:
         services.reject_cashin(cashin, form.rejection_reason.data or "", by=current_user)
     except services.CashinInputError as exc:
         _show_errors(form, exc.errors)
-        confirm_form = ConfirmForm()
-        return render_template(
-            "cashins/detail.html",
-            cashin=cashin,
-            confirm=confirm_form,
-            reject=form,
-            resolve=ResolveForm(),
-            trail=services.audit_trail_of(cashin),
-            outcome_unknown=False,
-        ), 422
+        return _detail_page(cashin, reject=form), 422
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
     else:
@@ -315,15 +327,7 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
         )
     except services.CashinInputError as exc:
         _show_errors(form, exc.errors)
-        return render_template(
-            "cashins/detail.html",
-            cashin=cashin,
-            confirm=ConfirmForm(),
-            reject=RejectForm(),
-            resolve=form,
-            trail=services.audit_trail_of(cashin),
-            outcome_unknown=True,
-        ), 422
+        return _detail_page(cashin, resolve=form), 422
     except services.CashinConflict as exc:
         flash(str(exc), "warning")
     else:
@@ -331,6 +335,49 @@ def resolve(cashin_id: int) -> ResponseReturnValue:
             _("Marked %(status)s.", status=cashin_state_label(cashin.status).lower()),
             "success",
         )
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.post("/<id:cashin_id>/settle")
+@roles_required(Role.ACCOUNTANT)
+def settle(cashin_id: int) -> ResponseReturnValue:
+    """A person settles a late gateway answer that disagrees with the resolution."""
+    cashin = _cashin_or_404(cashin_id)
+    form = SettleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.settle_conflict(
+            cashin, form.decision.data or "", form.late_note.data or "", by=current_user
+        )
+    except services.CashinInputError as exc:
+        _show_errors(form, exc.errors)
+        return _detail_page(cashin, settle=form), 422
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+    else:
+        flash(
+            _(
+                "Checked: the cash-in is %(status)s.",
+                status=cashin_state_label(cashin.status).lower(),
+            ),
+            "success",
+        )
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.post("/<id:cashin_id>/discard")
+@roles_required(Role.ACCOUNTANT)
+def discard(cashin_id: int) -> ResponseReturnValue:
+    cashin = _cashin_or_404(cashin_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.discard_draft(cashin, by=current_user)
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+    else:
+        flash(_("Draft discarded; nothing was sent."), "info")
     return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
 
 

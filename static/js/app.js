@@ -101,6 +101,7 @@
       new TomSelect(select, {
         maxOptions: null,
         allowEmptyOption: true,
+        searchField: ["text", "type"], // "mobile" finds the mobile-money banks
         render: { option: render, item: render },
       });
       select.dispatchEvent(new Event("bank-picker-ready"));
@@ -143,6 +144,40 @@
     });
   }
 
+  // A holder's name belongs to one bank's account: switching bank forgets it and checks again.
+  function setupHolderRecheck(root) {
+    root.querySelectorAll("select[data-holder-target]").forEach(function (select) {
+      if (select.dataset.holderReady) return;
+      select.dataset.holderReady = "1";
+      select.addEventListener("change", function () {
+        var holder = document.querySelector(select.getAttribute("data-holder-target"));
+        var account = document.querySelector(select.getAttribute("data-mask-target"));
+        if (!holder) return;
+        var hint = document.createElement("p");
+        hint.className = "small text-secondary mb-0";
+        hint.setAttribute("data-testid", "holder-status");
+        hint.textContent = holder.getAttribute("data-empty-hint") || "";
+        holder.replaceChildren(hint);
+        // The holder box looks the account up on its "change": same request as leaving the field.
+        if (account && account.value.trim()) account.dispatchEvent(new Event("change"));
+      });
+    });
+  }
+
+  // A lookup the server could not answer replaces the box with one message (never piles up).
+  document.addEventListener("htmx:responseError", lookupFailed);
+  document.addEventListener("htmx:sendError", lookupFailed);
+  function lookupFailed(event) {
+    var holder = document.getElementById("holder");
+    var target = event.detail && event.detail.target;
+    if (!holder || target !== holder) return;
+    var alert = document.createElement("div");
+    alert.className = "alert alert-warning py-2 mb-0";
+    alert.setAttribute("data-testid", "holder-status");
+    alert.textContent = holder.getAttribute("data-error-hint") || "";
+    holder.replaceChildren(alert);
+  }
+
   function enhance(root) {
     setupCopy(root);
     setupWebShare(root);
@@ -150,6 +185,7 @@
     setupOnce(root);
     setupBankPicker(root);
     setupAccountMask(root);
+    setupHolderRecheck(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -243,7 +243,10 @@ def test_stalled_gateway_leaves_unknown_in_banner_and_never_retries(
     for other_page in ["/cashins/", "/bills/", "/cashins/approvals"]:
         html = web.get(other_page).get_data(as_text=True)
         assert 'data-testid="unknown-cashins-banner"' in html, other_page
-        assert cashin.merchant_reference in html
+        # The banner links to the whole filtered list, which shows the row.
+        assert 'href="/cashins/?status=needs_checking"' in html, other_page
+    listed = web.get("/cashins/?status=needs_checking").get_data(as_text=True)
+    assert cashin.merchant_reference in listed
     # The stalled request did arrive: the gateway applied it once; nothing was sent again.
     requests.delete(sandbox.url + "_sandbox/faults", timeout=5)
     assert len(received(sandbox)) == 1

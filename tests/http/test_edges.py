@@ -17,7 +17,7 @@ from dashboard.db import db, utcnow
 from dashboard.models import Bill, Cashin, User
 from tests.conftest import WebClient
 from tests.http.test_bills import issue, only_bill
-from tests.http.test_cashins import cashins, confirm, prepare, received
+from tests.http.test_cashins import cashins, confirm, prepare, received, token_on
 
 
 @pytest.fixture()
@@ -33,11 +33,17 @@ def test_daily_limit_is_checked_again_when_drafts_are_confirmed(
     web = WebClient(app.test_client())
     web.login("accountant@example.com")
     first, second = prepare(web), prepare(web)  # each alone is within the limit
+    second_url = second.headers["Location"]
+    stale_token = token_on(web, second_url, "send_token")  # a review page left open
     confirm(web, first.headers["Location"])
-    page = confirm(web, second.headers["Location"]).get_data(as_text=True)
+    page = web.post(
+        second_url + "/confirm", {"send_token": stale_token}, follow_redirects=True
+    ).get_data(as_text=True)
     assert "daily maximum per account" in page
     assert [c.status for c in cashins(app)] == ["succeeded", "draft"]
     assert len(received(sandbox)) == 1
+    # The draft's page says why instead of offering to send it.
+    assert 'data-testid="draft-blockers"' in page and "now</button>" not in page
 
 
 def test_unexpected_error_while_sending_is_an_unknown_outcome(
