@@ -13,7 +13,7 @@ import dashboard.db
 
 # revision identifiers, used by Alembic.
 revision = 'c2225ca5a002'
-down_revision = '848e48cbd88b'
+down_revision = 'b1115ba1a001'
 branch_labels = None
 depends_on = None
 
