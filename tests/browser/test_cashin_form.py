@@ -75,6 +75,7 @@ def test_the_bank_picker_finds_banks_by_type(
     log_in(page, live_server, "accountant@example.com")
     page.goto(live_server.url + "/cashins/new")
     page.locator(".ts-control").first.click()
+    expect(page.locator(".ts-dropdown").first).to_be_visible()  # typing before it opens is lost
     page.keyboard.type("mobile")
     options = page.locator(".ts-dropdown .option")
     expect(options).to_have_count(2)
