@@ -33,6 +33,9 @@ def safe_next(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    # CR/LF would split the Location header; no control character belongs in a path we send.
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
