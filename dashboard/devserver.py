@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         env = dict(os.environ)
         env.setdefault("DASHBOARD_IHELA_BASE_URL", f"http://127.0.0.1:{args.sandbox_port}/")
+        env.setdefault("DASHBOARD_PUBLIC_URL", f"http://{args.host}:{args.port}")
         dashboard = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,

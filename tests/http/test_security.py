@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -33,3 +34,82 @@ def test_control_characters_in_next_of_the_language_switch_give_a_safe_redirect(
     assert response.status_code == 303
     assert "\n" not in response.headers["Location"] and "\r" not in response.headers["Location"]
     assert response.headers["Location"].startswith("/")
+
+
+# --- production start-up (item 10) and the payer's return address (item 12) ------------------
+
+PRODUCTION = {
+    "DEPLOYMENT": "production",
+    "SECRET_KEY": "k" * 40,
+    "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://db.internal/dashboard",
+    "IHELA_BASE_URL": "https://gate.ihela.example/",
+    "IHELA_CLIENT_SECRET": "a-real-secret",
+    "PUBLIC_URL": "https://dashboard.shop.example",
+}
+
+
+def _production(**changes: object) -> dict[str, object]:
+    config = {**PRODUCTION, **changes}
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def test_production_with_real_settings_is_built() -> None:
+    from dashboard import create_app
+
+    assert create_app(_production()).config["DEPLOYMENT"] == "production"
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URI"),
+        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY"),
+        ({"SECRET_KEY": b"k" * 16}, "SECRET_KEY"),
+        ({"IHELA_BASE_URL": "http://gate.ihela.example/"}, "IHELA_BASE_URL"),
+        ({"IHELA_BASE_URL": "ftp://gate.ihela.example/"}, "IHELA_BASE_URL"),
+        ({"PUBLIC_URL": None}, "PUBLIC_URL"),
+        ({"PUBLIC_URL": "http://dashboard.shop.example"}, "PUBLIC_URL"),
+    ],
+)
+def test_production_start_up_refuses_unsafe_settings(
+    monkeypatch: pytest.MonkeyPatch, changes: dict[str, object], named: str
+) -> None:
+    from dashboard import create_app
+    from dashboard.config import ConfigError
+
+    monkeypatch.delenv("DASHBOARD_SQLALCHEMY_DATABASE_URI", raising=False)
+    monkeypatch.delenv("DASHBOARD_PUBLIC_URL", raising=False)
+    with pytest.raises(ConfigError, match=named):
+        create_app(_production(**changes))
+
+
+def test_payer_return_address_comes_from_configuration_not_the_host_header(
+    app: Flask, staff: dict[str, User], sandbox: object
+) -> None:
+    import requests
+
+    client = app.test_client()
+    client.environ_base["HTTP_HOST"] = "evil.example"  # every request, cookies included
+    client.environ_base["HTTP_X_FORWARDED_HOST"] = "evil.example"
+    web = WebClient(client)
+    web.login("cashier@example.com")
+    page = web.get("/bills/new").get_data(as_text=True)
+    token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page)
+    assert token
+    response = web.post(
+        "/bills/new",
+        {
+            "amount": "20 000",
+            "payer_kind": "email",
+            "payer": "clientmail@gmail.com",
+            "description": "2 bags of rice",
+            "bank_slug": "",
+            "bank_client_id": "",
+            "form_token": token.group(1),
+        },
+    )
+    assert response.status_code == 303
+    base = app.config["IHELA_BASE_URL"]
+    bills = requests.get(base + "_sandbox/bills", timeout=5).json()["bills"]
+    assert len(bills) == 1
+    assert bills[0]["redirect_uri"].startswith("http://dashboard.test/pay/return/")
