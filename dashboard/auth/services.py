@@ -246,6 +246,8 @@ def authenticate(
 
 
 def record_logout(user: User) -> None:
+    """Log out on the server too: a new nonce makes every copy of the session cookie useless."""
+    user.login_nonce = secrets.token_urlsafe(12)
     audit.record(
         "auth.logout", actor=user, object_type="user", object_id=user.id, summary="logged out"
     )

@@ -113,3 +113,26 @@ def test_payer_return_address_comes_from_configuration_not_the_host_header(
     bills = requests.get(base + "_sandbox/bills", timeout=5).json()["bills"]
     assert len(bills) == 1
     assert bills[0]["redirect_uri"].startswith("http://dashboard.test/pay/return/")
+
+
+# --- logout ends the session on the server (item 9) -------------------------------------------
+
+
+def test_logout_makes_a_copied_session_cookie_useless(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    web.login("cashier@example.com")
+    assert web.get("/bills/").status_code == 200
+    cookie = web.client.get_cookie("dashboard_session")
+    assert cookie is not None
+    copied = app.test_client()
+    copied.set_cookie("dashboard_session", cookie.value)
+    assert copied.get("/bills/").status_code == 200  # the copy works while the session lives
+    web.logout()
+    response = copied.get("/bills/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    # Logging in again is not hindered, and the old copy stays dead.
+    assert web.login("cashier@example.com").status_code == 302
+    assert web.get("/bills/").status_code == 200
+    assert copied.get("/bills/").status_code == 302
