@@ -28,9 +28,12 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT: int | None = None  # CSRF token lives as long as the session
 
-    LOGIN_FAILURES_PER_ACCOUNT = 5
-    LOGIN_FAILURES_PER_ADDRESS = 20
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # Login throttling (README, *Logging in*): delays per account and address, never a lock-out.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_FREE_FAILURES_KNOWN_ADDRESS = 20
+    LOGIN_FAILURES_PER_ADDRESS = 100
+    LOGIN_MAX_DELAY_SECONDS = 300
+    LOGIN_FAILURE_WINDOW_MINUTES = 60
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"

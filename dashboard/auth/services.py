@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -181,46 +183,94 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
-def _recent_failures(window_minutes: int, **where: str) -> int:
-    since = utcnow() - timedelta(minutes=window_minutes)
-    query = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since)
+@dataclass(frozen=True)
+class LoginLimits:
+    """How slow guessing is made (see README, *Logging in*)."""
+
+    free_failures: int = 5  # per account and address, before delays start
+    free_failures_known: int = 20  # the same, from an address the account logged in from before
+    failures_per_address: int = 100  # all accounts together, before unknown pairs wait too
+    max_delay_seconds: int = 300
+    window_minutes: int = 60
+
+
+def _failures(since: datetime, **where: str | None) -> tuple[int, datetime | None]:
+    """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
+    query = select(func.count(), func.max(AuditEvent.created_at)).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since
     )
     if "email" in where:
         query = query.where(AuditEvent.actor_label == where["email"])
     if "address" in where:
-        query = query.where(AuditEvent.remote_addr == where["address"])
-    return db.session.scalar(query) or 0
+        address = where["address"]
+        query = query.where(
+            AuditEvent.remote_addr.is_(None)
+            if address is None
+            else AuditEvent.remote_addr == address
+        )
+    count, last = db.session.execute(query).one()
+    return count or 0, last
+
+
+def _has_logged_in_from(user: User | None, address: str | None) -> bool:
+    if user is None or address is None:
+        return False
+    query = select(AuditEvent.id).where(
+        AuditEvent.action == "auth.login",
+        AuditEvent.actor_id == user.id,
+        AuditEvent.remote_addr == address,
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _delay_left(failures: int, free: int, last: datetime | None, limits: LoginLimits) -> float:
+    """Seconds still to wait: 1, 2, 4, … (at most the maximum) after each failure past ``free``."""
+    if failures < free or last is None:
+        return 0.0
+    delay = min(2.0 ** min(failures - free, 30), limits.max_delay_seconds)
+    return delay - (utcnow() - last).total_seconds()
+
+
+def login_wait_seconds(
+    label: str, address: str | None, user: User | None, limits: LoginLimits
+) -> int:
+    """How long this address must wait before its next try at this account (0: try now).
+
+    Counted per account *and* address, so nobody's failures delay the owner elsewhere; an address
+    the account has logged in from before gets more tries before any delay.
+    """
+    since = utcnow() - timedelta(minutes=limits.window_minutes)
+    known = _has_logged_in_from(user, address)
+    pair, pair_last = _failures(since, email=label, address=address)
+    free = limits.free_failures_known if known else limits.free_failures
+    wait = _delay_left(pair, free, pair_last, limits)
+    if not known and address is not None:
+        # Many accounts tried from one address (credential stuffing): slow its new pairs too.
+        total, total_last = _failures(since, address=address)
+        wait = max(wait, _delay_left(total, limits.failures_per_address, total_last, limits))
+    return max(0, math.ceil(wait))
 
 
 def authenticate(
-    email: str,
-    password: str,
-    *,
-    address: str | None,
-    per_account: int,
-    per_address: int,
-    window_minutes: int,
+    email: str, password: str, *, address: str | None, limits: LoginLimits | None = None
 ) -> User:
     """Check a login. Failures are counted in the audit trail, so limits hold across servers."""
+    limits = limits or LoginLimits()
     label = email.strip().lower()[:254]
-    if _recent_failures(window_minutes, email=label) >= per_account or (
-        address is not None and _recent_failures(window_minutes, address=address) >= per_address
-    ):
+    user = find_user_by_email(label)
+    wait = login_wait_seconds(label, address, user, limits)
+    if wait:
+        # The password is not even checked: a guess made too early is no guess at all.
         audit.record("auth.login_throttled", actor_label=label, summary="login refused: throttled")
         db.session.commit()
         raise LoginThrottled(
             ngettext(
-                "Too many failed attempts. Wait %(num)d minute and try again, "
-                "or ask an admin to reset your password.",
-                "Too many failed attempts. Wait %(num)d minutes and try again, "
-                "or ask an admin to reset your password.",
-                window_minutes,
-            )
+                "Too many failed attempts from here. Wait %(num)d second and try again.",
+                "Too many failed attempts from here. Wait %(num)d seconds and try again.",
+                wait,
+            ),
+            field="password",
         )
-    user = find_user_by_email(label)
     if user is None:
         # Hash anyway, so the time taken does not tell which e-mails have an account.
         check_password_hash(_DUMMY_HASH, password)

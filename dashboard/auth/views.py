@@ -60,13 +60,18 @@ def login() -> ResponseReturnValue:
                 form.email.data or "",
                 form.password.data or "",
                 address=client_address(),
-                per_account=config["LOGIN_FAILURES_PER_ACCOUNT"],
-                per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
-                window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+                limits=services.LoginLimits(
+                    free_failures=config["LOGIN_FREE_FAILURES"],
+                    free_failures_known=config["LOGIN_FREE_FAILURES_KNOWN_ADDRESS"],
+                    failures_per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+                    max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"],
+                    window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+                ),
             )
         except services.AccountError as exc:
             form.password.errors = [exc.message]
-            return render_template("auth/login.html", form=form), 401
+            status = 429 if isinstance(exc, services.LoginThrottled) else 401
+            return render_template("auth/login.html", form=form), status
         clear_session()  # a fresh session at every login (no fixation)
         session.permanent = True
         login_user(user)

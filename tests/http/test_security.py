@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-from dashboard.models import Role, User
+from dashboard.db import db
+from dashboard.models import AuditEvent, Role, User
 from tests.conftest import PASSWORD, WebClient
 
 CONTROL_TARGETS = ["/bills/\r\nSet-Cookie: x=1", "/bills/\nX: y", "/bills/\x00", "/bills/\x7f"]
@@ -136,3 +138,56 @@ def test_logout_makes_a_copied_session_cookie_useless(
     assert web.login("cashier@example.com").status_code == 302
     assert web.get("/bills/").status_code == 200
     assert copied.get("/bills/").status_code == 302
+
+
+# --- no lock-out for the owner (item 8, must show 3) --------------------------------------------
+
+
+def test_an_attackers_50_wrong_passwords_do_not_lock_the_owner_out(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    from tests.http.test_auth import client_from, wait_seconds
+
+    app = make_app()  # the documented defaults
+    make_user(Role.ADMIN)
+    attacker = client_from(app, "203.0.113.9")
+    for n in range(50):
+        response = attacker.login("admin@example.com", f"guess number {n}")
+        assert response.status_code in (401, 429)
+    with app.app_context():
+        failed = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "auth.login_failed")
+        ).all()
+    assert len(failed) >= 5
+
+    # From another address (never used before), the right password works at once.
+    owner = client_from(app, "198.51.100.7")
+    assert owner.login("admin@example.com").status_code == 302
+    assert owner.get("/bills/").status_code == 200
+
+    # From the attacker's address itself, within the documented delay (at most 300 s).
+    same_place = client_from(app, "203.0.113.9")
+    response = same_place.login("admin@example.com")
+    assert response.status_code == 429
+    wait = int(re.search(r"Wait (\d+) seconds?", response.get_data(as_text=True)).group(1))  # type: ignore[union-attr]
+    assert 0 < wait <= app.config["LOGIN_MAX_DELAY_SECONDS"] == 300
+    wait_seconds(app, wait)
+    assert same_place.login("admin@example.com").status_code == 302
+
+
+def test_an_attacker_who_waits_out_every_delay_still_does_not_lock_the_owner_out(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    from tests.http.test_auth import client_from, wait_seconds
+
+    app = make_app()
+    make_user(Role.ADMIN)
+    attacker = client_from(app, "203.0.113.9")
+    for n in range(50):  # 50 real guesses, each one made as soon as it is allowed
+        response = attacker.login("admin@example.com", f"guess number {n}")
+        if response.status_code == 429:
+            wait_seconds(app, app.config["LOGIN_MAX_DELAY_SECONDS"])
+            response = attacker.login("admin@example.com", f"guess number {n}")
+        assert response.status_code == 401
+    owner = client_from(app, "198.51.100.7")
+    assert owner.login("admin@example.com").status_code == 302
