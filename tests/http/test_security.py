@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -191,3 +192,59 @@ def test_an_attacker_who_waits_out_every_delay_still_does_not_lock_the_owner_out
         assert response.status_code == 401
     owner = client_from(app, "198.51.100.7")
     assert owner.login("admin@example.com").status_code == 302
+
+
+# --- the bank-logo fetcher (item 13) -----------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+
+
+@pytest.fixture()
+def logo_server() -> Iterator[int]:
+    """A little web server on loopback: /logo.png, and /moved which redirects to localhost."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/logo.png":
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(PNG)))
+                self.end_headers()
+                self.wfile.write(PNG)
+            else:
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/logo.png")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_logo_fetcher_follows_no_redirect(make_app: Callable[..., Flask], logo_server: int) -> None:
+    from dashboard.banks import _fetch_logo
+
+    app = make_app(IHELA_BASE_URL=f"http://127.0.0.1:{logo_server}/")  # the loopback sandbox
+    with app.test_request_context():
+        assert _fetch_logo(f"http://127.0.0.1:{logo_server}/logo.png") == ("image/png", PNG)
+        assert _fetch_logo(f"http://127.0.0.1:{logo_server}/moved") is None
+
+
+def test_logo_fetcher_refuses_internal_addresses_outside_the_sandbox(
+    make_app: Callable[..., Flask], logo_server: int
+) -> None:
+    from dashboard.banks import _fetch_logo
+
+    # A real gateway, and a logo host that is allowed by name but resolves to loopback.
+    app = make_app(IHELA_BASE_URL="https://gate.ihela.example/", BANK_LOGO_HOSTS=("localhost",))
+    with app.test_request_context():
+        assert _fetch_logo(f"http://localhost:{logo_server}/logo.png") is None
