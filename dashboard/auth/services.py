@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -18,6 +20,7 @@ from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
 
 MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
@@ -48,10 +51,48 @@ def normalise_email(email: str) -> str:
         raise AccountError(_("Enter a valid e-mail address."), field="email") from exc
 
 
-def check_password_strength(password: str) -> None:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The most common passwords, lower-cased (scripts/make_common_passwords.py writes the file)."""
+    text = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line)
+
+
+def _is_common(password: str) -> bool:
+    lowered = password.strip().lower()
+    # "password2026!" is "password" with the year and a sign: as easy to guess.
+    stem = lowered.rstrip("0123456789!?.,;:-_@#$%&*+= ")
+    return lowered in common_passwords() or stem in common_passwords()
+
+
+def _personal_words(email: str | None, name: str | None) -> list[str]:
+    words = []
+    if email:
+        words.append(email.strip().lower().split("@")[0])
+    if name:
+        words.append("".join(name.lower().split()))
+        words.extend(name.lower().split())
+    return [w for w in words if len(w) >= 3]
+
+
+def check_password_strength(
+    password: str, *, email: str | None = None, name: str | None = None
+) -> None:
+    """Long enough, not among the most common, not made of the person's e-mail or name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Use at least %(count)d characters for the password.", count=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    if _is_common(password):
+        raise AccountError(
+            _("This password is among the most common ones; choose one that is harder to guess."),
+            field="password",
+        )
+    squeezed = "".join(password.lower().split())
+    if any(word in squeezed for word in _personal_words(email, name)):
+        raise AccountError(
+            _("The password must not contain the person's e-mail address or name."),
             field="password",
         )
 
@@ -89,7 +130,7 @@ def create_user(
     if role not in {r.value for r in Role}:
         problems.append(AccountError(_("Choose cashier, accountant or admin."), field="role"))
     try:
-        check_password_strength(password)
+        check_password_strength(password, email=email, name=name)
     except AccountError as exc:
         problems.append(exc)
     if problems:
@@ -116,7 +157,7 @@ def set_password(
     user: User, password: str, *, by: User | None = None, by_label: str | None = None
 ) -> None:
     """Change a password; every open session of that person ends."""
-    check_password_strength(password)
+    check_password_strength(password, email=user.email, name=user.name)
     user.set_password(password)
     audit.record(
         "user.password_changed",

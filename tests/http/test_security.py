@@ -248,3 +248,66 @@ def test_logo_fetcher_refuses_internal_addresses_outside_the_sandbox(
     app = make_app(IHELA_BASE_URL="https://gate.ihela.example/", BANK_LOGO_HOSTS=("localhost",))
     with app.test_request_context():
         assert _fetch_logo(f"http://localhost:{logo_server}/logo.png") is None
+
+
+# --- password policy (item 15) ------------------------------------------------------------------
+
+WEAK = {
+    "password1234": "among the most common",
+    "Qwertyuiop": "among the most common",
+    "password2026!": "among the most common",
+    "iloveyou12345": "among the most common",
+    "ana.kaneza-2026": "must not contain",  # the e-mail's local part
+    "kaneza-bujumbura": "must not contain",  # the name
+}
+
+
+@pytest.mark.parametrize(("password", "message"), WEAK.items())
+def test_staff_form_refuses_common_and_personal_passwords_next_to_the_field(
+    web: WebClient, staff: dict[str, User], password: str, message: str
+) -> None:
+    web.login("admin@example.com")
+    response = web.post(
+        "/admin/users",
+        {
+            "email": "ana.kaneza@shop.bi",
+            "name": "Ana Kaneza",
+            "role": "cashier",
+            "password": password,
+        },
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    error = re.search(r'data-field-error="password"[^>]*>([^<]*)<', page)
+    assert error and message in error.group(1)
+    assert "ana.kaneza@shop.bi" not in page.split("<table")[-1].split("</table>")[0]
+
+
+def test_set_password_refuses_the_email_and_common_passwords(
+    web: WebClient, staff: dict[str, User]
+) -> None:
+    web.login("admin@example.com")
+    cashier = staff["cashier"]
+    for password, message in [
+        ("cashier@example.com", "must not contain"),
+        ("1234567890", "among the most common"),
+    ]:
+        response = web.post(f"/admin/users/{cashier.id}/password", {"password": password})
+        assert response.status_code == 422
+        error = re.search(
+            r'data-field-error="password"[^>]*>([^<]*)<', response.get_data(as_text=True)
+        )
+        assert error and message in error.group(1)
+    ok = web.post(f"/admin/users/{cashier.id}/password", {"password": "tambour-ikirundi-47"})
+    assert ok.status_code == 302
+
+
+def test_cli_refuses_common_and_personal_passwords(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    base = ["user", "create", "--email", "ana@shop.bi", "--name", "Ana Kaneza", "--role", "cashier"]
+    common = runner.invoke(args=[*base, "--password", "qwertyuiop123"])
+    assert common.exit_code != 0 and "among the most common" in common.output
+    personal = runner.invoke(args=[*base, "--password", "kaneza-2026-shop"])
+    assert personal.exit_code != 0 and "must not contain" in personal.output
+    fine = runner.invoke(args=[*base, "--password", "tambour-ikirundi-47"])
+    assert fine.exit_code == 0, fine.output
