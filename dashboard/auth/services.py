@@ -224,6 +224,9 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
+KNOWN_ADDRESS_MEMORY = timedelta(days=180)
+
+
 @dataclass(frozen=True)
 class LoginLimits:
     """How slow guessing is made (see README, *Logging in*)."""
@@ -258,6 +261,7 @@ def _has_logged_in_from(user: User | None, address: str | None) -> bool:
         return False
     query = select(AuditEvent.id).where(
         AuditEvent.action == "auth.login",
+        AuditEvent.created_at >= utcnow() - KNOWN_ADDRESS_MEMORY,
         AuditEvent.actor_id == user.id,
         AuditEvent.remote_addr == address,
     )
