@@ -100,6 +100,11 @@ def _is_https_or_loopback(url: str) -> bool:
 
 def check_config(config: dict[str, Any]) -> None:
     """Refuse to start production with development defaults (before any default fills in)."""
+    public = urlsplit(str(config.get("PUBLIC_URL") or ""))
+    if public.scheme not in ("http", "https") or not public.hostname:
+        raise ConfigError(
+            "DASHBOARD_PUBLIC_URL must be an absolute address, like https://pay.shop.bi"
+        )
     if config.get("DEPLOYMENT") != "production":
         return
     problems = []

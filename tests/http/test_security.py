@@ -86,6 +86,17 @@ def test_production_start_up_refuses_unsafe_settings(
         create_app(_production(**changes))
 
 
+@pytest.mark.parametrize("public_url", [None, "", "pay.shop.bi", "/pay", "javascript:alert(1)"])
+def test_any_start_up_refuses_a_public_url_that_is_not_an_absolute_address(
+    public_url: str | None,
+) -> None:
+    from dashboard import create_app
+    from dashboard.config import ConfigError
+
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_URL": public_url})
+
+
 def test_payer_return_address_comes_from_configuration_not_the_host_header(
     app: Flask, staff: dict[str, User], sandbox: object
 ) -> None:
