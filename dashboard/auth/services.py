@@ -234,6 +234,7 @@ class LoginLimits:
     free_failures: int = 5  # per account and address, before delays start
     free_failures_known: int = 20  # the same, from an address the account logged in from before
     failures_per_address: int = 100  # all accounts together, before unknown pairs wait too
+    first_delay_seconds: int = 1  # then doubling
     max_delay_seconds: int = 300
     window_minutes: int = 60
 
@@ -272,7 +273,8 @@ def _delay_left(failures: int, free: int, last: datetime | None, limits: LoginLi
     """Seconds still to wait: 1, 2, 4, … (at most the maximum) after each failure past ``free``."""
     if failures < free or last is None:
         return 0.0
-    delay = min(2.0 ** min(failures - free, 30), limits.max_delay_seconds)
+    growing = limits.first_delay_seconds * 2.0 ** min(failures - free, 30)
+    delay = min(growing, limits.max_delay_seconds)
     return delay - (utcnow() - last).total_seconds()
 
 

@@ -64,6 +64,7 @@ def login() -> ResponseReturnValue:
                     free_failures=config["LOGIN_FREE_FAILURES"],
                     free_failures_known=config["LOGIN_FREE_FAILURES_KNOWN_ADDRESS"],
                     failures_per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+                    first_delay_seconds=config["LOGIN_FIRST_DELAY_SECONDS"],
                     max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"],
                     window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
                 ),

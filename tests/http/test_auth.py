@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -85,22 +87,28 @@ def wait_seconds(app: Flask, seconds: float) -> None:
         db.session.commit()
 
 
+def wait_shown(response: Any) -> int:
+    match = re.search(r"Wait (\d+) seconds? and try again", response.get_data(as_text=True))
+    assert match, "no wait shown"
+    return int(match.group(1))
+
+
 def test_failed_logins_delay_the_next_try_more_and_more(
     make_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
-    app = make_app(LOGIN_FREE_FAILURES=3)
+    # A first delay of a minute, so a slow machine cannot outrun it between two requests.
+    app = make_app(LOGIN_FREE_FAILURES=3, LOGIN_FIRST_DELAY_SECONDS=60)
     make_user(Role.CASHIER)
     web = client_from(app, "203.0.113.9")
     for _ in range(3):
         assert web.login("cashier@example.com", "wrong-password").status_code == 401
     response = web.login("cashier@example.com")  # the right password, but too soon
     assert response.status_code == 429
-    assert "Wait 1 second and try again" in response.get_data(as_text=True)
-    wait_seconds(app, 1)
+    assert 50 < wait_shown(response) <= 60
+    wait_seconds(app, 60)
     assert web.login("cashier@example.com", "wrong-password").status_code == 401
-    response = web.login("cashier@example.com")
-    assert "Wait 2 seconds and try again" in response.get_data(as_text=True)
-    wait_seconds(app, 2)
+    assert 110 < wait_shown(web.login("cashier@example.com")) <= 120  # doubled
+    wait_seconds(app, 120)
     assert web.login("cashier@example.com").status_code == 302  # a delay, never a lock-out
 
 
@@ -120,7 +128,7 @@ def test_an_address_that_logged_in_before_gets_more_tries(
 def test_many_accounts_tried_from_one_address_slow_its_new_tries_only(
     make_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
-    app = make_app(LOGIN_FAILURES_PER_ADDRESS=3)
+    app = make_app(LOGIN_FAILURES_PER_ADDRESS=3, LOGIN_FIRST_DELAY_SECONDS=60)
     make_user(Role.CASHIER)
     make_user(Role.ACCOUNTANT)
     shop = client_from(app, "198.51.100.7")

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from dashboard.db import db
+from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
 from tests.conftest import PASSWORD, WebClient
 
@@ -177,7 +177,17 @@ def test_an_attackers_50_wrong_passwords_do_not_lock_the_owner_out(
     assert owner.login("admin@example.com").status_code == 302
     assert owner.get("/bills/").status_code == 200
 
-    # From the attacker's address itself, within the documented delay (at most 300 s).
+    # From the attacker's address itself, within the documented delay (at most 300 s). The
+    # attacker's last guess is made "just now", however slowly this machine ran the loop.
+    with app.app_context():
+        last = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "auth.login_failed")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert last is not None
+        last.created_at = utcnow()
+        db.session.commit()
     same_place = client_from(app, "203.0.113.9")
     response = same_place.login("admin@example.com")
     assert response.status_code == 429
