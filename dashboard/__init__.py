@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("DASHBOARD")
     if test_config is not None:
         app.config.update(test_config)
+    check_config(app.config)  # before the development defaults below fill anything in
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
@@ -43,7 +44,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["DEPLOYMENT"] != "development"
-    check_config(app.config)
     if app.config.get("TRUST_PROXY_HOPS"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -8,8 +8,10 @@ missing or broken logo.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from dashboard.config import is_loopback_url
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import Bank, IhelaError
@@ -195,11 +198,31 @@ def _logo_host_allowed(url: str) -> bool:
     return host == gateway_host or any(host == h or host.endswith("." + h) for h in allowed)
 
 
+def _public_addresses_only(url: str) -> bool:
+    """False when the host resolves to a private, loopback or otherwise internal address.
+
+    The sandbox on loopback serves its logos from loopback, so then anything goes.
+    """
+    if is_loopback_url(current_app.config["IHELA_BASE_URL"]):
+        return True
+    parts = urlsplit(url)
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return False
+    return bool(found)
+
+
 def _fetch_logo(url: str) -> tuple[str, bytes] | None:
-    if not _logo_host_allowed(url):
+    if not _logo_host_allowed(url) or not _public_addresses_only(url):
         return None
     try:
-        with requests.get(url, timeout=(3, 5), stream=True) as response:
+        # No redirects: each hop would have to pass the checks above again, and logos never move.
+        with requests.get(url, timeout=(3, 5), stream=True, allow_redirects=False) as response:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if response.status_code != 200 or content_type not in LOGO_TYPES:
                 return None

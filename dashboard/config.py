@@ -28,9 +28,13 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT: int | None = None  # CSRF token lives as long as the session
 
-    LOGIN_FAILURES_PER_ACCOUNT = 5
-    LOGIN_FAILURES_PER_ADDRESS = 20
-    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    # Login throttling (README, *Logging in*): delays per account and address, never a lock-out.
+    LOGIN_FREE_FAILURES = 5
+    LOGIN_FREE_FAILURES_KNOWN_ADDRESS = 20
+    LOGIN_FAILURES_PER_ADDRESS = 100
+    LOGIN_FIRST_DELAY_SECONDS = 1
+    LOGIN_MAX_DELAY_SECONDS = 300
+    LOGIN_FAILURE_WINDOW_MINUTES = 60
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"
@@ -39,6 +43,9 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
 
     MERCHANT_NAME = "Global Test Merchant"
+    # Where payers' browsers reach this dashboard (iHela sends them back here after paying);
+    # never taken from a request's Host header. Required in production.
+    PUBLIC_URL: str | None = "http://127.0.0.1:5000"
 
     IHELA_BASE_URL = "http://127.0.0.1:8070/"
     IHELA_CLIENT_ID = SANDBOX_CLIENT_ID
@@ -85,13 +92,42 @@ def is_loopback_url(url: str) -> bool:
     return host in {"localhost", "::1"} or host.startswith("127.")
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
+def _is_https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_url(url))
+
+
 def check_config(config: dict[str, Any]) -> None:
-    """Refuse to start production with development defaults."""
+    """Refuse to start production with development defaults (before any default fills in)."""
+    public = urlsplit(str(config.get("PUBLIC_URL") or ""))
+    if public.scheme not in ("http", "https") or not public.hostname:
+        raise ConfigError(
+            "DASHBOARD_PUBLIC_URL must be an absolute address, like https://pay.shop.bi"
+        )
     if config.get("DEPLOYMENT") != "production":
         return
     problems = []
-    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY):
-        problems.append("DASHBOARD_SECRET_KEY must be set to a long random value")
+    secret = config.get("SECRET_KEY") or ""
+    secret_bytes = secret if isinstance(secret, bytes) else str(secret).encode()
+    if secret in ("", DEFAULT_SECRET_KEY) or len(secret_bytes) < MIN_SECRET_KEY_BYTES:
+        problems.append(
+            f"DASHBOARD_SECRET_KEY must be set to a random value of at least "
+            f"{MIN_SECRET_KEY_BYTES} bytes"
+        )
+    gateway_url = str(config.get("IHELA_BASE_URL") or "")
+    if not _is_https_or_loopback(gateway_url):
+        problems.append("DASHBOARD_IHELA_BASE_URL must be an https:// URL (http only on loopback)")
+    public_url = str(config.get("PUBLIC_URL") or "")
+    left_default = public_url == Config.PUBLIC_URL and not config.get("ALLOW_SANDBOX_IN_PRODUCTION")
+    if left_default or not _is_https_or_loopback(public_url):
+        problems.append(
+            "DASHBOARD_PUBLIC_URL must be the https:// address payers reach the dashboard at"
+        )
     sandbox_like = is_loopback_url(str(config.get("IHELA_BASE_URL", ""))) or config.get(
         "IHELA_CLIENT_SECRET"
     ) in (None, "", SANDBOX_CLIENT_SECRET)

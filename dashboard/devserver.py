@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             print("The sandbox gateway did not start.", file=sys.stderr)
             return 1
         os.environ.setdefault("DASHBOARD_IHELA_BASE_URL", f"http://127.0.0.1:{args.sandbox_port}/")
+        os.environ.setdefault("DASHBOARD_PUBLIC_URL", f"http://{args.host}:{args.port}")
         env = dict(os.environ)
         dashboard = subprocess.Popen(  # noqa: S603
             [

@@ -73,6 +73,7 @@ def _test_config(url: str, gateway: str, **extra: Any) -> dict[str, Any]:
         "SERVER_NAME": None,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing, tests only
         "BABEL_DEFAULT_LOCALE": "en",  # the suite reads English; test_i18n.py reads French
+        "PUBLIC_URL": "http://dashboard.test",
         **extra,
     }
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
@@ -16,6 +20,7 @@ from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
 
 MIN_PASSWORD_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
 _DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
 
@@ -46,10 +51,48 @@ def normalise_email(email: str) -> str:
         raise AccountError(_("Enter a valid e-mail address."), field="email") from exc
 
 
-def check_password_strength(password: str) -> None:
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The most common passwords, lower-cased (scripts/make_common_passwords.py writes the file)."""
+    text = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
+    return frozenset(line for line in text.splitlines() if line)
+
+
+def _is_common(password: str) -> bool:
+    lowered = password.strip().lower()
+    # "password2026!" is "password" with the year and a sign: as easy to guess.
+    stem = lowered.rstrip("0123456789!?.,;:-_@#$%&*+= ")
+    return lowered in common_passwords() or stem in common_passwords()
+
+
+def _personal_words(email: str | None, name: str | None) -> list[str]:
+    words = []
+    if email:
+        words.append(email.strip().lower().split("@")[0])
+    if name:
+        words.append("".join(name.lower().split()))
+        words.extend(name.lower().split())
+    return [w for w in words if len(w) >= 3]
+
+
+def check_password_strength(
+    password: str, *, email: str | None = None, name: str | None = None
+) -> None:
+    """Long enough, not among the most common, not made of the person's e-mail or name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Use at least %(count)d characters for the password.", count=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    if _is_common(password):
+        raise AccountError(
+            _("This password is among the most common ones; choose one that is harder to guess."),
+            field="password",
+        )
+    squeezed = "".join(password.lower().split())
+    if any(word in squeezed for word in _personal_words(email, name)):
+        raise AccountError(
+            _("The password must not contain the person's e-mail address or name."),
             field="password",
         )
 
@@ -87,7 +130,7 @@ def create_user(
     if role not in {r.value for r in Role}:
         problems.append(AccountError(_("Choose cashier, accountant or admin."), field="role"))
     try:
-        check_password_strength(password)
+        check_password_strength(password, email=email, name=name)
     except AccountError as exc:
         problems.append(exc)
     if problems:
@@ -114,7 +157,7 @@ def set_password(
     user: User, password: str, *, by: User | None = None, by_label: str | None = None
 ) -> None:
     """Change a password; every open session of that person ends."""
-    check_password_strength(password)
+    check_password_strength(password, email=user.email, name=user.name)
     user.set_password(password)
     audit.record(
         "user.password_changed",
@@ -181,46 +224,100 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
 
 
-def _recent_failures(window_minutes: int, **where: str) -> int:
-    since = utcnow() - timedelta(minutes=window_minutes)
-    query = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since)
+KNOWN_ADDRESS_MEMORY = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """How slow guessing is made (see README, *Logging in*)."""
+
+    free_failures: int = 5  # per account and address, before delays start
+    free_failures_known: int = 20  # the same, from an address the account logged in from before
+    failures_per_address: int = 100  # all accounts together, before unknown pairs wait too
+    first_delay_seconds: int = 1  # then doubling
+    max_delay_seconds: int = 300
+    window_minutes: int = 60
+
+
+def _failures(since: datetime, **where: str | None) -> tuple[int, datetime | None]:
+    """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
+    query = select(func.count(), func.max(AuditEvent.created_at)).where(
+        AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since
     )
     if "email" in where:
         query = query.where(AuditEvent.actor_label == where["email"])
     if "address" in where:
-        query = query.where(AuditEvent.remote_addr == where["address"])
-    return db.session.scalar(query) or 0
+        address = where["address"]
+        query = query.where(
+            AuditEvent.remote_addr.is_(None)
+            if address is None
+            else AuditEvent.remote_addr == address
+        )
+    count, last = db.session.execute(query).one()
+    return count or 0, last
+
+
+def _has_logged_in_from(user: User | None, address: str | None) -> bool:
+    if user is None or address is None:
+        return False
+    query = select(AuditEvent.id).where(
+        AuditEvent.action == "auth.login",
+        AuditEvent.created_at >= utcnow() - KNOWN_ADDRESS_MEMORY,
+        AuditEvent.actor_id == user.id,
+        AuditEvent.remote_addr == address,
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _delay_left(failures: int, free: int, last: datetime | None, limits: LoginLimits) -> float:
+    """Seconds still to wait: 1, 2, 4, … (at most the maximum) after each failure past ``free``."""
+    if failures < free or last is None:
+        return 0.0
+    growing = limits.first_delay_seconds * 2.0 ** min(failures - free, 30)
+    delay = min(growing, limits.max_delay_seconds)
+    return delay - (utcnow() - last).total_seconds()
+
+
+def login_wait_seconds(
+    label: str, address: str | None, user: User | None, limits: LoginLimits
+) -> int:
+    """How long this address must wait before its next try at this account (0: try now).
+
+    Counted per account *and* address, so nobody's failures delay the owner elsewhere; an address
+    the account has logged in from before gets more tries before any delay.
+    """
+    since = utcnow() - timedelta(minutes=limits.window_minutes)
+    known = _has_logged_in_from(user, address)
+    pair, pair_last = _failures(since, email=label, address=address)
+    free = limits.free_failures_known if known else limits.free_failures
+    wait = _delay_left(pair, free, pair_last, limits)
+    if not known and address is not None:
+        # Many accounts tried from one address (credential stuffing): slow its new pairs too.
+        total, total_last = _failures(since, address=address)
+        wait = max(wait, _delay_left(total, limits.failures_per_address, total_last, limits))
+    return max(0, math.ceil(wait))
 
 
 def authenticate(
-    email: str,
-    password: str,
-    *,
-    address: str | None,
-    per_account: int,
-    per_address: int,
-    window_minutes: int,
+    email: str, password: str, *, address: str | None, limits: LoginLimits | None = None
 ) -> User:
     """Check a login. Failures are counted in the audit trail, so limits hold across servers."""
+    limits = limits or LoginLimits()
     label = email.strip().lower()[:254]
-    if _recent_failures(window_minutes, email=label) >= per_account or (
-        address is not None and _recent_failures(window_minutes, address=address) >= per_address
-    ):
+    user = find_user_by_email(label)
+    wait = login_wait_seconds(label, address, user, limits)
+    if wait:
+        # The password is not even checked: a guess made too early is no guess at all.
         audit.record("auth.login_throttled", actor_label=label, summary="login refused: throttled")
         db.session.commit()
         raise LoginThrottled(
             ngettext(
-                "Too many failed attempts. Wait %(num)d minute and try again, "
-                "or ask an admin to reset your password.",
-                "Too many failed attempts. Wait %(num)d minutes and try again, "
-                "or ask an admin to reset your password.",
-                window_minutes,
-            )
+                "Too many failed attempts from here. Wait %(num)d second and try again.",
+                "Too many failed attempts from here. Wait %(num)d seconds and try again.",
+                wait,
+            ),
+            field="password",
         )
-    user = find_user_by_email(label)
     if user is None:
         # Hash anyway, so the time taken does not tell which e-mails have an account.
         check_password_hash(_DUMMY_HASH, password)
@@ -246,6 +343,8 @@ def authenticate(
 
 
 def record_logout(user: User) -> None:
+    """Log out on the server too: a new nonce makes every copy of the session cookie useless."""
+    user.login_nonce = secrets.token_urlsafe(12)
     audit.record(
         "auth.logout", actor=user, object_type="user", object_id=user.id, summary="logged out"
     )

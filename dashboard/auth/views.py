@@ -33,6 +33,9 @@ def safe_next(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    # CR/LF would split the Location header; no control character belongs in a path we send.
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
@@ -57,13 +60,19 @@ def login() -> ResponseReturnValue:
                 form.email.data or "",
                 form.password.data or "",
                 address=client_address(),
-                per_account=config["LOGIN_FAILURES_PER_ACCOUNT"],
-                per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
-                window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+                limits=services.LoginLimits(
+                    free_failures=config["LOGIN_FREE_FAILURES"],
+                    free_failures_known=config["LOGIN_FREE_FAILURES_KNOWN_ADDRESS"],
+                    failures_per_address=config["LOGIN_FAILURES_PER_ADDRESS"],
+                    first_delay_seconds=config["LOGIN_FIRST_DELAY_SECONDS"],
+                    max_delay_seconds=config["LOGIN_MAX_DELAY_SECONDS"],
+                    window_minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"],
+                ),
             )
         except services.AccountError as exc:
             form.password.errors = [exc.message]
-            return render_template("auth/login.html", form=form), 401
+            status = 429 if isinstance(exc, services.LoginThrottled) else 401
+            return render_template("auth/login.html", form=form), status
         clear_session()  # a fresh session at every login (no fixation)
         session.permanent = True
         login_user(user)

@@ -58,7 +58,9 @@ def _bill_or_404(bill_id: int) -> Bill:
 
 
 def _return_url(public_token: str) -> str:
-    return url_for("bill_public.payer_return", token=public_token, _external=True)
+    # From configuration, never from the request's Host header (which anyone can set).
+    base: str = current_app.config["PUBLIC_URL"].rstrip("/")
+    return base + url_for("bill_public.payer_return", token=public_token)
 
 
 def _local_day(text: str) -> datetime | None:

@@ -10,13 +10,49 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What starts a formula in some spreadsheet, full-width forms included (some convert them).
+_FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "|", "\t", "\r")
+_FORMULA_START += ("\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff5c")  # full-width = + - @ |
+SEPARATORS = {"semicolon": ";", "comma": ","}
+
+
+BILL_COLUMNS = [
+    ("issued_at", _l("Issued at")),
+    ("reference", _l("Reference")),
+    ("ihela_code", _l("iHela code")),
+    ("status", _l("Status")),
+    ("amount_bif", _l("Amount (BIF)")),
+    ("refunds_bif", _l("Refunds (BIF)")),
+    ("payer", _l("Payer")),
+    ("description", _l("Description")),
+    ("issued_by", _l("Issued by")),
+    ("bank_reference", _l("Bank reference")),
+]
+CASHIN_COLUMNS = [
+    ("prepared_at", _l("Prepared at")),
+    ("reference", _l("Reference")),
+    ("status", _l("Status")),
+    ("amount_bif", _l("Amount (BIF)")),
+    ("reason", _l("Reason")),
+    ("bill", _l("Bill")),
+    ("bank", _l("Bank")),
+    ("account", _l("Account")),
+    ("holder", _l("Account holder")),
+    ("holder_check", _l("Holder check")),
+    ("description", _l("Description")),
+    ("prepared_by", _l("Prepared by")),
+    ("decided_by", _l("Decided by")),
+    ("ihela_reference", _l("iHela reference")),
+    ("completed_at", _l("Completed at")),
+]
 
 
 def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
@@ -38,11 +74,18 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _csv(header: list[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+def _csv(
+    header: Sequence[tuple[str, LazyString]],
+    rows: Iterable[Sequence[object]],
+    separator: str,
+    french: bool,
+) -> Iterator[str]:
+    """The file, in pieces; a field holding the separator, a quote or a line break is quoted."""
     buffer = io.StringIO()
     buffer.write("\ufeff")  # so spreadsheet programs read the accents as UTF-8
-    writer = csv.writer(buffer)
-    writer.writerow(header)
+    writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_MINIMAL)
+    # English keeps the column codes people's imports rely on; French reads as French.
+    writer.writerow([str(label) if french else code for code, label in header])
     for row in rows:
         writer.writerow([_cell(v) if not isinstance(v, int) else v for v in row])
         if buffer.tell() > 64_000:
@@ -70,7 +113,9 @@ def _local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def bills_csv(start: datetime, end: datetime, timezone: str) -> Iterator[str]:
+def bills_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
     query = (
         select(Bill)
         .options(joinedload(Bill.issued_by))
@@ -91,24 +136,12 @@ def bills_csv(start: datetime, end: datetime, timezone: str) -> Iterator[str]:
         ]
         for b in _in_chunks(query, Bill)
     )
-    return _csv(
-        [
-            "issued_at",
-            "reference",
-            "ihela_code",
-            "status",
-            "amount_bif",
-            "refunds_bif",
-            "payer",
-            "description",
-            "issued_by",
-            "bank_reference",
-        ],
-        rows,
-    )
+    return _csv(BILL_COLUMNS, rows, separator, french)
 
 
-def cashins_csv(start: datetime, end: datetime, timezone: str) -> Iterator[str]:
+def cashins_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
     query = (
         select(Cashin)
         .options(
@@ -136,26 +169,8 @@ def cashins_csv(start: datetime, end: datetime, timezone: str) -> Iterator[str]:
         ]
         for c in _in_chunks(query, Cashin)
     )
-    return _csv(
-        [
-            "prepared_at",
-            "reference",
-            "status",
-            "amount_bif",
-            "reason",
-            "bill",
-            "bank",
-            "account",
-            "holder",
-            "holder_check",
-            "description",
-            "prepared_by",
-            "decided_by",
-            "ihela_reference",
-            "completed_at",
-        ],
-        rows,
-    )
+    return _csv(CASHIN_COLUMNS, rows, separator, french)
+
 
 
 # The overview: every figure is one aggregate query bounded by an indexed created_at range;

@@ -59,6 +59,7 @@ class LiveServer:
         self.app = app
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        app.config["PUBLIC_URL"] = self.url  # where the sandbox's payer page sends people back
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -70,29 +73,74 @@ def test_deactivation_ends_open_sessions(
     assert web.get("/bills/").status_code == 302
 
 
-def test_failed_logins_are_throttled_per_account(
+def client_from(app: Flask, address: str) -> WebClient:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return WebClient(client)
+
+
+def wait_seconds(app: Flask, seconds: float) -> None:
+    """Let time pass for the throttle: every recorded login attempt moves into the past."""
+    with app.app_context():
+        for event in db.session.scalars(select(AuditEvent)):
+            event.created_at -= timedelta(seconds=seconds)
+        db.session.commit()
+
+
+def wait_shown(response: Any) -> int:
+    match = re.search(r"Wait (\d+) seconds? and try again", response.get_data(as_text=True))
+    assert match, "no wait shown"
+    return int(match.group(1))
+
+
+def test_failed_logins_delay_the_next_try_more_and_more(
     make_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
-    app = make_app(LOGIN_FAILURES_PER_ACCOUNT=3)
+    # A first delay of a minute, so a slow machine cannot outrun it between two requests.
+    app = make_app(LOGIN_FREE_FAILURES=3, LOGIN_FIRST_DELAY_SECONDS=60)
     make_user(Role.CASHIER)
-    web = WebClient(app.test_client())
+    web = client_from(app, "203.0.113.9")
     for _ in range(3):
         assert web.login("cashier@example.com", "wrong-password").status_code == 401
-    response = web.login("cashier@example.com")  # right password, but throttled now
-    assert response.status_code == 401
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+    response = web.login("cashier@example.com")  # the right password, but too soon
+    assert response.status_code == 429
+    assert 50 < wait_shown(response) <= 60
+    wait_seconds(app, 60)
+    assert web.login("cashier@example.com", "wrong-password").status_code == 401
+    assert 110 < wait_shown(web.login("cashier@example.com")) <= 120  # doubled
+    wait_seconds(app, 120)
+    assert web.login("cashier@example.com").status_code == 302  # a delay, never a lock-out
 
 
-def test_failed_logins_are_throttled_per_address(
+def test_an_address_that_logged_in_before_gets_more_tries(
     make_app: Callable[..., Flask], make_user: Callable[..., User]
 ) -> None:
-    app = make_app(LOGIN_FAILURES_PER_ADDRESS=3)
+    app = make_app(LOGIN_FREE_FAILURES=3, LOGIN_FREE_FAILURES_KNOWN_ADDRESS=6)
     make_user(Role.CASHIER)
-    web = WebClient(app.test_client())
+    shop = client_from(app, "198.51.100.7")
+    assert shop.login("cashier@example.com").status_code == 302
+    shop.logout()
+    for _ in range(5):
+        assert shop.login("cashier@example.com", "wrong-password").status_code == 401
+    assert shop.login("cashier@example.com").status_code == 302
+
+
+def test_many_accounts_tried_from_one_address_slow_its_new_tries_only(
+    make_app: Callable[..., Flask], make_user: Callable[..., User]
+) -> None:
+    app = make_app(LOGIN_FAILURES_PER_ADDRESS=3, LOGIN_FIRST_DELAY_SECONDS=60)
+    make_user(Role.CASHIER)
+    make_user(Role.ACCOUNTANT)
+    shop = client_from(app, "198.51.100.7")
+    assert shop.login("cashier@example.com").status_code == 302  # the cashier works here
+    shop.logout()
     for n in range(3):
-        web.login(f"nobody{n}@example.com", "whatever-password")
-    response = web.login("cashier@example.com")
-    assert "Too many failed attempts" in response.get_data(as_text=True)
+        assert shop.login(f"nobody{n}@example.com", "whatever-password").status_code == 401
+    # Somebody new at this address waits a little; the cashier, known here, does not.
+    response = shop.login("accountant@example.com")
+    assert response.status_code == 429
+    assert "Too many failed attempts from here" in response.get_data(as_text=True)
+    assert shop.login("cashier@example.com").status_code == 302
 
 
 def test_next_is_followed_only_on_this_site(web: WebClient, staff: dict[str, User]) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 
 from dashboard.models import User
@@ -62,3 +63,45 @@ def test_chunked_reading_crosses_chunk_boundaries(
     with app.app_context():
         amounts = [b.amount for b in _in_chunks(select(Bill), Bill, size=2)]
     assert amounts == [1000, 2000, 3000, 4000, 5000]
+
+
+DANGEROUS = ["=1+1", "+1", "-1", "@SUM(A1)", "|calc", "\tx", "\rx"]
+DANGEROUS += ["\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\uff5ccalc"]  # full-width
+
+
+@pytest.mark.parametrize("separator", [";", ","])
+def test_every_field_holding_the_separator_is_quoted_and_no_cell_is_a_formula(
+    app: Flask, separator: str
+) -> None:
+    from dashboard.reports.services import BILL_COLUMNS, _csv
+
+    texts = ["a;b", "a,b", 'say "hi"', "two\nlines", *DANGEROUS]
+    rows = [[text, 1500] for text in texts]
+    with app.test_request_context():
+        out = "".join(_csv(BILL_COLUMNS[:2], rows, separator, french=False)).lstrip("\ufeff")
+    parsed = list(csv.reader(io.StringIO(out, newline=""), delimiter=separator))
+    assert parsed[0] == ["issued_at", "reference"]
+    cells = [row[0] for row in parsed[1:]]
+    assert cells[:4] == texts[:4]  # read back whole: quoted where needed
+    assert all(row[1] == "1500" for row in parsed[1:])
+    for cell, text in zip(cells[4:], DANGEROUS, strict=True):
+        assert cell == "'" + text, text
+
+
+def test_french_interface_gets_semicolons_and_french_headers(
+    app: Flask, web: WebClient, staff: dict[str, User], sandbox: Any
+) -> None:
+    web.login("accountant@example.com")
+    issue(web, amount="20 000", description="riz; haricots, sucre")
+    month = datetime.now(ZoneInfo("Africa/Bujumbura")).strftime("%Y-%m")
+    english = web.get(f"/reports/bills.csv?month={month}").get_data(as_text=True)
+    assert english.lstrip("\ufeff").startswith("issued_at,reference,")
+    web.post("/lang", {"lang": "fr"})
+    page = web.get("/reports/").get_data(as_text=True)
+    assert '<option value="semicolon" selected' in page
+    french = web.get(f"/reports/bills.csv?month={month}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(french.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][:2] == ["Émise le", "Référence"] and "Montant (BIF)" in rows[0]
+    assert rows[1][rows[0].index("Description")] == "riz; haricots, sucre"
+    comma = web.get(f"/reports/bills.csv?month={month}&sep=comma").get_data(as_text=True)
+    assert next(csv.reader(io.StringIO(comma.lstrip("\ufeff"))))[0] == "Émise le"

@@ -7,7 +7,11 @@ from dashboard.config import Config, ConfigError, check_config
 
 def _production(**extra: object) -> dict[str, object]:
     base = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
-    base.update(DEPLOYMENT="production", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db/x")
+    base.update(
+        DEPLOYMENT="production",
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://db/x",
+        PUBLIC_URL="https://dashboard.shop.example",
+    )
     base.update(extra)
     return base
 
