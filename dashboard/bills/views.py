@@ -28,6 +28,7 @@ from sqlalchemy import select
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
+from dashboard.caching import etag_from_bill
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
@@ -232,6 +233,7 @@ def _status_fragment(bill: Bill, was_pending: bool, just_checked: bool = False) 
 
 @bp.get("/<id:bill_id>/status")
 @roles_required(*STAFF)
+@etag_from_bill
 def status(bill_id: int) -> ResponseReturnValue:
     """The status block; asks iHela first when the bill is pending and was not checked lately."""
     bill = _bill_or_404(bill_id)
