@@ -1,9 +1,9 @@
 """Static files under content-hashed names: cached by browsers for a year, compressed once.
 
 At start the app hashes every file under ``static/`` (its own CSS, JS and favicon, and the
-libraries ``make install`` builds into ``static/vendor``). Templates ask ``asset_url('css/app.css')``
-and get ``/assets/css/app.<hash>.css``; a changed file gets a new name, so the old one can be
-cached ``immutable``. The files are answered by a small WSGI layer in front of Flask: no session,
+libraries ``make install`` builds into ``static/vendor``). Templates ask
+``asset_url('css/app.css')`` and get ``/assets/css/app.<hash>.css``; a changed file gets a new
+name, so the old one can be cached ``immutable``. The files are answered by a small WSGI layer in front of Flask: no session,
 no database, no per-request work beyond a dictionary look-up. Text files are compressed once
 (brotli at its best setting, and gzip) and kept in memory; the set is small (a few hundred KB).
 """
@@ -154,7 +154,7 @@ def init_app(app: Flask) -> Assets:
     assert app.static_folder is not None
     assets = Assets(Path(app.static_folder))
     app.extensions["assets"] = assets
-    app.wsgi_app = assets.wrap(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = assets.wrap(app.wsgi_app)  # type: ignore[method-assign,assignment]
 
     def asset_url(logical: str) -> str:
         if app.debug:  # files edited while the development server runs get their new name

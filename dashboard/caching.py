@@ -16,6 +16,7 @@ from dashboard.models import Bill
 
 P = ParamSpec("P")
 
+
 def bill_version(bill: Bill) -> str:
     """What the status fragment shows of a bill, plus the reader's language and session.
 
@@ -48,7 +49,7 @@ def etag_from_bill(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
         if (
             bill is None
             or response.status_code != 200
-            or any(name.lower().startswith("hx-") for name in response.headers.keys())
+            or any(name.lower().startswith("hx-") for name, _ in response.headers)
         ):
             return response
         response.set_etag(bill_version(bill), weak=True)
@@ -57,4 +58,3 @@ def etag_from_bill(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
         return response.make_conditional(request)
 
     return wrapped
-

@@ -1,4 +1,4 @@
-"""Bytes on the wire: compressed pages, hashed static files cached for good, polls that cost ~nothing."""
+"""Bytes on the wire: compressed pages, static files cached for good, polls that cost ~nothing."""
 
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def test_form_pages_load_their_widgets(app: Flask, web: WebClient, staff: dict[s
 def test_payer_return_page_loads_no_script(
     app: Flask, cashier_bill: tuple[WebClient, Bill]
 ) -> None:
-    web, bill = cashier_bill
+    _, bill = cashier_bill
     page = app.test_client().get(f"/pay/return/{bill.public_token}").get_data(as_text=True)
     assert "<script" not in page
     assert re.search(r'href="/assets/vendor/bootstrap/bootstrap\.[0-9a-f]{12}\.css"', page)
