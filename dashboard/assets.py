@@ -2,10 +2,11 @@
 
 At start the app hashes every file under ``static/`` (its own CSS, JS and favicon, and the
 libraries ``make install`` builds into ``static/vendor``). Templates ask
-``asset_url('css/app.css')`` and get ``/assets/css/app.<hash>.css``; a changed file gets a new
-name, so the old one can be cached ``immutable``. The files are answered by a small WSGI layer in front of Flask: no session,
-no database, no per-request work beyond a dictionary look-up. Text files are compressed once
-(brotli at its best setting, and gzip) and kept in memory; the set is small (a few hundred KB).
+``asset_url('css/app.css')`` and get ``/assets/css/app.<hash>.css``; a changed file gets a
+new name, so the old one can be cached ``immutable``. The files are answered by a small WSGI
+layer in front of Flask: no session, no database, no per-request work beyond a dictionary
+look-up. Text files are compressed once (brotli at its best setting, and gzip) and kept in
+memory; the set is small (a few hundred KB).
 """
 
 from __future__ import annotations
