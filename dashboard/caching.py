@@ -16,6 +16,11 @@ from dashboard.models import Bill
 
 P = ParamSpec("P")
 
+# A fragment is put into a page by htmx: the page's own policy governs what it loads. Opened
+# on its own, the fragment needs nothing, so the short policy below is also the safer one
+# (the page's policy is ~250 bytes, a quarter of a poll's budget).
+FRAGMENT_CSP = "default-src 'none'; frame-ancestors 'none'"
+
 
 def bill_version(bill: Bill) -> str:
     """What the status fragment shows of a bill, plus the reader's language and session.
@@ -35,7 +40,8 @@ def bill_version(bill: Bill) -> str:
 
 
 def etag_from_bill(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Give a bill's fragment a weak ETag; answer 304 (no body) when the browser has it already.
+    """Give a bill's fragment a weak ETag; answer 304 (no body) when the browser has it already,
+    and a short Content-Security-Policy.
 
     The view runs first (it may ask iHela for news), then the bill it loaded is versioned.
     A response that tells htmx to do something (an ``HX-*`` header) is never cached: it must
@@ -45,6 +51,7 @@ def etag_from_bill(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
     @wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         response = make_response(view(*args, **kwargs))
+        response.headers["Content-Security-Policy"] = FRAGMENT_CSP
         bill = db.session.get(Bill, kwargs.get("bill_id"))
         if (
             bill is None

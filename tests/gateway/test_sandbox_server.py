@@ -195,3 +195,14 @@ def test_the_client_reuses_its_connection() -> None:
         client.verify_bill(bill.code, reference)
         pools = client._session.get_adapter(running.url).poolmanager.pools
         assert sum(pools[key].num_connections for key in list(pools.keys())) == 1
+
+
+def test_replies_on_a_kept_connection_do_not_wait_for_delayed_acks() -> None:
+    """Headers and body leave in two writes; without TCP_NODELAY each reply on a kept
+    connection stalls ~40 ms for the client's delayed ACK (10 replies: >= 400 ms)."""
+    with start_sandbox() as running, requests.Session() as session:
+        session.get(running.url + "_sandbox/stats", timeout=5)
+        started = time.perf_counter()
+        for _ in range(10):
+            session.get(running.url + "_sandbox/stats", timeout=5).raise_for_status()
+        assert time.perf_counter() - started < 0.3
