@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 from flask import Flask
+from sqlalchemy import update
 
 from bench.env import Browser
 from bench.gateway import sandbox_stats
@@ -154,7 +155,7 @@ def _run(
             token = CSRF.search(page).group(1)  # type: ignore[union-attr]
             with app.app_context():  # the last check was long ago
                 db.session.execute(
-                    Bill.__table__.update().where(Bill.id == bill_id).values(last_checked_at=None)
+                    update(Bill).where(Bill.id == bill_id).values(last_checked_at=None)
                 )
                 db.session.commit()
             before = _api_calls(sandbox_url)
