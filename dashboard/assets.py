@@ -50,24 +50,28 @@ def _accepts(accept_encoding: str, coding: str) -> bool:
     return False
 
 
+# (file, content hash, coding) -> bytes; shared by every app in the process (tests make many).
+_encoded: dict[tuple[str, str, str], bytes] = {}
+_encoded_lock = threading.Lock()
+
+
 class _Asset:
     def __init__(self, path: Path, digest: str) -> None:
         self.path = path
         self.digest = digest
         self.mimetype = _mimetype(path)
-        self._encoded: dict[str, bytes] = {}
-        self._lock = threading.Lock()
 
     def body(self, coding: str) -> bytes:
-        with self._lock:
-            if coding not in self._encoded:
+        key = (str(self.path), self.digest, coding)
+        with _encoded_lock:
+            if key not in _encoded:
                 data = self.path.read_bytes()
                 if coding == "br":
                     data = brotli.compress(data, quality=11)
                 elif coding == "gzip":
                     data = gzip.compress(data, compresslevel=9, mtime=0)
-                self._encoded[coding] = data
-            return self._encoded[coding]
+                _encoded[key] = data
+            return _encoded[key]
 
     def coding_for(self, accept_encoding: str) -> str:
         if self.mimetype not in COMPRESSIBLE or self.path.stat().st_size < MIN_COMPRESS_SIZE:
