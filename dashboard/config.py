@@ -54,6 +54,7 @@ class Config:
     SANDBOX_PORT = 8070
 
     PAGE_SIZE = 50
+    LOG_LEVEL: str | None = None  # e.g. "INFO" for the dashboard.* loggers
 
     # Responses compressed by the app itself (gunicorn without a proxy stays light); under
     # 500 bytes (a poll's fragment) compression gains nothing. Static files: dashboard.assets.
@@ -61,7 +62,6 @@ class Config:
     COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "image/svg+xml"]
     COMPRESS_MIN_SIZE = 500
-    LOG_LEVEL: str | None = None  # e.g. "INFO" for the dashboard.* loggers
 
     BANK_LIST_TTL_SECONDS = 600
     BANK_LIST_BACKGROUND_REFRESH = True
