@@ -216,9 +216,9 @@ def bench_bytes(
             page.wait_for_timeout(14_000)
             polls = traffic.network(r"/status$")
             for n, (_, status, size) in enumerate(polls, 1):
-                why = "nothing changed" if status == 304 else "checked at the gateway again"
+                why = "unchanged" if status == 304 else "re-checked"
                 report.figure(
-                    f"status poll {n} (HTTP {status}: {why})",
+                    f"status poll {n} (HTTP {status}, {why})",
                     f"{size} B with headers; target ≤ 1 KB: {verdict(size, 1024)}",
                 )
             if not polls:
