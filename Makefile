@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-static/vendor/.installed: package.json package-lock.json scripts/vendor.mjs
+static/vendor/.installed: package.json package-lock.json scripts/vendor.mjs scripts/bootstrap.scss
 	npm ci --no-audit --no-fund --loglevel=error
 	node scripts/vendor.mjs
 	touch $@

@@ -11,6 +11,7 @@ import tempfile
 import time
 
 from bench import bills_list
+from bench.bytes import bench_bytes
 from bench.coalescing import bench_coalescing
 from bench.env import (
     BenchSetupError,
@@ -22,13 +23,15 @@ from bench.env import (
 )
 from bench.gateway import bench_client
 from bench.harness import Report
+from bench.latency import bench_latency
 from bench.memory import bench_memory
 from dashboard import create_app
 from dashboard.db import db
+from dashboard.models import Role
 from dashboard.sandbox.server import start_sandbox
 
 EMAIL = "bench.cashier@example.com"
-SECTIONS = ("bills", "gateway", "coalescing", "memory")
+SECTIONS = ("bills", "gateway", "coalescing", "memory", "latency", "bytes")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,6 +79,19 @@ def run(args: argparse.Namespace) -> None:
                 bench_coalescing(app, report, sandbox.url, user_id=user_id, email=EMAIL)
             if "memory" in args.only:
                 bench_memory(app, report, email=EMAIL)
+            if "latency" in args.only:
+                make = lambda gateway: create_app(app_config(url, gateway))  # noqa: E731
+                bench_latency(make, report, sandbox.url, EMAIL)
+            if "bytes" in args.only:
+                accountant = "bench.accountant@example.com"
+                make_user(app, accountant, Role.ACCOUNTANT)
+                bench_bytes(
+                    report,
+                    database_url=url,
+                    gateway_url=sandbox.url,
+                    cashier=EMAIL,
+                    accountant=accountant,
+                )
             if "bills" in args.only and args.explain:
                 bills_list.explain(app, report, seeded)
             with app.app_context():

@@ -15,10 +15,10 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
-from dashboard import cli, security, templating
+from dashboard import assets, cli, security, templating
 from dashboard.config import Config, check_config
 from dashboard.db import db as sqla
-from dashboard.extensions import babel, csrf, login_manager, migrate
+from dashboard.extensions import babel, compress, csrf, login_manager, migrate
 from dashboard.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
     security.init_app(app)
     templating.init_app(app)
+    compress.init_app(app)
+    assets.init_app(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     cli.init_app(app)

@@ -26,6 +26,9 @@ class Config:
     SESSION_COOKIE_SECURE: bool | None = None  # None: secure everywhere but development
     IDLE_TIMEOUT_MINUTES = 30
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The cookie is re-sent only when the session changes; security.py touches it at most once
+    # a minute, so status polls and static files carry no Set-Cookie.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT: int | None = None  # CSRF token lives as long as the session
 
     # Login throttling (README, *Logging in*): delays per account and address, never a lock-out.
@@ -59,6 +62,13 @@ class Config:
 
     PAGE_SIZE = 50
     LOG_LEVEL: str | None = None  # e.g. "INFO" for the dashboard.* loggers
+
+    # Responses compressed by the app itself (gunicorn without a proxy stays light); under
+    # 500 bytes (a poll's fragment) compression gains nothing. Static files: dashboard.assets.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "image/svg+xml"]
+    COMPRESS_MIN_SIZE = 500
 
     BANK_LIST_TTL_SECONDS = 600
     BANK_LIST_BACKGROUND_REFRESH = True

@@ -118,7 +118,9 @@ def init_app(app: Flask) -> None:
             )
             return to_login()
         # Background polling (htmx status checks) must not keep an abandoned session alive.
-        if request.headers.get("X-Poll") != "1":
+        # Touched at most once a minute: the cookie is re-sent only when the session changes.
+        stale = not isinstance(last_seen, int | float) or now - last_seen >= 60
+        if request.headers.get("X-Poll") != "1" and stale:
             session["last_seen"] = int(now)
         return None
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
+from dashboard.caching import etag_from_bill
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
@@ -273,6 +274,7 @@ def _recent_check_note(bill: Bill) -> str:
 
 @bp.get("/<id:bill_id>/status")
 @roles_required(*STAFF)
+@etag_from_bill
 def status(bill_id: int) -> ResponseReturnValue:
     """The status block; asks iHela first when the bill is followed and was not checked lately.
 

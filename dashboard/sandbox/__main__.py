@@ -9,6 +9,7 @@ import sys
 from werkzeug.serving import make_server
 
 from dashboard.sandbox import DEFAULT_CONFIG, create_app, get_state
+from dashboard.sandbox.server import KeepAliveRequestHandler
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
             "SANDBOX_TOKEN_TTL": args.token_ttl,
         }
     )
-    server = make_server(args.host, args.port, app, threaded=True)
+    # Threaded, HTTP/1.1 keep-alive: the dashboard's client reuses its connections.
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=KeepAliveRequestHandler
+    )
     host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{host}:{server.port}/"
     print(f"iHela sandbox gateway on {url}", flush=True)

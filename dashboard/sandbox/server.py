@@ -2,21 +2,91 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, DechunkedInput, WSGIRequestHandler, make_server
+from werkzeug.wsgi import LimitedStream
 
 from dashboard.sandbox import create_app, get_state
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
-class _QuietRequestHandler(WSGIRequestHandler):
+
+class _NothingLeft:
+    """What Werkzeug reads when it drains "the rest" of a request after replying.
+
+    It does so because it always closes connections; on a kept connection that would swallow
+    the client's next request. The body is drained by its own length instead (see below).
+    """
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+
+class KeepAliveRequestHandler(WSGIRequestHandler):
+    """HTTP/1.1 with connections kept open between requests, like a gateway behind a balancer.
+
+    Werkzeug's development server closes every connection (``Connection: close``) because it
+    cannot tell where an unread request body ends. Here each body is read through a stream
+    limited to its Content-Length and drained after the reply, so the next request starts
+    in the right place; a chunked request body still closes the connection.
+    """
+
+    protocol_version = "HTTP/1.1"
+    timeout = 75  # seconds an idle connection stays open (a common balancer default)
+    _body: LimitedStream | None = None
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in separate writes: without this, on a kept connection the
+        # body waits for the client's delayed ACK of the headers (~40 ms a reply).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def make_environ(self) -> WSGIEnvironment:
+        environ = super().make_environ()
+        reader = self._reader
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            self._body = None
+            environ["wsgi.input"] = DechunkedInput(reader)  # type: ignore[arg-type]
+        else:
+            length = environ.get("CONTENT_LENGTH") or "0"
+            self._body = LimitedStream(reader, int(length) if length.isdigit() else 0)  # type: ignore[arg-type]
+            environ["wsgi.input"] = self._body
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and self._body is not None and not self.close_connection:
+            return  # keep the connection for the client's next request
+        super().send_header(keyword, value)
+
+    def run_wsgi(self) -> None:
+        self._reader = self.rfile
+        self._body = None
+        self.rfile = _NothingLeft()  # type: ignore[assignment]
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = self._reader
+        if self._body is None:
+            self.close_connection = True
+        else:
+            self._body.exhaust()
+
+
+class _QuietRequestHandler(KeepAliveRequestHandler):
     # Werkzeug would otherwise attach its own handler to the "werkzeug" logger and print one
     # line per request into every test run.
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        pass  # e.g. "Request timed out" when a kept connection is closed after 75 s idle
 
 
 class RunningSandbox:

@@ -198,3 +198,25 @@
   });
   window.dashboard = { enhance: enhance };
 })();
+
+// The two Bootstrap behaviours the pages use, without Bootstrap's JavaScript bundle:
+// the menu button of a narrow screen and the close button of a message.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var toggler = event.target.closest("[data-bs-toggle=collapse]");
+    if (toggler) {
+      var menu = document.querySelector(toggler.getAttribute("data-bs-target"));
+      if (!menu) return;
+      var open = menu.classList.toggle("show");
+      toggler.setAttribute("aria-expanded", open ? "true" : "false");
+      toggler.classList.toggle("collapsed", !open);
+      return;
+    }
+    var dismiss = event.target.closest("[data-bs-dismiss=alert]");
+    if (dismiss) {
+      var alert = dismiss.closest(".alert");
+      if (alert) alert.remove();
+    }
+  });
+})();

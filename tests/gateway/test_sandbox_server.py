@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
+from dashboard.ihela import IhelaClient
 from dashboard.sandbox.server import start_sandbox
 
 GRANT = {"grant_type": "client_credentials"}
@@ -142,3 +145,64 @@ def test_module_runs_with_given_credentials_and_public_url() -> None:
             if process.poll() is None:
                 process.kill()
     assert returncode == 0
+
+
+def _exchange(sock: socket.socket, request: bytes) -> bytes:
+    """Send one request on an open connection and read its whole reply (by Content-Length)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    match = re.search(rb"(?i)content-length: *(\d+)", head)
+    assert match, head
+    while len(body) < int(match.group(1)):
+        body += sock.recv(65536)
+    return head
+
+
+def test_connections_stay_open_between_requests() -> None:
+    """Like a gateway behind a balancer: one TCP connection serves many requests, even when a
+    request's body was not read by the handler (here a 404 to a POST with a body)."""
+    with start_sandbox() as running, socket.create_connection(("127.0.0.1", running.port)) as s:
+        s.settimeout(5)
+        host = f"Host: 127.0.0.1:{running.port}\r\n".encode()
+        unread = b"x" * 5000
+        replies = [
+            _exchange(s, b"GET /_sandbox/stats HTTP/1.1\r\n" + host + b"\r\n"),
+            _exchange(
+                s,
+                b"POST /nowhere HTTP/1.1\r\n"
+                + host
+                + f"Content-Length: {len(unread)}\r\n\r\n".encode()
+                + unread,
+            ),
+            _exchange(s, b"GET /_sandbox/stats HTTP/1.1\r\n" + host + b"\r\n"),
+        ]
+    assert [r.split(b" ")[1] for r in replies] == [b"200", b"404", b"200"]
+    assert not any(b"connection: close" in r.lower() for r in replies)
+
+
+def test_the_client_reuses_its_connection() -> None:
+    """A token, a bill and two checks of it: one TCP connection (no set-up per action)."""
+    with (
+        start_sandbox() as running,
+        IhelaClient(running.url, *SANDBOX_CREDENTIALS) as client,
+    ):
+        reference = uuid.uuid4().hex[:20]
+        bill = client.init_bill(2000, "clientmail@gmail.com", "Bread", reference)
+        client.verify_bill(bill.code, reference)
+        client.verify_bill(bill.code, reference)
+        pools = client._session.get_adapter(running.url).poolmanager.pools
+        assert sum(pools[key].num_connections for key in list(pools.keys())) == 1
+
+
+def test_replies_on_a_kept_connection_do_not_wait_for_delayed_acks() -> None:
+    """Headers and body leave in two writes; without TCP_NODELAY each reply on a kept
+    connection stalls ~40 ms for the client's delayed ACK (10 replies: >= 400 ms)."""
+    with start_sandbox() as running, requests.Session() as session:
+        session.get(running.url + "_sandbox/stats", timeout=5)
+        started = time.perf_counter()
+        for _ in range(10):
+            session.get(running.url + "_sandbox/stats", timeout=5).raise_for_status()
+        assert time.perf_counter() - started < 0.3
