@@ -323,7 +323,7 @@ def qr(bill_id: int) -> ResponseReturnValue:
 @roles_required(*STAFF)
 def slip(bill_id: int) -> ResponseReturnValue:
     bill = _bill_or_404(bill_id)
-    if not bill.confirmation_uri:
+    if not bill.code:  # v2 bills have a code but no payment link: the slip says so
         abort(404)
     return render_template("bills/slip.html", bill=bill)
 

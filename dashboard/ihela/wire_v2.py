@@ -98,10 +98,10 @@ class V2Dialect:
         bank_client_id: str | None,
         redirect_uri: str | None,
     ) -> WireRequest[Bill]:
-        # v2 has one payer field: the id in the debiting bank when there is one (SDK mapping).
+        # v2 has one payer field; like the SDK we send the payer there, not bank_client_id.
         body = {
             "debit_bank": bank,
-            "debit_account": bank_client_id if bank and bank_client_id else payer,
+            "debit_account": payer,
             "amount": amount,
             "description": description,
             "merchant_description": description,
