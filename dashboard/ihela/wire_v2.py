@@ -270,14 +270,16 @@ class V2Dialect:
             )
         if body.get("success") is False or (code is not None and code != SUCCESS) or status >= 400:
             data = body.get("response_data")
-            fields = flatten_field_errors(data if isinstance(data, Mapping) else body)
-            error_class = not_found if status == 404 else GatewayRejected
-            return error_class(
-                error_message(body, f"The iHela gateway refused the {operation.label}."),
-                status=status,
-                raw=body,
-                field_errors={_FIELD_NAMES.get(k, k): v for k, v in fields.items()},
+            found = flatten_field_errors(data if isinstance(data, Mapping) else body)
+            fields = {_FIELD_NAMES.get(k, k): v for k, v in found.items()}
+            # "Invalid request." says less than the field errors it comes with.
+            message = (
+                error_message({"response_data": None, **fields}, "")
+                if fields
+                else error_message(body, f"The iHela gateway refused the {operation.label}.")
             )
+            error_class = not_found if status == 404 else GatewayRejected
+            return error_class(message, status=status, raw=body, field_errors=fields)
         return None
 
 
