@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.sandbox import get_state, public_url
+from dashboard.sandbox.callbacks import notify_settled
 from dashboard.sandbox.state import (
     CANCELLED,
     ERROR,
@@ -65,6 +66,7 @@ def settle_bill(code: str, action: str) -> ResponseReturnValue:
             "detail": f"Bill is already {exc.bill.status}.",
             "bill": bill_object(exc.bill, public_url()),
         }, 409
+    notify_settled(bill)
     return {"bill": bill_object(bill, public_url())}
 
 
