@@ -10,6 +10,7 @@ real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a th
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -29,6 +30,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SANDBOX_CALLBACK_URL": None,
     "SANDBOX_CALLBACK_SECRET": None,  # signs those callbacks (HMAC-SHA256)
 }
+
+_FROM_ENVIRONMENT = ("SANDBOX_MERCHANT_PIN", "SANDBOX_CALLBACK_URL", "SANDBOX_CALLBACK_SECRET")
 
 TOKEN_PATH = "/oAuth2/token"  # noqa: S105 - a path, not a password
 CONTROL_PREFIX = "/_sandbox/"
@@ -64,6 +67,10 @@ def public_url() -> str:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = _SandboxFlask(__name__, template_folder="templates")
     app.config.update(DEFAULT_CONFIG)
+    # The v2 and callback settings can also come from the environment (no command-line flags).
+    for key in _FROM_ENVIRONMENT:
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
     if config:
         app.config.update(config)
     app.extensions["ihela_sandbox"] = SandboxState(
