@@ -50,7 +50,7 @@ class Config:
     IHELA_PIN: str | None = None
     # Shared with iHela to sign payment callbacks (HMAC-SHA256); None: unsigned hints accepted.
     IHELA_CALLBACK_SECRET: str | None = None
-    # However often iHela (or anyone) calls back, at most this many callbacks per minute.
+    # Payment callbacks accepted per minute from one address (iHela's, or anyone's).
     CALLBACK_RATE_PER_MINUTE = 60
     ALLOW_SANDBOX_IN_PRODUCTION = False
 

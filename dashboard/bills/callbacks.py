@@ -3,7 +3,7 @@
 A callback is only a hint. Its payload names a bill; we then verify that bill with the gateway,
 exactly as a poll would, and never take the status it claims. So a forged callback can at most
 cause one extra verify, and a flood of them is bounded by a rate limit counted in the database
-(the audit trail, like failed logins), which holds across processes.
+(the audit trail, like failed logins, per sending address), which holds across processes.
 
 When ``IHELA_CALLBACK_SECRET`` is set, the raw body must carry a valid signature in
 ``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``. The verify runs after the answer,
@@ -59,11 +59,17 @@ def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
 
 
 def _recent_callbacks() -> int:
+    """Callbacks from this address in the last minute (a flood from one sender cannot starve
+    iHela's own callbacks; behind a proxy this needs ``TRUST_PROXY_HOPS``)."""
     since = utcnow() - timedelta(minutes=1)
     query = (
         select(func.count())
         .select_from(AuditEvent)
-        .where(AuditEvent.action.in_((ACCEPTED, REFUSED)), AuditEvent.created_at >= since)
+        .where(
+            AuditEvent.action.in_((ACCEPTED, REFUSED)),
+            AuditEvent.created_at >= since,
+            AuditEvent.remote_addr == audit.client_address(),
+        )
     )
     return db.session.scalar(query) or 0
 

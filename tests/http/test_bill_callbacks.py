@@ -166,3 +166,23 @@ def test_callbacks_are_rate_limited(
             select(AuditEvent.action).where(AuditEvent.action.like("bill.callback%"))
         ).all()
         assert len(actions) == 3
+
+
+def test_the_rate_limit_is_per_sending_address(
+    issued: Callable[..., tuple[Flask, Bill]], sandbox: Any
+) -> None:
+    app, _bill = issued(CALLBACK_RATE_PER_MINUTE=1)
+    payload = json.dumps({"bill_code": "x", "merchant_reference": "y"}).encode()
+
+    def send(address: str) -> int:
+        client = app.test_client()
+        reply = client.post(
+            "/ihela/callback",
+            data=payload,
+            content_type="application/json",
+            environ_base={"REMOTE_ADDR": address},
+        )
+        return int(reply.status_code)
+
+    assert [send("198.51.100.7"), send("198.51.100.7")] == [202, 429]
+    assert send("203.0.113.9") == 202  # a flood from one sender does not silence another
