@@ -186,3 +186,13 @@ def test_the_rate_limit_is_per_sending_address(
 
     assert [send("198.51.100.7"), send("198.51.100.7")] == [202, 429]
     assert send("203.0.113.9") == 202  # a flood from one sender does not silence another
+
+
+def test_an_oversized_callback_is_refused_unread(
+    issued: Callable[..., tuple[Flask, Bill]], sandbox: Any
+) -> None:
+    app, bill = issued()
+    padding = "x" * 10_000
+    payload = {"bill_code": bill.code, "merchant_reference": bill.merchant_reference, "p": padding}
+    assert callback(app, payload).status_code == 413
+    assert verify_calls(sandbox) == 0
