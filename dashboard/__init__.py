@@ -106,16 +106,20 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.admin.views import bp as admin_bp
     from dashboard.auth.views import bp as auth_bp
     from dashboard.bank_views import bp as banks_bp
+    from dashboard.bills.callbacks import bp as bill_callbacks_bp
     from dashboard.bills.views import bp as bills_bp
     from dashboard.bills.views import public as bill_public_bp
+    from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
     from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(bills_bp)
     app.register_blueprint(bill_public_bp)
+    app.register_blueprint(bill_callbacks_bp)
     app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
+    app.register_blueprint(cashin_settle_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
 

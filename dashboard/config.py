@@ -55,6 +55,13 @@ class Config:
     IHELA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
     IHELA_CONNECT_TIMEOUT = 5.0
     IHELA_READ_TIMEOUT = 20.0
+    # Which generation of iHela's API the merchant account speaks: "v1" or "v2" (needs the PIN).
+    IHELA_API = "v1"
+    IHELA_PIN: str | None = None
+    # Shared with iHela to sign payment callbacks (HMAC-SHA256); None: unsigned hints accepted.
+    IHELA_CALLBACK_SECRET: str | None = None
+    # Payment callbacks accepted per minute from one address (iHela's, or anyone's).
+    CALLBACK_RATE_PER_MINUTE = 60
     ALLOW_SANDBOX_IN_PRODUCTION = False
 
     # Where the sandbox is, for `make run` only; the dashboard itself only ever uses IHELA_BASE_URL.
@@ -114,6 +121,11 @@ def _is_https_or_loopback(url: str) -> bool:
 
 def check_config(config: dict[str, Any]) -> None:
     """Refuse to start production with development defaults (before any default fills in)."""
+    api = config.get("IHELA_API", "v1")
+    if api not in ("v1", "v2"):
+        raise ConfigError("DASHBOARD_IHELA_API must be v1 or v2.")
+    if api == "v2" and config.get("IHELA_PIN") in (None, ""):
+        raise ConfigError("DASHBOARD_IHELA_API=v2 needs the merchant PIN in DASHBOARD_IHELA_PIN.")
     public = urlsplit(str(config.get("PUBLIC_URL") or ""))
     if public.scheme not in ("http", "https") or not public.hostname:
         raise ConfigError(

@@ -26,6 +26,9 @@ def gateway(app: Flask | None = None) -> IhelaClient:
                     config["IHELA_CLIENT_SECRET"],
                     connect_timeout=float(config["IHELA_CONNECT_TIMEOUT"]),
                     read_timeout=float(config["IHELA_READ_TIMEOUT"]),
+                    api=str(config["IHELA_API"]),
+                    # From the environment a PIN of digits arrives as a number.
+                    pin=None if config["IHELA_PIN"] in (None, "") else str(config["IHELA_PIN"]),
                 )
                 app.extensions["ihela_client"] = client
     return client

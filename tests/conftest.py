@@ -24,6 +24,60 @@ if TYPE_CHECKING:
 PASSWORD = "correct horse battery"
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
+# Modules whose tests run once per iHela API generation (the sandbox serves both at once);
+# a module can also opt in with ``pytestmark = pytest.mark.both_dialects``.
+BOTH_DIALECTS = frozenset(
+    {
+        "tests.http.test_bills",
+        "tests.http.test_cashins",
+        "tests.gateway.test_client_errors",
+    }
+)
+SANDBOX_PIN = "1234"  # the sandbox's default merchant PIN (v2)
+# Sandbox paths of each operation, without trailing slash (fault paths are prefixes).
+API_PATHS = {
+    "v1": {
+        "bill init": "/api/v1/payments/bill/init",
+        "bill verify": "/api/v1/payments/bill/verify",
+        "bank list": "/api/v1/payments/bank",
+        "lookup": "/api/v1/bank/",
+        "cash-in": "/api/v1/payments/cash-in",
+    },
+    "v2": {
+        "bill init": "/api/v2/payments/bill-init",
+        "bill verify": "/api/v2/payments/bill-check",
+        "bank list": "/api/v2/payments/bank",
+        "lookup": "/api/v2/bank/",
+        "cash-in": "/api/v2/payments/cash-in",
+        "operation status": "/api/v2/operations/status",
+    },
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dialect" not in metafunc.fixturenames:
+        return
+    if any(
+        m.args and m.args[0] == "dialect" for m in metafunc.definition.iter_markers("parametrize")
+    ):
+        return  # the test names its dialect itself
+    if metafunc.module.__name__ in BOTH_DIALECTS or metafunc.definition.get_closest_marker(
+        "both_dialects"
+    ):
+        metafunc.parametrize("dialect", ["v1", "v2"])
+
+
+@pytest.fixture()
+def dialect() -> str:
+    """The iHela API generation the app speaks: v1, or both in the modules listed above."""
+    return "v1"
+
+
+@pytest.fixture()
+def api_path(dialect: str) -> Callable[[str], str]:
+    """The sandbox path of an operation ("bill init", "cash-in" ...) in this test's dialect."""
+    return lambda operation: API_PATHS[dialect][operation]
+
 
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[RunningSandbox]:
@@ -62,9 +116,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _test_config(url: str, gateway: str, **extra: Any) -> dict[str, Any]:
+def _test_config(url: str, gateway: str, dialect: str = "v1", **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
+        "IHELA_API": dialect,
+        "IHELA_PIN": SANDBOX_PIN if dialect == "v2" else None,
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "IHELA_BASE_URL": gateway,
@@ -88,7 +144,9 @@ def _wipe(app: Flask) -> None:
 
 
 @pytest.fixture()
-def make_app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Flask]]:
+def make_app(
+    database_url: str, request: pytest.FixtureRequest, dialect: str
+) -> Iterator[Callable[..., Flask]]:
     """Build an app on the test database with config overrides; every row is wiped afterwards."""
     made: list[Flask] = []
 
@@ -99,7 +157,7 @@ def make_app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Call
             if "sandbox" in request.fixturenames or "sandbox_server" in request.fixturenames
             else "http://127.0.0.1:9/"
         )
-        app = create_app(_test_config(database_url, gateway, **overrides))
+        app = create_app(_test_config(database_url, gateway, dialect, **overrides))
         made.append(app)
         return app
 
@@ -190,3 +248,4 @@ def staff(make_user: Callable[..., User]) -> dict[str, User]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a second")
+    config.addinivalue_line("markers", "both_dialects: run once per iHela API generation")

@@ -1,6 +1,6 @@
 """Client for the iHela merchant gateway: typed results, typed errors, no Flask, no database."""
 
-from .client import IhelaClient, validate_base_url
+from .client import API_VERSIONS, IhelaClient, validate_base_url
 from .errors import (
     AccountNotFound,
     AuthenticationFailed,
@@ -18,10 +18,14 @@ from .types import (
     BillCheck,
     BillStatus,
     CashinResult,
+    OperationOutcome,
+    OperationStatus,
     normalise_bill_status,
 )
+from .wire import OperationNotFound
 
 __all__ = [
+    "API_VERSIONS",
     "AccountHolder",
     "AccountNotFound",
     "AuthenticationFailed",
@@ -36,6 +40,9 @@ __all__ = [
     "GatewayUnavailable",
     "IhelaClient",
     "IhelaError",
+    "OperationNotFound",
+    "OperationOutcome",
+    "OperationStatus",
     "OutcomeUnknown",
     "normalise_bill_status",
     "validate_base_url",

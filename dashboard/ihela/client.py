@@ -1,4 +1,4 @@
-"""HTTP client for the iHela merchant gateway (v1 API, as spoken by ihela-python-client 0.0.5).
+"""HTTP client for the iHela merchant gateway, in either API generation (``wire_v1``/``wire_v2``).
 
 What it guarantees, because the dashboard's money rules depend on it:
 - a money-moving call (bill init, cash-in) is sent at most once, except the single re-send after
@@ -19,16 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
-from dashboard.money import amount_to_wire
-
 from .errors import (
-    AccountNotFound,
     AuthenticationFailed,
     GatewayRejected,
     GatewayTimeout,
@@ -36,38 +33,26 @@ from .errors import (
     IhelaError,
     OutcomeUnknown,
 )
-from .replies import (
-    MalformedReply,
-    error_message,
-    flatten_field_errors,
-    is_refusal,
-    parse_account_holder,
-    parse_bank_list,
-    parse_bill,
-    parse_bill_check,
-    parse_cashin,
+from .replies import MalformedReply, error_message, flatten_field_errors, is_refusal
+from .types import (
+    AccountHolder,
+    Bank,
+    Bill,
+    BillCheck,
+    CashinResult,
+    OperationOutcome,
+    OperationStatus,
 )
-from .types import AccountHolder, Bank, Bill, BillCheck, CashinResult
+from .wire import TOKEN, Dialect, Operation, OperationNotFound, WireRequest
+from .wire_v1 import V1Dialect
+from .wire_v2 import V2Dialect
 
 log = logging.getLogger("dashboard.ihela")
 
 T = TypeVar("T")
 
+API_VERSIONS = ("v1", "v2")
 
-@dataclass(frozen=True)
-class _Operation:
-    label: str  # used in messages shown to staff
-    method: str
-    path: str  # relative to the base URL, as the 0.0.5 client builds it
-    moves_money: bool
-
-
-_TOKEN = _Operation("token", "POST", "oAuth2/token/", moves_money=False)
-_BILL_INIT = _Operation("bill init", "POST", "api/v1/payments/bill/init/", moves_money=True)
-_BILL_VERIFY = _Operation("bill verify", "POST", "api/v1/payments/bill/verify/", moves_money=False)
-_BANK_LIST = _Operation("bank list", "GET", "api/v1/payments/bank/", moves_money=False)
-_LOOKUP = _Operation("account lookup", "GET", "api/v1/bank/{slug}/account/lookup/", False)
-_CASHIN = _Operation("cash-in", "POST", "api/v1/payments/cash-in/", moves_money=True)
 
 # Transient refusals: the gateway did not act, and asking again later may work.
 _TRANSIENT_STATUSES = frozenset({408, 429})
@@ -159,7 +144,11 @@ class IhelaClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
         token_margin: float = 60.0,
+        api: str = "v1",
+        pin: str | None = None,
     ) -> None:
+        if api not in API_VERSIONS:
+            raise ValueError("The iHela API version must be v1 or v2.")
         if not client_id or not client_secret:
             raise ValueError("The iHela client id and secret are required.")
         if connect_timeout <= 0 or read_timeout <= 0 or token_margin < 0:
@@ -169,6 +158,7 @@ class IhelaClient:
         self._client_secret = _Secret(client_secret)
         self._timeout = (connect_timeout, read_timeout)
         self._token_margin = token_margin
+        self._dialect: Dialect = V2Dialect(pin or "") if api == "v2" else V1Dialect()
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._session = requests.Session()
@@ -183,7 +173,7 @@ class IhelaClient:
     def __repr__(self) -> str:
         return (
             f"IhelaClient(base_url={self._base_url!r}, client_id={self._client_id!r}, "
-            "client_secret='***')"
+            f"client_secret='***', api={self._dialect.name!r})"
         )
 
     def close(self) -> None:
@@ -202,6 +192,15 @@ class IhelaClient:
 
     # --- merchant operations -------------------------------------------------------------
 
+    @property
+    def api_version(self) -> str:
+        return self._dialect.name
+
+    @property
+    def can_check_operations(self) -> bool:
+        """Whether ``operation_status`` exists (v2): unknown payouts can then be settled."""
+        return self._dialect.can_check_operations
+
     def init_bill(
         self,
         amount: int,
@@ -214,59 +213,29 @@ class IhelaClient:
         redirect_uri: str | None = None,
     ) -> Bill:
         """Ask the gateway to bill ``payer``; the bill waits for the payer to confirm it."""
-        if bank is not None and bank_client_id is None:
-            # As the 0.0.5 client does: a partner bank needs the payer's id in that bank.
-            bank_client_id = payer
-        form = {
-            "amount": amount_to_wire(amount),
-            "user": payer,
-            "description": description,
-            "merchant_reference": merchant_reference,
-            "bank": bank,
-            "bank_client_id": bank_client_id,
-            "redirect_uri": redirect_uri,
-        }
-        body = self._call(_BILL_INIT, form=form)
-        return self._read(
-            _BILL_INIT,
-            body,
-            lambda reply: parse_bill(
-                reply, expected_amount=amount, expected_reference=merchant_reference
-            ),
+        return self._execute(
+            self._dialect.init_bill(
+                amount,
+                payer,
+                description,
+                merchant_reference,
+                bank=bank,
+                bank_client_id=bank_client_id,
+                redirect_uri=redirect_uri,
+            )
         )
 
     def verify_bill(self, bill_code: str, merchant_reference: str) -> BillCheck:
         """Current status of a bill (one gateway call, never cached here)."""
-        # v1 names these the other way round: ``reference`` is the bill code, ``code`` ours.
-        form = {"reference": bill_code, "code": merchant_reference}
-        body = self._call(_BILL_VERIFY, form=form)
-        return self._read(
-            _BILL_VERIFY,
-            body,
-            lambda reply: parse_bill_check(
-                reply, bill_code=bill_code, merchant_reference=merchant_reference
-            ),
-        )
+        return self._execute(self._dialect.verify_bill(bill_code, merchant_reference))
 
     def get_bank_list(self) -> list[Bank]:
         """Every bank the gateway lists, inactive ones included (``is_active`` tells)."""
-        body = self._call(_BANK_LIST)
-        return self._read(_BANK_LIST, body, parse_bank_list)
+        return self._execute(self._dialect.bank_list())
 
     def customer_lookup(self, bank_slug: str, account: str) -> AccountHolder:
         """Who holds ``account`` at ``bank_slug``; AccountNotFound when nobody does."""
-        operation = _Operation(
-            _LOOKUP.label,
-            _LOOKUP.method,
-            _LOOKUP.path.format(slug=quote(bank_slug, safe="")),
-            _LOOKUP.moves_money,
-        )
-        body = self._call(operation, query={"customer_id": account}, not_found=AccountNotFound)
-        return self._read(
-            operation,
-            body,
-            lambda reply: parse_account_holder(reply, bank_slug=bank_slug, account=account),
-        )
+        return self._execute(self._dialect.customer_lookup(bank_slug, account))
 
     def cashin_client(
         self,
@@ -275,49 +244,85 @@ class IhelaClient:
         amount: int,
         merchant_reference: str,
         description: str,
+        *,
+        holder_name: str | None = None,
     ) -> CashinResult:
         """Send ``amount`` francs to ``account``. Never retried: see OutcomeUnknown."""
-        form = {
-            "bank_slug": bank_slug,
-            "account": account,
-            "amount": amount_to_wire(amount),
-            "merchant_reference": merchant_reference,
-            "description": description,
-        }
-        body = self._call(_CASHIN, form=form)
-        return self._read(
-            _CASHIN,
-            body,
-            lambda reply: parse_cashin(
-                reply,
-                bank_slug=bank_slug,
-                account=account,
-                amount=amount,
-                merchant_reference=merchant_reference,
-            ),
+        return self._execute(
+            self._dialect.cashin(
+                bank_slug, account, amount, merchant_reference, description, holder_name
+            )
         )
+
+    def operation_status(self, merchant_reference: str) -> OperationStatus:
+        """What became of the operation sent under ``merchant_reference`` (v2 only).
+
+        An operation the gateway does not know comes back as ``OperationOutcome.NOT_FOUND``.
+        """
+        if not self._dialect.can_check_operations:
+            raise NotImplementedError(f"iHela's {self._dialect.name} API has no status call.")
+        try:
+            return self._execute(self._dialect.operation_status(merchant_reference))
+        except OperationNotFound as exc:
+            return OperationStatus(
+                merchant_reference=merchant_reference,
+                outcome=OperationOutcome.NOT_FOUND,
+                raw_status="",
+                reference=None,
+                amount=None,
+                message=exc.message,
+                raw=exc.raw or {},
+            )
+
+    def _execute(self, request: WireRequest[T]) -> T:
+        """Send one request and read its reply; reads may be asked twice if the dialect allows."""
+        operation = request.operation
+        attempts = 2 if self._dialect.retries_reads and not operation.moves_money else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                body = self._call(
+                    operation,
+                    form=request.form,
+                    json=request.json,
+                    query=request.query,
+                    not_found=request.not_found,
+                )
+                return self._read(operation, body, request.parse)
+            except GatewayTimeout:
+                raise  # asking again would double an already long wait
+            except GatewayUnavailable as exc:
+                if attempt >= attempts:
+                    raise
+                log.info("%s %s: %s; asking once more", operation.method, operation.path, exc)
+        raise AssertionError("unreachable")
 
     # --- one authenticated call ----------------------------------------------------------
 
     def _call(
         self,
-        operation: _Operation,
+        operation: Operation,
         *,
         form: Mapping[str, str | None] | None = None,
+        json: Mapping[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
         not_found: type[GatewayRejected] = GatewayRejected,
     ) -> dict[str, Any]:
         """Send ``operation`` with a bearer token; return the body of an accepted reply."""
         # Like the 0.0.x clients (and requests), fields set to None are not sent at all.
         data = None if form is None else {k: v for k, v in form.items() if v is not None}
+        json_body = None if json is None else {k: v for k, v in json.items() if v is not None}
         token = self._current_token()
-        reply = self._send(operation, data=data, query=query, auth=_BearerAuth(token))
+        reply = self._send(
+            operation, data=data, json=json_body, query=query, auth=_BearerAuth(token)
+        )
         if reply.status == 401:
             # The gateway refused the token, so it did not act: renewing and re-sending once
             # is safe even for money-moving calls.
             log.info("%s %s: token refused, fetching a new one", operation.method, operation.path)
             token = self._renew_token(rejected=token)
-            reply = self._send(operation, data=data, query=query, auth=_BearerAuth(token))
+            reply = self._send(
+                operation, data=data, json=json_body, query=query, auth=_BearerAuth(token)
+            )
             if reply.status == 401:
                 raise AuthenticationFailed(
                     "The iHela gateway refused a freshly issued token.", status=401, raw=reply.body
@@ -325,9 +330,12 @@ class IhelaClient:
         return self._accepted(operation, reply, not_found)
 
     def _accepted(
-        self, operation: _Operation, reply: _Reply, not_found: type[GatewayRejected]
+        self, operation: Operation, reply: _Reply, not_found: type[GatewayRejected]
     ) -> dict[str, Any]:
         status, body = reply.status, reply.body
+        refusal = self._dialect.refusal(operation, status, body, not_found)
+        if refusal is not None:
+            raise refusal
         if status >= 500:
             # The gateway's own words help staff ("lookup not available for CRDB").
             reason = error_message(body, "")
@@ -360,7 +368,7 @@ class IhelaClient:
         return body
 
     def _read(
-        self, operation: _Operation, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
+        self, operation: Operation, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
     ) -> T:
         try:
             return parse(body)
@@ -371,7 +379,7 @@ class IhelaClient:
 
     def _no_usable_answer(
         self,
-        operation: _Operation,
+        operation: Operation,
         what: str,
         status: int | None,
         body: dict[str, Any] | None = None,
@@ -393,9 +401,10 @@ class IhelaClient:
 
     def _send(
         self,
-        operation: _Operation,
+        operation: Operation,
         *,
         data: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
         query: Mapping[str, str] | None = None,
         auth: requests.auth.AuthBase | tuple[str, str],
     ) -> _Reply:
@@ -405,6 +414,7 @@ class IhelaClient:
                 operation.method,
                 self._base_url + operation.path,
                 data=data,
+                json=json,
                 params=query,
                 headers={"Accept": "application/json"},
                 auth=auth,
@@ -429,7 +439,7 @@ class IhelaClient:
         )
         return _Reply(response.status_code, _json_object(response))
 
-    def _transport_error(self, operation: _Operation, exc: requests.RequestException) -> IhelaError:
+    def _transport_error(self, operation: Operation, exc: requests.RequestException) -> IhelaError:
         if _nothing_was_sent(exc):
             return GatewayUnavailable(
                 f"Could not connect to the iHela gateway for the {operation.label} "
@@ -477,7 +487,7 @@ class IhelaClient:
         # The token's life starts at the latest when we send the request.
         sent_at = time.monotonic()
         reply = self._send(
-            _TOKEN,
+            TOKEN,
             data={"grant_type": "client_credentials"},
             auth=(self._client_id, self._client_secret.reveal()),
         )

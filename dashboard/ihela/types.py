@@ -44,7 +44,7 @@ class Bill:
     payer: str | None
     status: BillStatus
     raw_status: str
-    confirmation_uri: str
+    confirmation_uri: str | None  # v2 bills have no page: the payer confirms in their app
     payment_reference: str | None
     redirect_uri: str | None
     created_at: datetime | None
@@ -105,5 +105,26 @@ class CashinResult:
     amount: int
     bank_slug: str
     account: str
+    message: str | None
+    raw: dict[str, Any] = field(repr=False)
+
+
+class OperationOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+    NOT_FOUND = "not_found"  # the gateway has no operation under our reference
+    UNKNOWN = "unknown"  # a status word we do not know
+
+
+@dataclass(frozen=True)
+class OperationStatus:
+    """What the gateway says became of a money-moving operation we asked for."""
+
+    merchant_reference: str
+    outcome: OperationOutcome
+    raw_status: str
+    reference: str | None
+    amount: int | None
     message: str | None
     raw: dict[str, Any] = field(repr=False)

@@ -1,4 +1,7 @@
-"""A local stand-in for the iHela merchant gateway (v1 wire contract, see ihela-api.md).
+"""A local stand-in for the iHela merchant gateway (v1 and v2 wire contracts, see ihela-api.md).
+
+Both API generations are served at once, over the same fixtures, state and rules: v1 under
+``/api/v1/`` (``api.py``), v2 under ``/api/v2/`` (``api_v2.py``).
 
 It is a separate Flask app that the dashboard only ever reaches over HTTP, exactly like the
 real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a thread for tests;
@@ -7,6 +10,7 @@ real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a th
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
@@ -21,7 +25,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SANDBOX_PUBLIC_URL": None,
     "SANDBOX_TOKEN_TTL": 36000,
     "SANDBOX_STATE_FILE": None,
+    "SANDBOX_MERCHANT_PIN": "1234",  # v2 calls carry it as pin_code
+    # When set, the sandbox POSTs a bill's status there after it is paid (or otherwise settled).
+    "SANDBOX_CALLBACK_URL": None,
+    "SANDBOX_CALLBACK_SECRET": None,  # signs those callbacks (HMAC-SHA256)
 }
+
+_FROM_ENVIRONMENT = ("SANDBOX_MERCHANT_PIN", "SANDBOX_CALLBACK_URL", "SANDBOX_CALLBACK_SECRET")
 
 TOKEN_PATH = "/oAuth2/token"  # noqa: S105 - a path, not a password
 CONTROL_PREFIX = "/_sandbox/"
@@ -57,6 +67,10 @@ def public_url() -> str:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = _SandboxFlask(__name__, template_folder="templates")
     app.config.update(DEFAULT_CONFIG)
+    # The v2 and callback settings can also come from the environment (no command-line flags).
+    for key in _FROM_ENVIRONMENT:
+        if os.environ.get(key):
+            app.config[key] = os.environ[key]
     if config:
         app.config.update(config)
     app.extensions["ihela_sandbox"] = SandboxState(
@@ -65,10 +79,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
 
     from dashboard.sandbox.api import api
+    from dashboard.sandbox.api_v2 import api_v2
     from dashboard.sandbox.controls import controls
     from dashboard.sandbox.payer import payer
 
     app.register_blueprint(api)
+    app.register_blueprint(api_v2)
     app.register_blueprint(controls)
     app.register_blueprint(payer)
 
@@ -103,6 +119,17 @@ def _count_and_inject_faults() -> Response | None:
     if effect.garbage:
         state.sleep(effect.stall)
         return Response(_GARBAGE_BODY, status=200, mimetype="text/html")
+    if effect.response_code and path.startswith("/api/v2/"):
+        state.sleep(effect.stall)
+        messages = {"05": "Insufficient funds.", "07": "Service temporarily unavailable."}
+        return jsonify(
+            {
+                "success": False,
+                "response_code": effect.response_code,
+                "response_message": messages.get(effect.response_code, "Sandbox fault."),
+                "response_data": None,
+            }
+        )
     return None
 
 

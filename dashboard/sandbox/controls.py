@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.sandbox import get_state, public_url
+from dashboard.sandbox.callbacks import notify_settled
 from dashboard.sandbox.state import (
     CANCELLED,
     ERROR,
@@ -65,6 +66,7 @@ def settle_bill(code: str, action: str) -> ResponseReturnValue:
             "detail": f"Bill is already {exc.bill.status}.",
             "bill": bill_object(exc.bill, public_url()),
         }, 409
+    notify_settled(bill)
     return {"bill": bill_object(bill, public_url())}
 
 
@@ -127,7 +129,16 @@ def add_fault() -> ResponseReturnValue:
 
 def _parse_fault(data: dict[str, Any]) -> tuple[Fault | None, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
-    allowed = {"latency", "status", "stall", "garbage", "token_ttl", "count", "path"}
+    allowed = {
+        "latency",
+        "status",
+        "stall",
+        "garbage",
+        "token_ttl",
+        "count",
+        "path",
+        "response_code",
+    }
     for key in sorted(set(data) - allowed):
         errors[key] = [f"Unknown fault setting; use {sorted(allowed)}."]
 
@@ -163,7 +174,15 @@ def _parse_fault(data: dict[str, Any]) -> tuple[Fault | None, dict[str, list[str
     if not isinstance(path, str) or not path.startswith("/"):
         errors["path"] = ["A path prefix starting with '/'."]
         path = "/api/"
-    if not errors and not (latency or stall or status or garbage or token_ttl is not None):
+    response_code = data.get("response_code")
+    if response_code is not None and (
+        not isinstance(response_code, str) or not response_code.isdigit() or response_code == "00"
+    ):
+        errors["response_code"] = ['A v2 response code such as "05" or "07", or null.']
+        response_code = None
+    if not errors and not (
+        latency or stall or status or garbage or token_ttl is not None or response_code
+    ):
         errors["non_field_errors"] = ["A fault needs at least one effect."]
     if errors:
         return None, errors
@@ -175,5 +194,6 @@ def _parse_fault(data: dict[str, Any]) -> tuple[Fault | None, dict[str, list[str
         token_ttl=token_ttl,
         count=count,
         path=path,
+        response_code=response_code,
     )
     return fault, errors

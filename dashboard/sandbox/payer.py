@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from dashboard.money import format_amount
 from dashboard.sandbox import get_state
+from dashboard.sandbox.callbacks import notify_settled
 from dashboard.sandbox.fixtures import MERCHANT, PAYERS, find_bank
 from dashboard.sandbox.logos import icon_svg, logo_svg
 from dashboard.sandbox.state import CANCELLED, PAID, Bill, BillNotPending
@@ -80,6 +81,7 @@ def confirm_bill(code: str) -> ResponseReturnValue:
     except BillNotPending as exc:
         # A second click, the back button or an expired bill: say so, do not redirect.
         return _bill_page(exc.bill, 409, notice=f"Nothing done: this bill is {exc.bill.status}.")
+    notify_settled(bill)
     if bill.redirect_uri:
         return redirect(bill.redirect_uri, code=303)
     return redirect(url_for("sandbox_payer.confirm_bill", code=bill.code), code=303)

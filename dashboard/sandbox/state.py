@@ -75,6 +75,7 @@ class Fault:
     token_ttl: int | None = None
     count: int | None = None
     path: str = "/api/"
+    response_code: str | None = None  # v2 only: answer this envelope code without acting
 
     def matches(self, path: str, is_token_endpoint: bool) -> bool:
         # A token lifetime only means something at the token endpoint, whatever the prefix.
@@ -95,10 +96,11 @@ class FaultEffect:
     status: int | None = None
     garbage: bool = False
     token_ttl: int | None = None
+    response_code: str | None = None
 
     @property
     def any(self) -> bool:
-        return bool(self.latency or self.stall or self.status or self.garbage)
+        return bool(self.latency or self.stall or self.status or self.garbage or self.response_code)
 
 
 @dataclass
@@ -194,7 +196,9 @@ class SandboxState:
         bank: str | None,
         bank_client_id: str | None,
         redirect_uri: str | None,
+        code_prefix: str = "BILL",
     ) -> Bill:
+        """A new pending bill; v1 codes look like BILL-YYYYMMDD-XXXXXXXXXX, v2 CODE-…-XXXXXXX."""
         with self._lock:
             if any(b.merchant_reference == merchant_reference for b in self._bills.values()):
                 raise DuplicateReference(merchant_reference)
@@ -205,7 +209,7 @@ class SandboxState:
                 if bank_obj is not None and bank_obj.bank_type == "MOB"
                 else BILL_LIFETIME
             )
-            code = self._new_bill_code(now)
+            code = self._new_bill_code(now, code_prefix)
             bill = Bill(
                 code=code,
                 merchant_reference=merchant_reference,
@@ -222,10 +226,11 @@ class SandboxState:
             self._save()
             return copy.copy(bill)
 
-    def _new_bill_code(self, now: datetime) -> str:
+    def _new_bill_code(self, now: datetime, prefix: str) -> str:
+        length = 7 if prefix == "CODE" else 10
         while True:
-            suffix = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
-            code = f"BILL-{now:%Y%m%d}-{suffix}"
+            suffix = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+            code = f"{prefix}-{now:%Y%m%d}-{suffix}"
             if code not in self._bills:
                 return code
 
@@ -284,22 +289,43 @@ class SandboxState:
         account: str,
         amount: int,
         description: str,
+        numeric_reference: bool = False,
     ) -> CashIn:
+        """Record a cash-in; v2 references are 14 digits, v1 ones CPT-<n>/01-<n>."""
         with self._lock:
             if any(c.merchant_reference == merchant_reference for c in self._cashins):
                 raise DuplicateReference(merchant_reference)
+            reference = self._new_reference()
+            if numeric_reference:
+                number = reference.rsplit("-", 1)[1]
+                reference = f"{self.now():%y%m%d%H%M}{int(number) % 10000:04d}"
             cashin = CashIn(
                 merchant_reference=merchant_reference,
                 bank_slug=bank_slug,
                 account=account,
                 amount=amount,
                 description=description,
-                reference=self._new_reference(),
+                reference=reference,
                 received_at=self.now(),
             )
             self._cashins.append(cashin)
             self._save()
             return cashin
+
+    def find_cashin(self, merchant_reference: str) -> CashIn | None:
+        with self._lock:
+            for cashin in self._cashins:
+                if cashin.merchant_reference == merchant_reference:
+                    return cashin
+            return None
+
+    def find_bill_by_reference(self, merchant_reference: str) -> Bill | None:
+        with self._lock:
+            for bill in self._bills.values():
+                if bill.merchant_reference == merchant_reference:
+                    self._refresh_expiry(bill)
+                    return copy.copy(bill)
+            return None
 
     def list_cashins(self) -> list[CashIn]:
         with self._lock:
@@ -353,6 +379,7 @@ class SandboxState:
             status: int | None = None
             garbage = False
             token_ttl: int | None = None
+            response_code: str | None = None
             kept: list[Fault] = []
             for fault in self._faults:
                 if fault.matches(path, is_token_endpoint):
@@ -360,6 +387,7 @@ class SandboxState:
                     stall += fault.stall
                     status = fault.status if fault.status is not None else status
                     garbage = garbage or fault.garbage
+                    response_code = fault.response_code or response_code
                     if fault.token_ttl is not None and is_token_endpoint:
                         token_ttl = fault.token_ttl
                     if fault.count is not None:
@@ -368,7 +396,7 @@ class SandboxState:
                             continue
                 kept.append(fault)
             self._faults = kept
-            effect = FaultEffect(latency, stall, status, garbage, token_ttl)
+            effect = FaultEffect(latency, stall, status, garbage, token_ttl, response_code)
             if effect.any:
                 self._stats.faulted_requests += 1
             return effect

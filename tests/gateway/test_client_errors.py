@@ -21,20 +21,29 @@ from dashboard.ihela import (
     OutcomeUnknown,
 )
 from dashboard.sandbox.server import RunningSandbox
+from tests.conftest import SANDBOX_PIN
 
 PAYER = "clientmail@gmail.com"
-CASHIN_PATH = "/api/v1/payments/cash-in/"
-BILL_INIT_PATH = "/api/v1/payments/bill/init/"
-VERIFY_PATH = "/api/v1/payments/bill/verify/"
 
 
 @pytest.fixture()
-def client(sandbox: RunningSandbox) -> Iterator[IhelaClient]:
-    # Short read timeout so stalled-gateway tests stay quick.
+def client(sandbox: RunningSandbox, dialect: str) -> Iterator[IhelaClient]:
+    # Short read timeout so stalled-gateway tests stay quick. Runs in both API dialects.
     with IhelaClient(
-        sandbox.url, "sandbox-client-id", "sandbox-client-secret", read_timeout=0.5
+        sandbox.url,
+        "sandbox-client-id",
+        "sandbox-client-secret",
+        read_timeout=0.5,
+        api=dialect,
+        pin=SANDBOX_PIN,
     ) as ihela:
         yield ihela
+
+
+@pytest.fixture()
+def path(api_path: Callable[[str], str]) -> Callable[[str], str]:
+    """The exact path the client requests for an operation (with its trailing slash)."""
+    return lambda operation: api_path(operation) + "/"
 
 
 def add_fault(sandbox: RunningSandbox, **settings: Any) -> None:
@@ -80,7 +89,7 @@ def test_bad_amount_is_a_field_error(client: IhelaClient, amount: int) -> None:
 
 
 def test_duplicate_cashin_reference_is_rejected_and_paid_once(
-    client: IhelaClient, sandbox: RunningSandbox
+    client: IhelaClient, sandbox: RunningSandbox, dialect: str
 ) -> None:
     reference = new_reference()
     client.cashin_client("MF1-0001", "000016-01", 20000, reference, "Refund")
@@ -88,7 +97,8 @@ def test_duplicate_cashin_reference_is_rejected_and_paid_once(
         client.cashin_client("MF1-0001", "000016-01", 20000, reference, "Refund")
     assert reference in caught.value.message
     assert caught.value.field_errors == {}  # the echoed fields are not errors
-    assert caught.value.raw is not None and caught.value.raw["error"] is True
+    assert caught.value.raw is not None
+    assert caught.value.raw["error" if dialect == "v1" else "success"] is (dialect == "v1")
     assert len(sandbox_get(sandbox, "cashins")["cashins"]) == 1
 
 
@@ -179,17 +189,21 @@ def test_token_endpoint_failure_during_a_cashin_is_unavailable(
 # --- calls that move no money --------------------------------------------------------------
 
 
-def test_5xx_on_verify_is_unavailable(client: IhelaClient, sandbox: RunningSandbox) -> None:
+def test_5xx_on_verify_is_unavailable(
+    client: IhelaClient, sandbox: RunningSandbox, path: Callable[[str], str]
+) -> None:
     bill = client.init_bill(2000, PAYER, "Bread", new_reference())
-    add_fault(sandbox, status=503, path=VERIFY_PATH)
+    add_fault(sandbox, status=503, path=path("bill verify"))
     with pytest.raises(GatewayUnavailable) as caught:
         client.verify_bill(bill.code, bill.merchant_reference)
     assert type(caught.value) is GatewayUnavailable
     assert caught.value.status == 503
 
 
-def test_garbage_bank_list_is_unavailable(client: IhelaClient, sandbox: RunningSandbox) -> None:
-    add_fault(sandbox, garbage=True, path="/api/v1/payments/bank/")
+def test_garbage_bank_list_is_unavailable(
+    client: IhelaClient, sandbox: RunningSandbox, path: Callable[[str], str]
+) -> None:
+    add_fault(sandbox, garbage=True, path=path("bank list"))
     with pytest.raises(GatewayUnavailable) as caught:
         client.get_bank_list()
     assert "unreadable" in caught.value.message
@@ -203,10 +217,10 @@ def test_lookup_on_a_bank_without_lookup_is_unavailable(client: IhelaClient) -> 
 
 
 def test_stalled_verify_times_out_within_the_read_timeout(
-    client: IhelaClient, sandbox: RunningSandbox
+    client: IhelaClient, sandbox: RunningSandbox, path: Callable[[str], str]
 ) -> None:
     bill = client.init_bill(2000, PAYER, "Bread", new_reference())
-    add_fault(sandbox, stall=2.0, path=VERIFY_PATH)
+    add_fault(sandbox, stall=2.0, path=path("bill verify"))
     started = time.monotonic()
     with pytest.raises(GatewayTimeout):
         client.verify_bill(bill.code, bill.merchant_reference)
@@ -225,20 +239,22 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
 def test_cashin_without_a_usable_answer_is_outcome_unknown(
-    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any]
+    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any], path: Callable[[str], str]
 ) -> None:
-    add_fault(sandbox, path=CASHIN_PATH, **fault)
+    add_fault(sandbox, path=path("cash-in"), **fault)
     with pytest.raises(OutcomeUnknown) as caught:
         client.cashin_client("MF1-0001", "000016-01", 20000, new_reference(), "Refund")
     assert "may have been applied" in caught.value.message
     # Sent exactly once: a money-moving call is never retried on its own.
-    assert sandbox_get(sandbox, "stats")["api_requests"][CASHIN_PATH] == 1
+    assert sandbox_get(sandbox, "stats")["api_requests"][path("cash-in")] == 1
 
 
-def test_stalled_cashin_was_in_fact_applied(client: IhelaClient, sandbox: RunningSandbox) -> None:
+def test_stalled_cashin_was_in_fact_applied(
+    client: IhelaClient, sandbox: RunningSandbox, path: Callable[[str], str]
+) -> None:
     # Why a timeout must not be read as "failed": the sandbox did the work, then went quiet.
     reference = new_reference()
-    add_fault(sandbox, stall=1.0, path=CASHIN_PATH)
+    add_fault(sandbox, stall=1.0, path=path("cash-in"))
     with pytest.raises(OutcomeUnknown):
         client.cashin_client("MF1-0001", "000016-01", 20000, reference, "Refund")
     cashins = sandbox_get(sandbox, "cashins")["cashins"]
@@ -247,9 +263,9 @@ def test_stalled_cashin_was_in_fact_applied(client: IhelaClient, sandbox: Runnin
 
 @pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
 def test_init_bill_without_a_usable_answer_is_outcome_unknown(
-    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any]
+    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any], path: Callable[[str], str]
 ) -> None:
-    add_fault(sandbox, path=BILL_INIT_PATH, **fault)
+    add_fault(sandbox, path=path("bill init"), **fault)
     with pytest.raises(OutcomeUnknown):
         client.init_bill(2000, PAYER, "Bread", new_reference())
-    assert sandbox_get(sandbox, "stats")["api_requests"][BILL_INIT_PATH] == 1
+    assert sandbox_get(sandbox, "stats")["api_requests"][path("bill init")] == 1

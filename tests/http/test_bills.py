@@ -60,20 +60,26 @@ def cashier(web: WebClient, staff: dict[str, User], sandbox: Any) -> WebClient:
     return web
 
 
-def test_cashier_issues_a_bill_and_sees_its_page(app: Flask, cashier: WebClient) -> None:
+def test_cashier_issues_a_bill_and_sees_its_page(
+    app: Flask, cashier: WebClient, dialect: str
+) -> None:
     response = issue(cashier)
     assert response.status_code == 303
     page = cashier.get(response.headers["Location"]).get_data(as_text=True)
     bill = only_bill(app)
     assert bill.status == "pending"
     assert bill.amount == 20000
-    assert bill.code and bill.code.startswith("BILL-")
-    assert bill.confirmation_uri and bill.code in bill.confirmation_uri
     assert re.fullmatch(r"B\d{6}-[A-Z2-9]{6}", bill.merchant_reference)
+    if dialect == "v1":
+        assert bill.code and re.fullmatch(r"BILL-\d{8}-[A-Z0-9]{10}", bill.code)
+        assert bill.confirmation_uri and bill.code in bill.confirmation_uri
+    else:  # v2 bills have a shorter code and no confirmation page: the payer uses the app
+        assert bill.code and re.fullmatch(r"CODE-\d{8}-[A-Z0-9]{7}", bill.code)
+        assert bill.confirmation_uri is None
     for text in [
         bill.merchant_reference,
         bill.code,
-        bill.confirmation_uri,
+        *([bill.confirmation_uri] if bill.confirmation_uri else []),
         "2 bags of rice",
         "clientmail@gmail.com",
         "Test Cashier",
@@ -83,6 +89,9 @@ def test_cashier_issues_a_bill_and_sees_its_page(app: Flask, cashier: WebClient)
         assert text in page, text
     assert "20\u202f000\xa0FBu" in page or "BIF\xa020,000" in page
     qr = cashier.get(f"/bills/{bill.id}/qr.svg")
+    if dialect == "v2":  # nothing to point a phone at: the payer confirms in their app
+        assert qr.status_code == 404
+        return
     assert qr.status_code == 200 and qr.mimetype == "image/svg+xml"
     assert b'<svg xmlns="http://www.w3.org/2000/svg"' in qr.data
 
@@ -133,12 +142,15 @@ def test_gateway_rejection_keeps_input_and_shows_the_field_error(
 
 
 def test_gateway_timeout_leaves_the_bill_unknown_and_says_so(
-    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
 ) -> None:
     app = make_app(IHELA_READ_TIMEOUT=0.5)
     web = WebClient(app.test_client())
     web.login("cashier@example.com")
-    fault(sandbox, stall=2, path="/api/v1/payments/bill/init", count=1)
+    fault(sandbox, stall=2, path=api_path("bill init"), count=1)
     response = issue(web)
     assert response.status_code == 303
     page = web.get(response.headers["Location"]).get_data(as_text=True)
@@ -149,12 +161,15 @@ def test_gateway_timeout_leaves_the_bill_unknown_and_says_so(
 
 
 def test_unknown_bill_is_retried_under_a_new_reference(
-    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
 ) -> None:
     app = make_app()
     web = WebClient(app.test_client())
     web.login("cashier@example.com")
-    fault(sandbox, status=503, path="/api/v1/payments/bill/init", count=1)
+    fault(sandbox, status=503, path=api_path("bill init"), count=1)
     first_url = issue(web).headers["Location"]
     page = web.get(first_url).get_data(as_text=True)
     token = re.search(r'name="form_token" value="([^"]+)"', page)
@@ -171,12 +186,15 @@ def test_unknown_bill_is_retried_under_a_new_reference(
 
 
 def test_gateway_5xx_and_unreachable(
-    make_app: Callable[..., Flask], staff: dict[str, User], sandbox: Any
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
 ) -> None:
     app = make_app()
     web = WebClient(app.test_client())
     web.login("cashier@example.com")
-    fault(sandbox, status=502, path="/api/v1/payments/bill/init", count=1)
+    fault(sandbox, status=502, path=api_path("bill init"), count=1)
     page = web.get(issue(web).headers["Location"]).get_data(as_text=True)
     assert "We do not know whether iHela created this bill" in page
 
@@ -216,7 +234,9 @@ def test_double_submitted_form_creates_one_bill(app: Flask, cashier: WebClient) 
 
 
 def test_reload_turns_paid_with_bank_reference(
-    app: Flask, cashier: WebClient, sandbox: Any
+    app: Flask,
+    cashier: WebClient,
+    sandbox: Any,
 ) -> None:
     issue(cashier)
     bill = only_bill(app)
@@ -242,7 +262,7 @@ def test_reload_turns_paid_with_bank_reference(
 
 
 def test_many_status_requests_make_one_verify_call(
-    app: Flask, cashier: WebClient, sandbox: Any
+    app: Flask, cashier: WebClient, sandbox: Any, api_path: Callable[[str], str]
 ) -> None:
     issue(cashier)
     bill = only_bill(app)
@@ -253,26 +273,31 @@ def test_many_status_requests_make_one_verify_call(
     for _ in range(5):
         assert cashier.get(f"/bills/{bill.id}/status", headers={"X-Poll": "1"}).status_code == 200
     after = requests.get(sandbox.url + "_sandbox/stats", timeout=5).json()["api_requests"]
-    verify = [k for k in after if "verify" in k]
+    verify = [k for k in after if k.startswith(api_path("bill verify"))]
     assert sum(after[k] for k in verify) - sum(before.get(k, 0) for k in verify) == 1
 
 
 def test_verify_error_keeps_bill_pending_with_message(
-    app: Flask, cashier: WebClient, sandbox: Any
+    app: Flask,
+    cashier: WebClient,
+    sandbox: Any,
+    api_path: Callable[[str], str],
 ) -> None:
     issue(cashier)
     bill = only_bill(app)
     with app.app_context():
         db.session.execute(Bill.__table__.update().values(last_checked_at=None))
         db.session.commit()
-    fault(sandbox, status=500, path="/api/v1/payments/bill/verify", count=1)
+    fault(sandbox, status=500, path=api_path("bill verify"), count=2)  # v2 reads retry once
     fragment = cashier.get(f"/bills/{bill.id}/status").get_data(as_text=True)
     assert "Pending" in fragment and "Could not check with iHela" in fragment
     assert only_bill(app).status == "pending"
 
 
 def test_payer_return_page_verifies_and_shows_no_staff_data(
-    app: Flask, cashier: WebClient, sandbox: Any
+    app: Flask,
+    cashier: WebClient,
+    sandbox: Any,
 ) -> None:
     issue(cashier)
     bill = only_bill(app)
@@ -289,7 +314,9 @@ def test_payer_return_page_verifies_and_shows_no_staff_data(
 
 
 def test_refresh_pending_cli_checks_only_stale_bills(
-    app: Flask, cashier: WebClient, sandbox: Any
+    app: Flask,
+    cashier: WebClient,
+    sandbox: Any,
 ) -> None:
     issue(cashier)
     issue(cashier, description="second")
@@ -334,13 +361,18 @@ def test_bill_list_filters_search_and_totals(app: Flask, cashier: WebClient) -> 
     assert "0 bills" in page
 
 
-def test_cashier_sees_slip_and_share_links(app: Flask, cashier: WebClient) -> None:
+def test_cashier_sees_slip_and_share_links(app: Flask, cashier: WebClient, dialect: str) -> None:
     issue(cashier)
     bill = only_bill(app)
     page = cashier.get(f"/bills/{bill.id}").get_data(as_text=True)
-    assert "https://wa.me/?text=" in page and "sms:?&amp;body=" in page and "mailto:?" in page
     slip = cashier.get(f"/bills/{bill.id}/slip").get_data(as_text=True)
-    assert bill.merchant_reference in slip and "qr.svg" in slip and "Global Test Merchant" in slip
+    assert bill.merchant_reference in slip and "Global Test Merchant" in slip
+    if dialect == "v2":  # no payment link in v2: the slip tells the payer to use the app
+        assert "wa.me" not in page and "qr.svg" not in slip and "pay-in-app" in slip
+        assert bill.code and bill.code in slip
+        return
+    assert "https://wa.me/?text=" in page and "sms:?&amp;body=" in page and "mailto:?" in page
+    assert "qr.svg" in slip
 
 
 def test_search_by_whole_reference_or_code_finds_exactly_that_bill(

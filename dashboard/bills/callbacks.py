@@ -1,0 +1,160 @@
+"""Payment callbacks: iHela (or the sandbox) tells us a bill may have changed.
+
+A callback is only a hint. Its payload names a bill; we then verify that bill with the gateway,
+exactly as a poll would, and never take the status it claims. So a forged callback can at most
+cause one extra verify, and a flood of them is bounded by a rate limit counted in the database
+(the audit trail, like failed logins, per sending address), which holds across processes.
+
+When ``IHELA_CALLBACK_SECRET`` is set, the raw body must carry a valid signature in
+``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``. The verify runs after the answer,
+in a background thread, so iHela is answered at once.
+
+Payload (JSON): ``{"bill_code": "...", "merchant_reference": "...", ...}``; other keys ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from dashboard import audit
+from dashboard.bills import services
+from dashboard.db import db, utcnow
+from dashboard.extensions import csrf
+from dashboard.models import AuditEvent, Bill, BillState
+
+log = logging.getLogger("dashboard.bills")
+
+bp = Blueprint("ihela_callbacks", __name__)
+csrf.exempt(bp)
+
+SIGNATURE_HEADER = "X-Ihela-Signature"
+ACCEPTED = "bill.callback"
+REFUSED = "bill.callback_refused"
+# A callback verifies even if a poll just did (the payment may have come in between); the
+# rate limit and "pending bills only" bound how often that can be.
+MIN_INTERVAL_SECONDS = 0.0
+_MAX_BODY = 4096
+
+_running: list[threading.Thread] = []
+_running_lock = threading.Lock()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The header value a sender computes: ``sha256=`` and the hex HMAC of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    return header is not None and hmac.compare_digest(signature(secret, body), header.strip())
+
+
+def _recent_callbacks() -> int:
+    """Callbacks from this address in the last minute (a flood from one sender cannot starve
+    iHela's own callbacks; behind a proxy this needs ``TRUST_PROXY_HOPS``)."""
+    since = utcnow() - timedelta(minutes=1)
+    query = (
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action.in_((ACCEPTED, REFUSED)),
+            AuditEvent.created_at >= since,
+            AuditEvent.remote_addr == audit.client_address(),
+        )
+    )
+    return db.session.scalar(query) or 0
+
+
+def _text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if isinstance(value, str) and 0 < len(value.strip()) <= 64:
+        return value.strip()
+    return None
+
+
+@bp.post("/ihela/callback")
+def payment_callback() -> ResponseReturnValue:
+    config = current_app.config
+    if _recent_callbacks() >= int(config["CALLBACK_RATE_PER_MINUTE"]):
+        return {"detail": "Too many callbacks; try again later."}, 429, {"Retry-After": "60"}
+    # Read at most one byte more than allowed, whatever Content-Length says (or not).
+    body = request.stream.read(_MAX_BODY + 1)
+    if len(body) > _MAX_BODY:
+        return {"detail": "Body too large."}, 413
+    secret = config.get("IHELA_CALLBACK_SECRET")
+    if secret and not _signature_ok(str(secret), body, request.headers.get(SIGNATURE_HEADER)):
+        audit.record(REFUSED, actor_label="iHela callback", summary="bad or missing signature")
+        db.session.commit()
+        return {"detail": "Bad signature."}, 401
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        audit.record(REFUSED, actor_label="iHela callback", summary="not a JSON object")
+        db.session.commit()
+        return {"detail": "Send a JSON object."}, 400
+    reference = _text(payload, "merchant_reference")
+    code = _text(payload, "bill_code")
+    bill = (
+        db.session.scalar(select(Bill).where(Bill.merchant_reference == reference))
+        if reference
+        else None
+    )
+    # Both names must belong to one bill we issued; the claimed status is never read.
+    matched = bill is not None and code is not None and bill.code == code
+    audit.record(
+        ACCEPTED,
+        actor_label="iHela callback",
+        object_type="bill" if matched else None,
+        object_id=reference if matched else None,
+        summary="verify requested" if matched else "no such bill; ignored",
+    )
+    db.session.commit()
+    if matched and bill is not None and bill.state == BillState.PENDING:
+        _verify_later(current_app._get_current_object(), bill.id)  # type: ignore[attr-defined]
+    # The same answer whether or not the bill exists: callers learn nothing from it.
+    return {"received": True}, 202
+
+
+def _verify_later(app: Flask, bill_id: int) -> None:
+    thread = threading.Thread(target=_verify, args=(app, bill_id), name="bill-callback")
+    with _running_lock:
+        _running[:] = [t for t in _running if t.is_alive()]
+        _running.append(thread)
+    thread.start()
+
+
+def _verify(app: Flask, bill_id: int) -> None:
+    with app.app_context():
+        try:
+            bill = db.session.get(Bill, bill_id)
+            if bill is not None:
+                services.refresh_bill_status(
+                    bill,
+                    actor=None,
+                    actor_label="iHela callback",
+                    min_interval=MIN_INTERVAL_SECONDS,
+                )
+        except Exception:
+            log.exception("bill %s: verify after a callback failed", bill_id)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def wait_for_verifies(timeout: float = 10.0) -> None:
+    """Wait until the verifies started by callbacks are done (tests and graceful stops)."""
+    with _running_lock:
+        threads = list(_running)
+    for thread in threads:
+        thread.join(timeout)

@@ -1,0 +1,179 @@
+"""Settling a cash-in whose outcome is unknown by asking iHela (v2 ``operations/status``).
+
+With the v1 API there is no such call, and a person still records what iHela said on the phone
+(``services.resolve_unknown``). Both paths end in the same state change (``services._move``)
+and leave an audit event naming who or what asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import click
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from dashboard import audit
+from dashboard.cashins import services
+from dashboard.db import db, utcnow
+from dashboard.gateway import gateway
+from dashboard.ihela import IhelaError, OperationOutcome
+from dashboard.models import Cashin, CashinState, Role, User
+from dashboard.security import roles_required
+
+log = logging.getLogger("dashboard.cashins")
+
+# Its commands appear as ``flask cashins ...``.
+bp = Blueprint("cashin_settle", __name__, url_prefix="/cashins", cli_group="cashins")
+
+# iHela answering "no such operation" right after sending could mean "not yet": only after
+# this long is it read as "the money never left".
+NOT_FOUND_MEANS_FAILED_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Settled:
+    outcome: CashinState | None  # None: still unknown
+    detail: str  # iHela's status word, or why it stays unknown (codes, not sentences)
+
+
+def can_check_with_ihela() -> bool:
+    return bool(gateway().can_check_operations)
+
+
+def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Settled:
+    """Ask iHela what became of ``cashin`` and record its answer; ``asked_by`` names the asker.
+
+    Raises ``services.CashinConflict`` when the cash-in is no longer unknown.
+    """
+    conflict = _("Somebody already resolved this cash-in.")
+    if not services.is_outcome_unknown(cashin):
+        raise services.CashinConflict(conflict)
+    try:
+        status = gateway().operation_status(cashin.merchant_reference)
+    except IhelaError as exc:
+        log.info("cash-in %s: status check failed: %s", cashin.merchant_reference, exc)
+        return Settled(None, exc.message)
+    outcome: CashinState | None = None
+    if status.outcome is OperationOutcome.SUCCEEDED:
+        if status.amount is not None and status.amount != cashin.amount:
+            return Settled(None, f"amount {status.amount} != {cashin.amount}")
+        outcome = CashinState.SUCCEEDED
+    elif status.outcome is OperationOutcome.FAILED:
+        outcome = CashinState.FAILED
+    elif status.outcome is OperationOutcome.NOT_FOUND:
+        sent_at = cashin.submitted_at
+        if sent_at is not None and utcnow() - sent_at >= NOT_FOUND_MEANS_FAILED_AFTER:
+            outcome = CashinState.FAILED
+    if outcome is None:
+        return Settled(None, status.raw_status or status.outcome.value)
+    note = f"iHela operations/status: {status.raw_status or status.outcome.value}"
+    if status.reference:
+        note += f" ({status.reference})"
+    note += f"; asked by {asked_by}"
+    services._move(
+        cashin,
+        CashinState(cashin.status),
+        outcome,
+        conflict=conflict,
+        resolved_by_id=by.id if by is not None else None,
+        resolved_at=utcnow(),
+        resolution_note=note,
+        completed_at=utcnow(),
+        **(
+            {"gateway_reference": status.reference}
+            if status.reference and outcome == CashinState.SUCCEEDED
+            else {}
+        ),
+    )
+    if outcome == CashinState.FAILED:
+        services._release_refund(cashin)
+    audit.record(
+        "cashin.settled",
+        actor=by,
+        actor_label=None if by is not None else asked_by,
+        object_type="cashin",
+        object_id=cashin.merchant_reference,
+        summary=f"marked {outcome.value}: {note}",
+        details={"asked_by": asked_by, "ihela_status": status.raw_status},
+    )
+    db.session.commit()
+    db.session.refresh(cashin)
+    return Settled(outcome, status.raw_status)
+
+
+def settle_unknown(*, asked_by: str = "cron") -> tuple[int, int]:
+    """Ask iHela about every unknown cash-in (for cron). Returns (asked, settled)."""
+    asked = settled = 0
+    for cashin in services.unknown_cashins():
+        asked += 1
+        try:
+            result = settle_with_ihela(cashin, by=None, asked_by=asked_by)
+        except services.CashinConflict:
+            continue
+        settled += result.outcome is not None
+    return asked, settled
+
+
+class _CheckForm(FlaskForm):
+    pass
+
+
+@bp.post("/<id:cashin_id>/check-with-ihela")
+@roles_required(Role.ACCOUNTANT)
+def check_with_ihela(cashin_id: int) -> ResponseReturnValue:
+    if not _CheckForm().validate_on_submit():
+        return redirect(url_for("cashins.detail", cashin_id=cashin_id), 303)
+    cashin = db.session.scalar(select(Cashin).where(Cashin.id == cashin_id))
+    if cashin is None:
+        abort(404)
+    if not can_check_with_ihela():
+        return _back(cashin)
+    try:
+        result = settle_with_ihela(cashin, by=current_user, asked_by=current_user.email)
+    except services.CashinConflict as exc:
+        flash(str(exc), "warning")
+        return _back(cashin)
+    if result.outcome == CashinState.SUCCEEDED:
+        flash(_("iHela says the money arrived: marked succeeded."), "success")
+    elif result.outcome == CashinState.FAILED:
+        flash(_("iHela says the money did not leave: marked failed."), "info")
+    else:
+        flash(
+            _("iHela could not tell us yet (%(detail)s). Try again later.", detail=result.detail),
+            "warning",
+        )
+    return _back(cashin)
+
+
+def _back(cashin: Cashin) -> ResponseReturnValue:
+    return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
+
+
+@bp.app_template_global("ihela_can_check_operations")
+def _template_can_check() -> bool:
+    return can_check_with_ihela()
+
+
+@bp.app_template_global("check_with_ihela_form")
+def _template_check_form() -> FlaskForm:
+    return _CheckForm()
+
+
+@bp.cli.command("settle-unknown")
+def settle_unknown_command() -> None:
+    """Ask iHela about every cash-in with an unknown outcome (v2 API only; for cron)."""
+    if not can_check_with_ihela():
+        click.echo(
+            f"iHela's {current_app.config['IHELA_API']} API cannot tell what became of a "
+            "cash-in: a person must settle unknown cash-ins."
+        )
+        raise SystemExit(1)
+    asked, settled = settle_unknown(asked_by="cron")
+    click.echo(f"Asked iHela about {asked} unknown cash-in(s); {settled} settled.")

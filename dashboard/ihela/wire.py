@@ -1,0 +1,92 @@
+"""What a wire dialect hands the client: one request to send and how to read its reply.
+
+The client (``client.py``) owns HTTP, tokens, timeouts and what a failure means for money. A
+dialect (``wire_v1.py``, ``wire_v2.py``) owns everything iHela names: paths, field names, body
+encoding and reply envelopes. Services only ever see the client's typed results and errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from .errors import GatewayRejected, IhelaError
+from .types import AccountHolder, Bank, Bill, BillCheck, CashinResult, OperationStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Operation:
+    label: str  # used in messages shown to staff
+    method: str
+    path: str  # relative to the base URL
+    moves_money: bool
+
+
+TOKEN = Operation("token", "POST", "oAuth2/token/", moves_money=False)
+
+
+@dataclass(frozen=True)
+class WireRequest(Generic[T]):
+    operation: Operation
+    parse: Callable[[dict[str, Any]], T]
+    form: Mapping[str, str | None] | None = None  # sent form-encoded; None values dropped
+    json: Mapping[str, Any] | None = None  # sent as a JSON body; None values dropped
+    query: Mapping[str, str] | None = None
+    not_found: type[GatewayRejected] = GatewayRejected  # what a 404 means
+
+
+class Dialect(Protocol):
+    """One generation of iHela's merchant API."""
+
+    name: str
+    # Whether a read that found the gateway unavailable is asked once more (never money).
+    retries_reads: bool
+    # Whether ``operation_status`` exists in this generation.
+    can_check_operations: bool
+
+    def init_bill(
+        self,
+        amount: int,
+        payer: str,
+        description: str,
+        merchant_reference: str,
+        *,
+        bank: str | None,
+        bank_client_id: str | None,
+        redirect_uri: str | None,
+    ) -> WireRequest[Bill]: ...
+
+    def verify_bill(self, bill_code: str, merchant_reference: str) -> WireRequest[BillCheck]: ...
+
+    def bank_list(self) -> WireRequest[list[Bank]]: ...
+
+    def customer_lookup(self, bank_slug: str, account: str) -> WireRequest[AccountHolder]: ...
+
+    def cashin(
+        self,
+        bank_slug: str,
+        account: str,
+        amount: int,
+        merchant_reference: str,
+        description: str,
+        holder_name: str | None,
+    ) -> WireRequest[CashinResult]: ...
+
+    def operation_status(self, merchant_reference: str) -> WireRequest[OperationStatus]: ...
+
+    def refusal(
+        self,
+        operation: Operation,
+        status: int,
+        body: dict[str, Any] | None,
+        not_found: type[GatewayRejected],
+    ) -> IhelaError | None:
+        """A dialect-specific reading of a reply that says no; None: use the common rules."""
+        ...
+
+
+class OperationNotFound(GatewayRejected):
+    """The gateway has no operation under the reference we asked about."""

@@ -1,0 +1,130 @@
+"""iHela's first API generation, as ihela-python-client 0.0.5 speaks it (ihela-api.md §3.1-3.5).
+
+Form-encoded bodies, resource-keyed replies (``{"bill": ...}``, flat cash-in echo); the reply
+readers are in ``replies.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from dashboard.money import amount_to_wire
+
+from .errors import AccountNotFound, GatewayRejected, IhelaError
+from .replies import (
+    parse_account_holder,
+    parse_bank_list,
+    parse_bill,
+    parse_bill_check,
+    parse_cashin,
+)
+from .types import AccountHolder, Bank, Bill, BillCheck, CashinResult, OperationStatus
+from .wire import Operation, WireRequest
+
+BILL_INIT = Operation("bill init", "POST", "api/v1/payments/bill/init/", moves_money=True)
+BILL_VERIFY = Operation("bill verify", "POST", "api/v1/payments/bill/verify/", moves_money=False)
+BANK_LIST = Operation("bank list", "GET", "api/v1/payments/bank/", moves_money=False)
+LOOKUP = "api/v1/bank/{slug}/account/lookup/"
+CASHIN = Operation("cash-in", "POST", "api/v1/payments/cash-in/", moves_money=True)
+
+
+class V1Dialect:
+    name = "v1"
+    retries_reads = False  # as before: the services decide when to ask again
+    can_check_operations = False  # v1 has no status call: a person settles unknown payouts
+
+    def init_bill(
+        self,
+        amount: int,
+        payer: str,
+        description: str,
+        merchant_reference: str,
+        *,
+        bank: str | None,
+        bank_client_id: str | None,
+        redirect_uri: str | None,
+    ) -> WireRequest[Bill]:
+        if bank is not None and bank_client_id is None:
+            # As the 0.0.5 client does: a partner bank needs the payer's id in that bank.
+            bank_client_id = payer
+        form = {
+            "amount": amount_to_wire(amount),
+            "user": payer,
+            "description": description,
+            "merchant_reference": merchant_reference,
+            "bank": bank,
+            "bank_client_id": bank_client_id,
+            "redirect_uri": redirect_uri,
+        }
+        return WireRequest(
+            BILL_INIT,
+            lambda reply: parse_bill(
+                reply, expected_amount=amount, expected_reference=merchant_reference
+            ),
+            form=form,
+        )
+
+    def verify_bill(self, bill_code: str, merchant_reference: str) -> WireRequest[BillCheck]:
+        # v1 names these the other way round: ``reference`` is the bill code, ``code`` ours.
+        return WireRequest(
+            BILL_VERIFY,
+            lambda reply: parse_bill_check(
+                reply, bill_code=bill_code, merchant_reference=merchant_reference
+            ),
+            form={"reference": bill_code, "code": merchant_reference},
+        )
+
+    def bank_list(self) -> WireRequest[list[Bank]]:
+        return WireRequest(BANK_LIST, parse_bank_list)
+
+    def customer_lookup(self, bank_slug: str, account: str) -> WireRequest[AccountHolder]:
+        operation = Operation(
+            "account lookup", "GET", LOOKUP.format(slug=quote(bank_slug, safe="")), False
+        )
+        return WireRequest(
+            operation,
+            lambda reply: parse_account_holder(reply, bank_slug=bank_slug, account=account),
+            query={"customer_id": account},
+            not_found=AccountNotFound,
+        )
+
+    def cashin(
+        self,
+        bank_slug: str,
+        account: str,
+        amount: int,
+        merchant_reference: str,
+        description: str,
+        holder_name: str | None,
+    ) -> WireRequest[CashinResult]:
+        form = {
+            "bank_slug": bank_slug,
+            "account": account,
+            "amount": amount_to_wire(amount),
+            "merchant_reference": merchant_reference,
+            "description": description,
+        }
+        return WireRequest(
+            CASHIN,
+            lambda reply: parse_cashin(
+                reply,
+                bank_slug=bank_slug,
+                account=account,
+                amount=amount,
+                merchant_reference=merchant_reference,
+            ),
+            form=form,
+        )
+
+    def operation_status(self, merchant_reference: str) -> WireRequest[OperationStatus]:
+        raise NotImplementedError("iHela's v1 API has no operation status call.")
+
+    def refusal(
+        self,
+        operation: Operation,
+        status: int,
+        body: dict[str, Any] | None,
+        not_found: type[GatewayRejected],
+    ) -> IhelaError | None:
+        return None  # the client's common rules are v1's rules

@@ -1,0 +1,112 @@
+"""Unknown cash-ins settled by asking iHela (v2 operations/status), from the page or from cron."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select
+
+from dashboard.cashins.settle import settle_unknown
+from dashboard.db import db, utcnow
+from dashboard.models import AuditEvent, Cashin, User
+from tests.conftest import WebClient
+from tests.http.test_cashins import cashins, confirm, prepare, received
+
+pytestmark = pytest.mark.both_dialects
+
+
+def fault(sandbox: Any, **spec: Any) -> None:
+    requests.post(sandbox.url + "_sandbox/faults", json=spec, timeout=5).raise_for_status()
+
+
+def unknown_cashin(
+    make_app: Callable[..., Flask], sandbox: Any, api_path: Callable[[str], str], **fault_spec: Any
+) -> tuple[Flask, WebClient, str]:
+    """A cash-in whose answer was lost: by default the sandbox applied it, then went quiet."""
+    app = make_app(IHELA_READ_TIMEOUT=0.5)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    url = prepare(web).headers["Location"]
+    fault(sandbox, path=api_path("cash-in"), count=1, **(fault_spec or {"stall": 2}))
+    confirm(web, url)
+    requests.delete(sandbox.url + "_sandbox/faults", timeout=5)
+    [cashin] = cashins(app)
+    assert cashin.status == "unknown"
+    return app, web, url
+
+
+def test_check_with_ihela_settles_to_what_the_sandbox_recorded(
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
+    dialect: str,
+) -> None:
+    app, web, url = unknown_cashin(make_app, sandbox, api_path)
+    page = web.get(url).get_data(as_text=True)
+    if dialect == "v1":  # no status call in v1: the button is hidden, and refused if forged
+        assert 'data-testid="check-with-ihela"' not in page
+        web.post(url + "/check-with-ihela")
+        assert cashins(app)[0].status == "unknown"
+        return
+    assert 'data-testid="check-with-ihela"' in page
+    page = web.post(url + "/check-with-ihela", follow_redirects=True).get_data(as_text=True)
+    assert "iHela says the money arrived" in page
+    [cashin] = cashins(app)
+    [recorded] = received(sandbox)
+    assert cashin.status == "succeeded"
+    assert cashin.gateway_reference == recorded["reference"]
+    assert cashin.resolved_by_id == staff["accountant"].id
+    assert "accountant@example.com" in (cashin.resolution_note or "")
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "cashin.settled")
+        ).one()
+        assert event.actor_label == "accountant@example.com"
+        assert event.object_id == cashin.merchant_reference
+    # Asking again changes nothing: it is no longer unknown.
+    again = web.post(url + "/check-with-ihela", follow_redirects=True).get_data(as_text=True)
+    assert "already resolved" in again
+    assert len(received(sandbox)) == 1
+
+
+@pytest.mark.parametrize("dialect", ["v2"])
+def test_cron_settles_a_cashin_that_never_reached_ihela_once_old_enough(
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
+    dialect: str,
+) -> None:
+    # A 502 before the sandbox acted: iHela has no operation under our reference.
+    app, _web, _url = unknown_cashin(make_app, sandbox, api_path, status=502)
+    assert received(sandbox) == []
+    with app.app_context():
+        assert settle_unknown(asked_by="cron") == (1, 0)  # too recent to read "not found" as no
+    assert cashins(app)[0].status == "unknown"
+    with app.app_context():
+        db.session.execute(
+            Cashin.__table__.update().values(submitted_at=utcnow() - timedelta(minutes=5))
+        )
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["cashins", "settle-unknown"])
+    assert result.exit_code == 0, result.output
+    assert "1 settled" in result.output
+    [cashin] = cashins(app)
+    assert cashin.status == "failed" and cashin.resolved_by_id is None
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "cashin.settled")
+        ).one()
+        assert event.actor_label == "cron" and event.actor_id is None
+
+
+@pytest.mark.parametrize("dialect", ["v1"])
+def test_cron_command_refuses_with_v1(app: Flask, dialect: str) -> None:
+    result = app.test_cli_runner().invoke(args=["cashins", "settle-unknown"])
+    assert result.exit_code == 1 and "a person must settle" in result.output
