@@ -904,6 +904,30 @@ def still_sending_until(cashin: Cashin) -> datetime | None:
     return until if until > utcnow() else None
 
 
+def outcome_unknown_cashins() -> list[Cashin]:
+    """Cash-ins whose outcome nobody knows: unknown, or a send that outlived the longest send."""
+    return list(
+        db.session.scalars(
+            select(Cashin)
+            .where(
+                or_(
+                    Cashin.status == CashinState.UNKNOWN,
+                    and_(
+                        Cashin.status == CashinState.SUBMITTING,
+                        Cashin.submitted_at < _stuck_since(),
+                    ),
+                )
+            )
+            .order_by(Cashin.id)
+        )
+    )
+
+
+def still_stuck_condition(current: CashinState) -> list[Any]:
+    """Extra condition for moving a ``submitting`` row: only once no send can be in flight."""
+    return [Cashin.submitted_at < _stuck_since()] if current == CashinState.SUBMITTING else []
+
+
 def needs_checking_count() -> int:
     return int(
         db.session.scalar(

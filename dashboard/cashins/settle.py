@@ -77,11 +77,13 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
     if status.reference:
         note += f" ({status.reference})"
     note += f"; asked by {asked_by}"
+    current = CashinState(cashin.status)
     services._move(
         cashin,
-        CashinState(cashin.status),
+        current,
         outcome,
         conflict=conflict,
+        where=services.still_stuck_condition(current),
         resolved_by_id=by.id if by is not None else None,
         resolved_at=utcnow(),
         resolution_note=note,
@@ -111,7 +113,7 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
 def settle_unknown(*, asked_by: str = "cron") -> tuple[int, int]:
     """Ask iHela about every unknown cash-in (for cron). Returns (asked, settled)."""
     asked = settled = 0
-    for cashin in services.unknown_cashins():
+    for cashin in services.outcome_unknown_cashins():
         asked += 1
         try:
             result = settle_with_ihela(cashin, by=None, asked_by=asked_by)
