@@ -345,7 +345,7 @@ def _gunicorn(url: str, gateway_url: str) -> Iterator[str]:
             try:
                 if requests.get(base + "/login", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 raise BenchSetupError("gunicorn did not start")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -38,12 +38,49 @@ class _Formats:
         self.name = str(self.locale)
         self.zone: tzinfo = get_timezone()
         self.labels: dict[Callable[[], dict[str, str]], dict[str, str]] = {}
+        self.datetime_formats: dict[str, Callable[[datetime], str]] = {}
 
     def label(self, of: Callable[[], dict[str, str]], code: str) -> str | None:
         labels = self.labels.get(of)
         if labels is None:
             labels = self.labels[of] = {k: str(v) for k, v in of().items()}
         return labels.get(code)
+
+    def datetime_text(self, value: datetime, fmt: str) -> str:
+        """As ``babel.dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)``, with the
+        patterns parsed once."""
+        apply = self.datetime_formats.get(fmt)
+        if apply is None:
+            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.locale)
+        local = value.astimezone(self.zone)
+        normalize = getattr(self.zone, "normalize", None)  # pytz zones
+        return apply(normalize(local) if normalize else local)
+
+
+_NAMED_FORMATS: dict[str, Literal["full", "long", "medium", "short"]] = {
+    "full": "full",
+    "long": "long",
+    "medium": "medium",
+    "short": "short",
+}
+
+
+def _datetime_format(fmt: str, locale: Locale) -> Callable[[datetime], str]:
+    named = _NAMED_FORMATS.get(fmt)
+    if named is None:
+        pattern = babel_dates.parse_pattern(fmt)
+        return lambda local: str(pattern.apply(local, locale))
+    # What babel.dates.format_datetime does for a named format, minus the per-call look-ups.
+    layout = str(babel_dates.get_datetime_format(named, locale=locale)).replace("'", "")
+    date_pattern = babel_dates.parse_pattern(babel_dates.get_date_format(named, locale=locale))
+    time_pattern = babel_dates.parse_pattern(babel_dates.get_time_format(named, locale=locale))
+
+    def apply(local: datetime) -> str:
+        day = local.date()
+        time_text = time_pattern.apply(local.timetz(), locale, reference_date=day)
+        return layout.replace("{0}", time_text).replace("{1}", date_pattern.apply(day, locale))
+
+    return apply
 
 
 def _formats() -> _Formats:
@@ -65,22 +102,17 @@ def money(amount: int | None) -> str:
     return _amount_text(amount, _formats().name)
 
 
-def _datetime_text(value: datetime, fmt: str) -> str:
-    formats = _formats()
-    return str(babel_dates.format_datetime(value, fmt, tzinfo=formats.zone, locale=formats.locale))
-
-
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return "—"
-    return _datetime_text(value, fmt)
+    return _formats().datetime_text(value, fmt)
 
 
 def clock(value: datetime | None) -> str:
     """hh:mm:ss in the merchant's zone."""
     if value is None:
         return str(_("never"))
-    return _datetime_text(value, "HH:mm:ss")
+    return _formats().datetime_text(value, "HH:mm:ss")
 
 
 def _bill_state_labels() -> dict[str, str]:
