@@ -28,7 +28,7 @@ from dashboard.ihela import (
 )
 from dashboard.models import Bill, BillDayTotal, BillEvent, BillState, User
 from dashboard.money import format_amount
-from dashboard.paging import keyset_page
+from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
 
@@ -479,6 +479,8 @@ LIST_COLUMNS = (
 )
 # Trigram indexes (pg_trgm, SQLite FTS5 trigram) need three characters to look anything up.
 SEARCH_INDEX_MIN = 3
+# A search matching more bills than this is counted and paged in SQL rather than in one read.
+SEARCH_SET_MAX = 10_000
 
 
 def _like_escaped(value: str) -> str:
@@ -599,19 +601,7 @@ def _totals(filters: BillFilters) -> Totals:
     return totals
 
 
-def list_bills(
-    filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
-) -> BillPage:
-    """One page of bills, newest first (just older than bill ``older``, or just newer than bill
-    ``newer``), with the count and francs of the whole filtered set."""
-    by_status = _totals(filters)
-    page = keyset_page(
-        _filtered(select(Bill).options(load_only(*LIST_COLUMNS)), filters),
-        (Bill.created_at, Bill.id),
-        size=size,
-        older=older,
-        newer=newer,
-    )
+def _bill_page(by_status: Totals, page: Page) -> BillPage:
     # A total that mixes paid with rejected or unknown bills would mean nothing to anyone:
     # the page shows the count of all, and the francs paid and waiting.
     return BillPage(
@@ -623,6 +613,74 @@ def list_bills(
         newer=page.newer,
         older=page.older,
     )
+
+
+def _searched(
+    filters: BillFilters, *, size: int, older: int | None, newer: int | None
+) -> BillPage | None:
+    """A free-text search in one index-served read: the matches' time, id, status and francs
+    give both the totals and the page (whose rows are then read by id). None when the term is
+    too common for that (the caller counts and pages in SQL instead)."""
+    search = filters.search.strip()
+    if (
+        len(search) < SEARCH_INDEX_MIN
+        or _WHOLE_REFERENCE.fullmatch(search)
+        or _WHOLE_CODE.fullmatch(search)
+    ):
+        return None
+    keys: Any = select(Bill.created_at, Bill.id, Bill.status, Bill.amount)
+    matches = db.session.execute(_filtered(keys, filters).limit(SEARCH_SET_MAX + 1)).all()
+    if len(matches) > SEARCH_SET_MAX:
+        return None
+    by_status: Totals = {}
+    for match in matches:
+        count, francs = by_status.get(match.status, (0, 0))
+        by_status[match.status] = (count + 1, francs + match.amount)
+    ordered = sorted(((m[0], m[1]) for m in matches), reverse=True)  # newest first
+    cursor = None
+    if older or newer:
+        cursor = db.session.execute(
+            select(Bill.created_at, Bill.id).where(Bill.id == (older or newer))
+        ).first()
+    start = 0
+    if cursor is not None:
+        key = (cursor[0], cursor[1])
+        if older:  # the rows just after the cursor
+            start = next((n for n, k in enumerate(ordered) if k < key), len(ordered))
+        else:  # the rows just before it; near the top, the newest page (a full one)
+            before = next((n for n, k in enumerate(ordered) if k <= key), len(ordered))
+            start = max(before - size, 0)
+    chosen = [i for _, i in ordered[start : start + size]]
+    rows = db.session.scalars(
+        select(Bill).options(load_only(*LIST_COLUMNS)).where(Bill.id.in_(chosen))
+    ).all()
+    by_id = {b.id: b for b in rows}
+    page = Page(
+        [by_id[i] for i in chosen if i in by_id],
+        newer=chosen[0] if start > 0 and chosen else None,
+        older=chosen[-1] if start + size < len(ordered) and chosen else None,
+    )
+    return _bill_page(by_status, page)
+
+
+def list_bills(
+    filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
+) -> BillPage:
+    """One page of bills, newest first (just older than bill ``older``, or just newer than bill
+    ``newer``), with the count and francs of the whole filtered set."""
+    if filters.search:
+        found = _searched(filters, size=size, older=older, newer=newer)
+        if found is not None:
+            return found
+    by_status = _totals(filters)
+    page = keyset_page(
+        _filtered(select(Bill).options(load_only(*LIST_COLUMNS)), filters),
+        (Bill.created_at, Bill.id),
+        size=size,
+        older=older,
+        newer=newer,
+    )
+    return _bill_page(by_status, page)
 
 
 def get_bill(bill_id: int) -> Bill | None:
