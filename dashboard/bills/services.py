@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -535,6 +535,8 @@ def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
 
 
 Totals = dict[str, tuple[int, int]]  # status -> (bills, francs)
+# The filters bill_day_totals can answer; any other (a new one too) is counted from the bills.
+_SUMMARISED = {"status", "date_from", "date_to", "issued_by", "search"}
 
 
 def _add(into: Totals, more: Totals) -> Totals:
@@ -564,8 +566,10 @@ def _totals(filters: BillFilters) -> Totals:
     date range (a local day starts at 22:00 UTC in Bujumbura) are counted from the bills, through
     the index on created_at. A search is counted on the rows its index finds.
     """
-    if filters.search:
-        return _counted(filters)
+    if filters.search or any(
+        getattr(filters, f.name) for f in fields(filters) if f.name not in _SUMMARISED
+    ):
+        return _counted(filters)  # a filter the per-day rows cannot answer
     start = filters.date_from.astimezone(UTC) if filters.date_from else None
     end = filters.date_to.astimezone(UTC) if filters.date_to else None
     first_day = None

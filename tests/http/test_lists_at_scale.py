@@ -8,6 +8,7 @@ import io
 import random
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -425,3 +426,30 @@ def test_summary_rows_follow_a_bill_moved_by_sql(
         db.session.commit()
         rest = [r for r in bills if r["status"] != "paid"]
         assert _totals(BillFilters()) == _expected_totals(rest, BillFilters())
+
+
+def test_a_filter_the_day_rows_cannot_answer_is_counted_from_the_bills(
+    app: Flask,
+    staff: dict[str, User],
+    bills: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A filter added later (say, bills above an amount) must not get the per-day totals of
+    the unfiltered set."""
+
+    @dataclass
+    class WithMinimum(BillFilters):
+        minimum: int = 0
+
+    plain = services._filtered
+
+    def filtered(query: Any, filters: Any) -> Any:
+        query = plain(query, filters)
+        return query.where(Bill.amount >= filters.minimum) if filters.minimum else query
+
+    monkeypatch.setattr(services, "_filtered", filtered)
+    with app.app_context():
+        page = services.list_bills(WithMinimum(minimum=10_000), size=5)
+    big = [r for r in bills if r["amount"] >= 10_000]
+    assert page.total_count == len(big) < len(bills)
+    assert page.total_amount == sum(r["amount"] for r in big)
