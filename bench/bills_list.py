@@ -262,7 +262,7 @@ def _cases(seeded: Seeded) -> list[tuple[str, BillFilters, int | None]]:
         ("search 'aline' (payer)", BillFilters(search="aline"), None),
         ("search a reference (1 hit)", BillFilters(search=seeded.sample_reference), None),
         ("search 'sacks of' (description)", BillFilters(search="sacks of"), None),
-        ("deep page (older than the 50 000th)", BillFilters(), seeded.deep_id),
+        (f"deep page (older than the {seeded.rows // 2:,}th)", BillFilters(), seeded.deep_id),
         (
             "deep page, status=paid",
             BillFilters(status=BillState.PAID.value),
@@ -306,7 +306,7 @@ def _http_paths(app: Flask, seeded: Seeded) -> list[tuple[str, str]]:
         ("/bills/?q=aline (payer fragment)", "/bills/?q=aline"),
         (f"/bills/?q={fragment} (reference fragment)", f"/bills/?q={fragment}"),
         ("/bills/?q=sacks+of (description)", "/bills/?q=sacks+of"),
-        ("/bills/?older=.. (deep: 50 000 down)", f"/bills/?older={seeded.deep_id}"),
+        (f"/bills/?older=.. (deep: {seeded.rows // 2:,} down)", f"/bills/?older={seeded.deep_id}"),
         (
             "/bills/?status=paid&older=.. (deep)",
             f"/bills/?status=paid&older={seeded.deep_paid_id}",
