@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -113,8 +113,8 @@ class BillState(enum.StrEnum):
 class Bill(Base):
     __tablename__ = "bills"
     __table_args__ = (
-        Index("ix_bills_status_created_at", "status", "created_at"),
-        Index("ix_bills_issued_by_created_at", "issued_by_id", "created_at"),
+        Index("ix_bills_status_created_at", "status", "created_at", "id"),
+        Index("ix_bills_issued_by_created_at", "issued_by_id", "created_at", "id"),
         Index("ix_bills_created_at_id", "created_at", "id"),  # the list's order, also deep pages
     )
 
@@ -188,6 +188,19 @@ class BillEvent(Base):
     bill: Mapped[Bill] = relationship(back_populates="events")
 
 
+class BillDayTotal(Base):
+    """Bills and francs per UTC day, status and issuer, for the list's totals. Written only by
+    database triggers on ``bills`` (migration a6667115a006), never by the application."""
+
+    __tablename__ = "bill_day_totals"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    issued_by_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bills: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
 class CachedDocument(Base):
     """Gateway data shared by every request and every server (bank list, bank logos)."""
 
@@ -224,7 +237,8 @@ class Cashin(Base):
 
     __tablename__ = "cashins"
     __table_args__ = (
-        Index("ix_cashins_status_created_at", "status", "created_at"),
+        Index("ix_cashins_status_created_at", "status", "created_at", "id"),
+        Index("ix_cashins_created_at_id", "created_at", "id"),
         Index("ix_cashins_account_created_at", "bank_slug", "account", "created_at"),
         # The needs-checking banner on every accountant page looks for open conflicts.
         Index("ix_cashins_late_outcome", "late_outcome"),

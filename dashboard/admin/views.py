@@ -14,6 +14,7 @@ from dashboard.admin.forms import EmptyForm, NewUserForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
 from dashboard.models import AuditEvent, Role, User
+from dashboard.paging import keyset_page
 from dashboard.security import id_arg, roles_required
 from dashboard.templating import role_label
 
@@ -154,16 +155,13 @@ def audit_trail() -> ResponseReturnValue:
                 AuditEvent.created_at >= local, AuditEvent.created_at < local + timedelta(days=1)
             )
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + size - 1) // size, 1)
-    page = min(id_arg("page") or 1, pages)
-    events = db.session.scalars(
-        query.order_by(AuditEvent.id.desc()).limit(size).offset((page - 1) * size)
-    ).all()
+    listed = keyset_page(
+        query, (AuditEvent.id,), size=size, older=id_arg("older"), newer=id_arg("newer")
+    )
     return render_template(
         "admin/audit.html",
-        events=events,
-        page=page,
-        pages=pages,
+        events=listed.rows,
+        listed=listed,
         total=total,
         action=action,
         who=who,

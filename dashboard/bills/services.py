@@ -7,17 +7,29 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from dashboard import audit
 from dashboard.db import db, utcnow
@@ -28,8 +40,9 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import STUCK_AFTER, Bill, BillEvent, BillState, User
+from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, User
 from dashboard.money import format_amount
+from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +115,10 @@ class BillPage:
     bills: list[Bill]
     total_count: int
     total_amount: int
-    page: int
-    pages: int
     paid_amount: int = 0
     pending_amount: int = 0
+    newer: int | None = None  # the id the "newer" link carries; None on the newest page
+    older: int | None = None  # the id the "older" link carries; None on the oldest page
 
 
 def new_merchant_reference() -> str:
@@ -551,6 +564,53 @@ def pending_checked_since() -> datetime | None:
     )
 
 
+# What the list shows: the JSON gateway replies and errors stay in the database.
+LIST_COLUMNS = (
+    Bill.id,
+    Bill.created_at,
+    Bill.merchant_reference,
+    Bill.payer,
+    Bill.description,
+    Bill.amount,
+    Bill.status,
+)
+# Trigram indexes (pg_trgm, SQLite FTS5 trigram) need three characters to look anything up.
+SEARCH_INDEX_MIN = 3
+# A search matching more bills than this is counted and paged in SQL rather than in one read.
+SEARCH_SET_MAX = 10_000
+
+
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _text_search(search: str) -> ColumnElement[bool]:
+    """Bills whose reference, code, payer or description contains ``search``, any case: the
+    same rows as ``lower(column) LIKE '%search%'`` on each column, found through an index."""
+    term = search.lower()
+    if db.engine.dialect.name == "postgresql":
+        # ix_bills_search_trgm is on this very expression (see migration a6667115a006).
+        text_of_bill = func.bill_search_text(
+            Bill.merchant_reference, Bill.code, Bill.payer, Bill.description
+        )
+        return text_of_bill.like(f"%{_like_escaped(term)}%")
+    if len(term) >= SEARCH_INDEX_MIN:
+        phrase = '"' + term.replace('"', '""') + '"'  # one FTS5 phrase: a plain substring
+        matches = (
+            text("SELECT rowid FROM bills_search WHERE bills_search MATCH :phrase")
+            .bindparams(phrase=phrase)
+            .columns(column("rowid", Integer))
+        )
+        return Bill.id.in_(matches)
+    pattern = f"%{_like_escaped(term)}%"
+    return or_(
+        *(
+            func.lower(c).like(pattern, escape="\\")
+            for c in (Bill.merchant_reference, Bill.code, Bill.payer, Bill.description)
+        )
+    )
+
+
 def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
     if filters.status == BillState.UNKNOWN:
         query = query.where(outcome_unknown_clause())
@@ -569,48 +629,163 @@ def _filtered(query: Select[Any], filters: BillFilters) -> Select[Any]:
             return query.where(Bill.merchant_reference == search.upper())
         if _WHOLE_CODE.fullmatch(search):
             return query.where(Bill.code == search.upper())
-        term = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Bill.merchant_reference).like(term),
-                func.lower(Bill.code).like(term),
-                func.lower(Bill.payer).like(term),
-                func.lower(Bill.description).like(term),
-            )
-        )
+        query = query.where(_text_search(search))
     return query
 
 
-def list_bills(filters: BillFilters, *, page: int, size: int) -> BillPage:
-    """One page of bills, newest first, with the count and total of the whole filtered set."""
-    base = _filtered(select(Bill), filters)
-    sub = base.subquery()
-    # One pass for the count and the francs per status: a total that mixes paid with rejected
-    # or unknown bills would mean nothing to anyone.
-    by_status = {
+Totals = dict[str, tuple[int, int]]  # status -> (bills, francs)
+# The filters bill_day_totals can answer; any other (a new one too) is counted from the bills.
+_SUMMARISED = {"status", "date_from", "date_to", "issued_by", "search"}
+
+
+def _add(into: Totals, more: Totals) -> Totals:
+    for status, (count, amount) in more.items():
+        before = into.get(status, (0, 0))
+        into[status] = (before[0] + count, before[1] + amount)
+    return into
+
+
+def _counted(filters: BillFilters) -> Totals:
+    """Totals read from the bills themselves: for sets an index bounds (a search, a part day)."""
+    counts: Any = select(
+        Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0)
+    ).group_by(Bill.status)
+    rows = db.session.execute(_filtered(counts, filters))
+    return {status: (int(count), int(amount)) for status, count, amount in rows}
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def _totals(filters: BillFilters) -> Totals:
+    """Count and francs per status of the whole filtered set, without reading every bill.
+
+    Whole UTC days come from bill_day_totals (kept by triggers); the part days at the ends of a
+    date range (a local day starts at 22:00 UTC in Bujumbura) are counted from the bills, through
+    the index on created_at. A search is counted on the rows its index finds.
+    """
+    if (
+        filters.search
+        or filters.status == BillState.UNKNOWN  # also bills stuck "creating": few, indexed
+        or any(getattr(filters, f.name) for f in fields(filters) if f.name not in _SUMMARISED)
+    ):
+        return _counted(filters)  # a filter the per-day rows cannot answer
+    start = filters.date_from.astimezone(UTC) if filters.date_from else None
+    end = filters.date_to.astimezone(UTC) if filters.date_to else None
+    first_day = None
+    if start is not None:
+        first_day = start.date()
+        if start != _utc_midnight(first_day):
+            first_day += timedelta(days=1)
+    end_day = end.date() if end is not None else None
+    if first_day is not None and end_day is not None and first_day >= end_day:
+        return _counted(filters)  # less than two days: the index range is small
+    summary = select(
+        BillDayTotal.status, func.sum(BillDayTotal.bills), func.sum(BillDayTotal.amount)
+    ).group_by(BillDayTotal.status)
+    if filters.status:
+        summary = summary.where(BillDayTotal.status == filters.status)
+    if filters.issued_by:
+        summary = summary.where(BillDayTotal.issued_by_id == filters.issued_by)
+    if first_day is not None:
+        summary = summary.where(BillDayTotal.day >= first_day)
+    if end_day is not None:
+        summary = summary.where(BillDayTotal.day < end_day)
+    totals: Totals = {
         status: (int(count), int(amount))
-        for status, count, amount in db.session.execute(
-            select(sub.c.status, func.count(), func.coalesce(func.sum(sub.c.amount), 0)).group_by(
-                sub.c.status
-            )
-        )
+        for status, count, amount in db.session.execute(summary)
+        if count
     }
-    total_count = sum(count for count, _ in by_status.values())
-    total_amount = sum(amount for _, amount in by_status.values())
-    pages = max((total_count + size - 1) // size, 1)
-    page = min(max(page, 1), pages)
-    bills = db.session.scalars(
-        base.order_by(Bill.created_at.desc(), Bill.id.desc()).limit(size).offset((page - 1) * size)
-    ).all()
+    if start is not None and first_day is not None and start != _utc_midnight(first_day):
+        head = replace(filters, date_from=start, date_to=_utc_midnight(first_day))
+        _add(totals, _counted(head))
+    if end is not None and end_day is not None and end != _utc_midnight(end_day):
+        tail = replace(filters, date_from=_utc_midnight(end_day), date_to=end)
+        _add(totals, _counted(tail))
+    return totals
+
+
+def _bill_page(by_status: Totals, page: Page) -> BillPage:
+    # A total that mixes paid with rejected or unknown bills would mean nothing to anyone:
+    # the page shows the count of all, and the francs paid and waiting.
     return BillPage(
-        list(bills),
-        total_count,
-        total_amount,
-        page,
-        pages,
+        page.rows,
+        sum(count for count, _ in by_status.values()),
+        sum(amount for _, amount in by_status.values()),
         paid_amount=by_status.get(BillState.PAID, (0, 0))[1],
         pending_amount=by_status.get(BillState.PENDING, (0, 0))[1],
+        newer=page.newer,
+        older=page.older,
     )
+
+
+def _searched(
+    filters: BillFilters, *, size: int, older: int | None, newer: int | None
+) -> BillPage | None:
+    """A free-text search in one index-served read: the matches' time, id, status and francs
+    give both the totals and the page (whose rows are then read by id). None when the term is
+    too common for that (the caller counts and pages in SQL instead)."""
+    search = filters.search.strip()
+    if (
+        len(search) < SEARCH_INDEX_MIN
+        or _WHOLE_REFERENCE.fullmatch(search)
+        or _WHOLE_CODE.fullmatch(search)
+    ):
+        return None
+    keys: Any = select(Bill.created_at, Bill.id, Bill.status, Bill.amount)
+    matches = db.session.execute(_filtered(keys, filters).limit(SEARCH_SET_MAX + 1)).all()
+    if len(matches) > SEARCH_SET_MAX:
+        return None
+    by_status: Totals = {}
+    for match in matches:
+        count, francs = by_status.get(match.status, (0, 0))
+        by_status[match.status] = (count + 1, francs + match.amount)
+    ordered = sorted(((m[0], m[1]) for m in matches), reverse=True)  # newest first
+    cursor = None
+    if older or newer:
+        cursor = db.session.execute(
+            select(Bill.created_at, Bill.id).where(Bill.id == (older or newer))
+        ).first()
+    start = 0
+    if cursor is not None:
+        key = (cursor[0], cursor[1])
+        if older:  # the rows just after the cursor
+            start = next((n for n, k in enumerate(ordered) if k < key), len(ordered))
+        else:  # the rows just before it; near the top, the newest page (a full one)
+            before = next((n for n, k in enumerate(ordered) if k <= key), len(ordered))
+            start = max(before - size, 0)
+    chosen = [i for _, i in ordered[start : start + size]]
+    rows = db.session.scalars(
+        select(Bill).options(load_only(*LIST_COLUMNS)).where(Bill.id.in_(chosen))
+    ).all()
+    by_id = {b.id: b for b in rows}
+    page = Page(
+        [by_id[i] for i in chosen if i in by_id],
+        newer=chosen[0] if start > 0 and chosen else None,
+        older=chosen[-1] if start + size < len(ordered) and chosen else None,
+    )
+    return _bill_page(by_status, page)
+
+
+def list_bills(
+    filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
+) -> BillPage:
+    """One page of bills, newest first (just older than bill ``older``, or just newer than bill
+    ``newer``), with the count and francs of the whole filtered set."""
+    if filters.search:
+        found = _searched(filters, size=size, older=older, newer=newer)
+        if found is not None:
+            return found
+    by_status = _totals(filters)
+    page = keyset_page(
+        _filtered(select(Bill).options(load_only(*LIST_COLUMNS)), filters),
+        (Bill.created_at, Bill.id),
+        size=size,
+        older=older,
+        newer=newer,
+    )
+    return _bill_page(by_status, page)
 
 
 def get_bill(bill_id: int) -> Bill | None:

@@ -87,7 +87,10 @@ def index() -> ResponseReturnValue:
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
     result = services.list_bills(
-        filters, page=id_arg("page") or 1, size=current_app.config["PAGE_SIZE"]
+        filters,
+        size=current_app.config["PAGE_SIZE"],
+        older=id_arg("older"),
+        newer=id_arg("newer"),
     )
     staff = db.session.scalars(select(User).order_by(User.name)).all()
     query = {k: args[k] for k in LIST_FILTERS if args.get(k)}  # kept by the pager links

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from dashboard import audit
 from dashboard.banks import BankList, BankOption
@@ -37,6 +38,7 @@ from dashboard.models import (
     User,
 )
 from dashboard.money import format_amount
+from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
 
@@ -959,21 +961,29 @@ def approval_queue() -> list[Cashin]:
     )
 
 
-def list_cashins(status: str, *, page: int, size: int) -> tuple[list[Cashin], int, int]:
-    query = select(Cashin)
+def list_cashins(
+    status: str, *, size: int, older: int | None = None, newer: int | None = None
+) -> Page:
+    """One page of cash-ins, newest first (keyset: just older or newer than a given one)."""
+    query = select(Cashin).options(
+        load_only(
+            Cashin.id,
+            Cashin.created_at,
+            Cashin.merchant_reference,
+            Cashin.holder_name,
+            Cashin.bank_name,
+            Cashin.account,
+            Cashin.amount,
+            Cashin.status,
+            Cashin.late_outcome,
+            Cashin.late_checked_at,
+        )
+    )
     if status == NEEDS_CHECKING:
         query = query.where(_needs_checking_condition())
     elif status:
         query = query.where(Cashin.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + size - 1) // size, 1)
-    page = min(max(page, 1), pages)
-    rows = db.session.scalars(
-        query.order_by(Cashin.created_at.desc(), Cashin.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
-    ).all()
-    return list(rows), page, pages
+    return keyset_page(query, (Cashin.created_at, Cashin.id), size=size, older=older, newer=newer)
 
 
 def audit_trail_of(cashin: Cashin) -> list[Any]:

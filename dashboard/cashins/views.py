@@ -74,16 +74,16 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 def index() -> ResponseReturnValue:
     status = request.args.get("status", "")
     status = status if status in {*CashinState, services.NEEDS_CHECKING} else ""
-    rows, page, pages = services.list_cashins(
+    listed = services.list_cashins(
         status,
-        page=request.args.get("page", 1, type=int) or 1,
         size=current_app.config["PAGE_SIZE"],
+        older=id_arg("older"),
+        newer=id_arg("newer"),
     )
     return render_template(
         "cashins/index.html",
-        cashins=rows,
-        page=page,
-        pages=pages,
+        cashins=listed.rows,
+        listed=listed,
         status=status,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased
 
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
@@ -95,79 +95,77 @@ def _csv(
     yield buffer.getvalue()
 
 
-def _in_chunks(query: Any, model: Any, size: int = 1000) -> Iterator[Any]:
-    """Rows in id order, a chunk per query: constant memory for any month."""
+def _local(value: datetime | None, timezone: str) -> str:
+    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _rows_in_chunks(query: Any, ident: Any, size: int = 1000) -> Iterator[Any]:
+    """Rows of a column query in id order, a chunk per query (keyset on the id, which the query
+    selects first): constant memory for any month, and only the exported columns are read."""
     last_id = 0
     while True:
-        chunk = db.session.scalars(
-            query.where(model.id > last_id).order_by(model.id).limit(size)
-        ).all()
+        chunk = db.session.execute(query.where(ident > last_id).order_by(ident).limit(size)).all()
         yield from chunk
         if len(chunk) < size:
             return
-        last_id = chunk[-1].id
-        db.session.expunge_all()
-
-
-def _local(value: datetime | None, timezone: str) -> str:
-    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+        last_id = chunk[-1][0]
 
 
 def bills_csv(
     start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
 ) -> Iterator[str]:
     query = (
-        select(Bill)
-        .options(joinedload(Bill.issued_by))
+        select(
+            Bill.id,
+            Bill.created_at,
+            Bill.merchant_reference,
+            Bill.code,
+            Bill.status,
+            Bill.amount,
+            Bill.refund_reserved,
+            Bill.payer,
+            Bill.description,
+            User.email,
+            Bill.payment_reference,
+        )
+        .join(User, Bill.issued_by_id == User.id)
         .where(Bill.created_at >= start, Bill.created_at < end)
     )
-    rows = (
-        [
-            _local(b.created_at, timezone),
-            b.merchant_reference,
-            b.code,
-            b.status,
-            b.amount,
-            b.refund_reserved,
-            b.payer,
-            b.description,
-            b.issued_by.email,
-            b.payment_reference,
-        ]
-        for b in _in_chunks(query, Bill)
-    )
+    rows = ([_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, Bill.id))
     return _csv(BILL_COLUMNS, rows, separator, french)
 
 
 def cashins_csv(
     start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
 ) -> Iterator[str]:
+    prepared_by, decided_by, bill = aliased(User), aliased(User), aliased(Bill)
     query = (
-        select(Cashin)
-        .options(
-            joinedload(Cashin.created_by), joinedload(Cashin.decided_by), joinedload(Cashin.bill)
+        select(
+            Cashin.id,
+            Cashin.created_at,
+            Cashin.merchant_reference,
+            Cashin.status,
+            Cashin.amount,
+            Cashin.reason,
+            func.coalesce(bill.merchant_reference, ""),
+            Cashin.bank_slug,
+            Cashin.account,
+            Cashin.holder_name,
+            Cashin.holder_check,
+            Cashin.description,
+            prepared_by.email,
+            func.coalesce(decided_by.email, ""),
+            Cashin.gateway_reference,
+            Cashin.completed_at,
         )
+        .join(prepared_by, Cashin.created_by_id == prepared_by.id)
+        .outerjoin(decided_by, Cashin.decided_by_id == decided_by.id)
+        .outerjoin(bill, Cashin.bill_id == bill.id)
         .where(Cashin.created_at >= start, Cashin.created_at < end)
     )
     rows = (
-        [
-            _local(c.created_at, timezone),
-            c.merchant_reference,
-            c.status,
-            c.amount,
-            c.reason,
-            c.bill.merchant_reference if c.bill else "",
-            c.bank_slug,
-            c.account,
-            c.holder_name,
-            c.holder_check,
-            c.description,
-            c.created_by.email,
-            c.decided_by.email if c.decided_by else "",
-            c.gateway_reference,
-            _local(c.completed_at, timezone),
-        ]
-        for c in _in_chunks(query, Cashin)
+        [_local(c[1], timezone), *c[2:15], _local(c[15], timezone)]
+        for c in _rows_in_chunks(query, Cashin.id)
     )
     return _csv(CASHIN_COLUMNS, rows, separator, french)
 
