@@ -9,6 +9,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_datetime, get_locale, pgettext
 from flask_babel import gettext as _
 
+from dashboard import messages
 from dashboard.money import format_amount
 
 
@@ -113,6 +114,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
+    # Stored notes, errors and summaries ({code, params}, or old free text) in the reader's
+    # language; the gateway's own words translated when known, quoted otherwise.
+    app.jinja_env.filters["message"] = messages.render_html
+    app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -192,7 +192,8 @@ def test_garbage_bank_list_is_unavailable(client: IhelaClient, sandbox: RunningS
     add_fault(sandbox, garbage=True, path="/api/v1/payments/bank/")
     with pytest.raises(GatewayUnavailable) as caught:
         client.get_bank_list()
-    assert "unreadable" in caught.value.message
+    assert caught.value.kind == "unreadable"
+    assert "could not be read" in caught.value.message
 
 
 def test_lookup_on_a_bank_without_lookup_is_unavailable(client: IhelaClient) -> None:
@@ -221,16 +222,20 @@ FAULTS = {
     "5xx": {"status": 502},
     "garbage": {"garbage": True},
 }
+# Each says what happened: a 5xx is an unavailable gateway, not a lost or unreadable answer.
+KIND_OF_FAULT = {"stall": "timeout", "5xx": "server_error", "garbage": "unreadable"}
 
 
-@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+@pytest.mark.parametrize("name", FAULTS.keys())
 def test_cashin_without_a_usable_answer_is_outcome_unknown(
-    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any]
+    client: IhelaClient, sandbox: RunningSandbox, name: str
 ) -> None:
-    add_fault(sandbox, path=CASHIN_PATH, **fault)
+    add_fault(sandbox, path=CASHIN_PATH, **FAULTS[name])
     with pytest.raises(OutcomeUnknown) as caught:
         client.cashin_client("MF1-0001", "000016-01", 20000, new_reference(), "Refund")
-    assert "may have been applied" in caught.value.message
+    assert "we do not know whether it was applied" in caught.value.message
+    assert caught.value.kind == KIND_OF_FAULT[name]
+    assert caught.value.operation == "cash-in"
     # Sent exactly once: a money-moving call is never retried on its own.
     assert sandbox_get(sandbox, "stats")["api_requests"][CASHIN_PATH] == 1
 
