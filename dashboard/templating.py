@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from dashboard import messages
 from dashboard.money import format_amount
+from dashboard.security import unsent_form_for_this_page
 
 
 def select_locale() -> str:
@@ -123,4 +124,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"merchant_name": app.config["MERCHANT_NAME"], "current_locale": str(get_locale())}
+        return {
+            "merchant_name": app.config["MERCHANT_NAME"],
+            "current_locale": str(get_locale()),
+            "unsent_form": unsent_form_for_this_page() if has_request_context() else None,
+        }

@@ -62,6 +62,21 @@ def _local_day(text: str) -> datetime | None:
     return day.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def _date_range(
+    text_from: str, text_to: str
+) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """The days to filter on, and what is wrong with them (said, never silently ignored)."""
+    errors: dict[str, str] = {}
+    date_from, date_to = _local_day(text_from.strip()), _local_day(text_to.strip())
+    for name, text, day in (("from", text_from, date_from), ("to", text_to, date_to)):
+        if text.strip() and day is None:
+            errors[name] = _("Enter a date like 2026-11-29.")
+    if date_from and date_to and date_from > date_to:
+        errors["to"] = _("The end date is before the start date, so the dates are not applied.")
+        return None, None, errors
+    return date_from, date_to, errors
+
+
 @bp.get("/")
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
@@ -71,7 +86,7 @@ def index() -> ResponseReturnValue:
         search=args.get("q", "").strip()[:100],
         issued_by=id_arg("issued_by"),
     )
-    date_from, date_to = _local_day(args.get("from", "")), _local_day(args.get("to", ""))
+    date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
     result = services.list_bills(
@@ -86,6 +101,7 @@ def index() -> ResponseReturnValue:
         states=list(BillState),
         args=args,
         query=query,
+        date_errors=date_errors,
     )
 
 
