@@ -87,13 +87,17 @@ def keep_unsent_form(user_id: int) -> str | None:
         fields[name] = value
     if not fields:
         return None
-    # The page the form was on (a POST-only address would answer 405 after logging in).
-    came_from = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
-    page = request.path
-    if came_from.path.startswith("/") and came_from.netloc in ("", request.host):
-        page = came_from.path
+    page = form_page()
     session[UNSENT_FORM] = {"user": user_id, "page": page, "fields": fields}
     return page
+
+
+def form_page() -> str:
+    """The page a posted form was on (its POST-only address would answer 405 after login)."""
+    came_from = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
+    if came_from.path.startswith("/") and came_from.netloc in ("", request.host):
+        return came_from.path
+    return request.path
 
 
 def unsent_form_for_this_page() -> dict[str, str] | None:
@@ -145,6 +149,11 @@ def init_app(app: Flask) -> None:
     def unauthorized() -> Response:
         if request.headers.get("HX-Request") != "true":
             flash(_("Please log in to see this page."), "info")
+        if request.method == "POST" and request.endpoint not in ("auth.logout", "auth.keep_alive"):
+            # Whose session it was is unknown here, so nothing typed is kept: say so at least.
+            flash(_("The form you sent was not saved."), "warning")
+            if request.headers.get("HX-Request") != "true":
+                return redirect(url_for("auth.login", next=form_page()))
         return to_login()
 
     @app.before_request

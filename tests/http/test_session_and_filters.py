@@ -111,3 +111,27 @@ def test_print_pages_have_the_icon(
     bills.issue(web)
     slip = web.get("/bills/1/slip").get_data(as_text=True)
     assert '<link rel="icon" href="/static/favicon.svg"' in slip
+
+
+def test_a_form_sent_after_the_session_was_ended_elsewhere_says_it_was_not_saved(
+    make_app: Callable[..., Flask], make_user: Callable[..., User], sandbox: Any
+) -> None:
+    app = make_app()
+    user = make_user(Role.CASHIER)
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    data = {**bills.GOOD, "form_token": bills.new_form_token(web)}
+    web.csrf()
+    with app.app_context():  # an admin sets a new password: every open session ends
+        from dashboard.db import db
+
+        person = db.session.get(User, user.id)
+        assert person is not None
+        person.set_password("another long password 42")
+        db.session.commit()
+    response = web.post("/bills/new", data, headers={"Referer": "http://localhost/bills/new"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login?next=/bills/new")
+    page = web.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The form you sent was not saved." in page
+    assert bills.bill_count(app) == 0
