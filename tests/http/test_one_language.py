@@ -363,3 +363,13 @@ def test_stored_codes_are_compact_enough_for_the_approval_column() -> None:
     )
     assert len(reason) <= 200
     assert json.loads(reason)["code"] == "approval.two"
+
+
+def test_error_pages_read_in_french(app: Flask, staff: dict[str, User]) -> None:
+    web = staff_in_french(app, "cashier@example.com")
+    for url, code in [("/session/keep-alive", 405), ("/no/such/page", 404)]:
+        response = web.get(url)
+        assert response.status_code == code
+        assert_french(response.get_data(as_text=True), f"error {code}")
+    page = web.get("/session/keep-alive").get_data(as_text=True)
+    assert "The method is not allowed" not in page  # Werkzeug's English description
