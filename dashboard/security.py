@@ -75,6 +75,16 @@ def keep_unsent_form(user_id: int) -> str | None:
     """Keep what was typed in a form whose submit met an ended session, to fill it in again
     after the same person logs in (never passwords or one-time tokens). Returns the form's
     page, or None when there was nothing worth keeping."""
+    fields = typed_fields()
+    if not fields:
+        return None
+    page = form_page()
+    session[UNSENT_FORM] = {"user": user_id, "page": page, "fields": fields}
+    return page
+
+
+def typed_fields() -> dict[str, str]:
+    """What a person typed into the posted form: no passwords, tokens or CSRF, size-limited."""
     fields: dict[str, str] = {}
     size = 0
     for name, value in request.form.items():
@@ -85,11 +95,7 @@ def keep_unsent_form(user_id: int) -> str | None:
         if size > _KEPT_CHARACTERS:
             break
         fields[name] = value
-    if not fields:
-        return None
-    page = form_page()
-    session[UNSENT_FORM] = {"user": user_id, "page": page, "fields": fields}
-    return page
+    return fields
 
 
 def form_page() -> str:
@@ -149,7 +155,7 @@ def init_app(app: Flask) -> None:
     def unauthorized() -> Response:
         if request.headers.get("HX-Request") != "true":
             flash(_("Please log in to see this page."), "info")
-        if request.method == "POST" and request.endpoint not in ("auth.logout", "auth.keep_alive"):
+        if request.method == "POST" and typed_fields():
             # Whose session it was is unknown here, so nothing typed is kept: say so at least.
             flash(_("The form you sent was not saved."), "warning")
             if request.headers.get("HX-Request") != "true":
