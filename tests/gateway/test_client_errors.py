@@ -258,3 +258,45 @@ def test_init_bill_without_a_usable_answer_is_outcome_unknown(
     with pytest.raises(OutcomeUnknown):
         client.init_bill(2000, PAYER, "Bread", new_reference())
     assert sandbox_get(sandbox, "stats")["api_requests"][BILL_INIT_PATH] == 1
+
+
+# --- each failure says what kind it was (pages say it in the reader's language) ------------
+
+VERIFY_FAULTS = {
+    "server_error": {"status": 503},
+    "busy": {"status": 429},
+    "timeout": {"stall": 1.0},
+    "unreadable": {"garbage": True},
+}
+
+
+@pytest.mark.parametrize("kind", VERIFY_FAULTS)
+def test_a_failed_check_tells_its_kind(
+    client: IhelaClient, sandbox: RunningSandbox, kind: str
+) -> None:
+    bill = client.init_bill(2000, PAYER, "Bread", new_reference())
+    add_fault(sandbox, path=VERIFY_PATH, count=1, **VERIFY_FAULTS[kind])
+    with pytest.raises(GatewayUnavailable) as caught:
+        client.verify_bill(bill.code, bill.merchant_reference)
+    assert caught.value.kind == kind
+    assert caught.value.operation == "bill verify"
+    # A 5xx is an unavailable gateway, never a lost or unreadable answer.
+    if kind == "server_error":
+        assert "unavailable (HTTP 503" in caught.value.message
+        assert caught.value.gateway_text == "Sandbox fault: HTTP 503."
+
+
+def test_refusals_and_unreachable_gateways_tell_their_kind(client: IhelaClient) -> None:
+    with pytest.raises(GatewayRejected) as refused:
+        client.init_bill(2000, "nobody@example.com", "Bread", new_reference())
+    assert (refused.value.kind, refused.value.operation) == ("refused", "bill init")
+    with pytest.raises(AccountNotFound) as missing:
+        client.customer_lookup("MF1-0001", "000099-01")
+    assert missing.value.kind == "not_found" and "No account" in missing.value.gateway_text
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = IhelaClient(f"http://127.0.0.1:{port}/", "id", "secret")
+    with down, pytest.raises(GatewayUnavailable) as unreachable:
+        down.get_bank_list()
+    assert unreachable.value.kind == "connect_failed"
