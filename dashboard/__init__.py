@@ -159,14 +159,17 @@ def _register_error_handlers(app: Flask) -> None:
             400: _("The browser (or proxy) sent a request that this server could not understand."),
             403: _("Your role does not give access to this page. Ask an admin if you need it."),
             404: _("The page does not exist. Check the address or use the menu."),
+            405: _("This address does not take this kind of request. Use the menu."),
+            429: _("Too many requests in a short time. Wait a minute and try again."),
         }
         if wants_fragment():
             return Response(error.description or "", status=error.code)
         return render_template(
             "errors/error.html",
             code=error.code,
-            title=titles.get(error.code, error.name),
-            message=messages.get(error.code, error.description),
+            # Werkzeug's own names and descriptions are English: one language per page.
+            title=titles.get(error.code, _("This request could not be handled")),
+            message=messages.get(error.code, _("Go back and try again, or use the menu.")),
         ), error.code
 
     @app.errorhandler(Exception)

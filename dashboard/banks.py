@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from dashboard import messages
 from dashboard.config import is_loopback_url
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -134,9 +135,10 @@ def refresh_banks() -> BankList:
         banks = [BankOption.from_gateway(bank) for bank in gateway().get_bank_list()]
     except IhelaError as exc:
         log.warning("bank list refresh failed: %s", exc.message)
-        _store(None, exc.message)
+        said = messages.coded(messages.gateway_error(exc))  # shown in the reader's language
+        _store(None, said)
         stored, _ = _load()
-        return stored or BankList([], None, exc.message)
+        return stored or BankList([], None, said)
     _store(banks, None)
     stored, _ = _load()
     assert stored is not None

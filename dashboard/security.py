@@ -59,11 +59,65 @@ def id_arg(name: str) -> int | None:
 
 
 def clear_session() -> None:
-    """Forget everything about the session (login, CSRF, flashes) except the chosen language."""
-    lang = session.get("lang")
+    """Forget everything about the session (login, CSRF, flashes) except the chosen language
+    and a form that could not be sent because the session had ended (see keep_unsent_form)."""
+    kept = {key: session[key] for key in ("lang", UNSENT_FORM) if key in session}
     session.clear()
-    if lang:
-        session["lang"] = lang
+    session.update(kept)
+
+
+UNSENT_FORM = "unsent_form"
+_NOT_KEPT = re.compile(r"csrf|token|password|secret|^next$", re.IGNORECASE)
+_KEPT_CHARACTERS = 2000  # the session is a cookie: keep it well under 4 KB
+
+
+def keep_unsent_form(user_id: int) -> str | None:
+    """Keep what was typed in a form whose submit met an ended session, to fill it in again
+    after the same person logs in (never passwords or one-time tokens). Returns the form's
+    page, or None when there was nothing worth keeping."""
+    fields = typed_fields()
+    if not fields:
+        return None
+    page = form_page()
+    session[UNSENT_FORM] = {"user": user_id, "page": page, "fields": fields}
+    return page
+
+
+def typed_fields() -> dict[str, str]:
+    """What a person typed into the posted form: no passwords, tokens or CSRF, size-limited."""
+    fields: dict[str, str] = {}
+    size = 0
+    for name, value in request.form.items():
+        if _NOT_KEPT.search(name) or len(name) > 60:
+            continue
+        value = value[:500]
+        size += len(name) + len(value)
+        if size > _KEPT_CHARACTERS:
+            break
+        fields[name] = value
+    return fields
+
+
+def form_page() -> str:
+    """The page a posted form was on (its POST-only address would answer 405 after login)."""
+    came_from = urlsplit(request.headers.get("HX-Current-URL") or request.referrer or "")
+    if came_from.path.startswith("/") and came_from.netloc in ("", request.host):
+        return came_from.path
+    return request.path
+
+
+def unsent_form_for_this_page() -> dict[str, str] | None:
+    """The fields to fill in again on this page for this person, once."""
+    kept = session.get(UNSENT_FORM)
+    if not isinstance(kept, dict) or request.method != "GET":
+        return None
+    if not current_user.is_authenticated or kept.get("user") != current_user.id:
+        return None
+    if kept.get("page") != request.path:
+        return None
+    session.pop(UNSENT_FORM, None)
+    fields = kept.get("fields")
+    return fields if isinstance(fields, dict) else None
 
 
 def to_login() -> Response:
@@ -101,6 +155,11 @@ def init_app(app: Flask) -> None:
     def unauthorized() -> Response:
         if request.headers.get("HX-Request") != "true":
             flash(_("Please log in to see this page."), "info")
+        if request.method == "POST" and typed_fields():
+            # Whose session it was is unknown here, so nothing typed is kept: say so at least.
+            flash(_("The form you sent was not saved."), "warning")
+            if request.headers.get("HX-Request") != "true":
+                return redirect(url_for("auth.login", next=form_page()))
         return to_login()
 
     @app.before_request
@@ -111,11 +170,17 @@ def init_app(app: Flask) -> None:
         last_seen = session.get("last_seen")
         idle_limit = app.config["IDLE_TIMEOUT_MINUTES"] * 60
         if isinstance(last_seen, int | float) and now - last_seen > idle_limit:
+            user_id = current_user.id
             logout_user()
             clear_session()
             flash(
                 _("Your session ended after a period of inactivity. Please log in again."), "info"
             )
+            page = keep_unsent_form(user_id) if request.method == "POST" else None
+            if page is not None:
+                flash(_("The form you sent was not saved."), "warning")
+                if request.headers.get("HX-Request") != "true":
+                    return redirect(url_for("auth.login", next=page))
             return to_login()
         # Background polling (htmx status checks) must not keep an abandoned session alive.
         # Touched at most once a minute: the cookie is re-sent only when the session changes.

@@ -13,7 +13,9 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, pgettext
 from flask_babel import gettext as _
 
+from dashboard import messages
 from dashboard.money import format_amount
+from dashboard.security import unsent_form_for_this_page
 
 
 def select_locale() -> str:
@@ -192,9 +194,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
+    # Stored notes, errors and summaries ({code, params}, or old free text) in the reader's
+    # language; the gateway's own words translated when known, quoted otherwise.
+    app.jinja_env.filters["message"] = messages.render_html
+    app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"merchant_name": app.config["MERCHANT_NAME"], "current_locale": str(get_locale())}
+        return {
+            "merchant_name": app.config["MERCHANT_NAME"],
+            "current_locale": str(get_locale()),
+            "unsent_form": unsent_form_for_this_page() if has_request_context() else None,
+        }

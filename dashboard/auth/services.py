@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
 
@@ -147,7 +148,7 @@ def create_user(
         actor_label=by_label,
         object_type="user",
         object_id=user.id,
-        summary=f"{email} created as {role.value}",
+        summary=msg.coded("audit.user_created", email=email, role={"role": role.value}),
     )
     db.session.commit()
     return user
@@ -165,7 +166,7 @@ def set_password(
         actor_label=by_label,
         object_type="user",
         object_id=user.id,
-        summary=f"password of {user.email} changed",
+        summary=msg.coded("audit.password_changed", email=user.email),
     )
     db.session.commit()
 
@@ -187,7 +188,9 @@ def set_active(
         actor_label=by_label,
         object_type="user",
         object_id=user.id,
-        summary=f"{user.email} {'activated' if active else 'deactivated'}",
+        summary=msg.coded(
+            "audit.user_activated" if active else "audit.user_deactivated", email=user.email
+        ),
     )
     db.session.commit()
 
@@ -206,7 +209,12 @@ def set_role(user: User, role: Role | str, *, by: User | None = None) -> None:
         actor=by,
         object_type="user",
         object_id=user.id,
-        summary=f"{user.email}: {Role(old).value} → {new_role.value}",
+        summary=msg.coded(
+            "audit.role_changed",
+            email=user.email,
+            old={"role": Role(old).value},
+            new={"role": new_role.value},
+        ),
     )
     db.session.commit()
 
@@ -308,7 +316,9 @@ def authenticate(
     wait = login_wait_seconds(label, address, user, limits)
     if wait:
         # The password is not even checked: a guess made too early is no guess at all.
-        audit.record("auth.login_throttled", actor_label=label, summary="login refused: throttled")
+        audit.record(
+            "auth.login_throttled", actor_label=label, summary=msg.coded("audit.login_throttled")
+        )
         db.session.commit()
         raise LoginThrottled(
             ngettext(
@@ -330,13 +340,17 @@ def authenticate(
             actor_label=label,
             object_type="user",
             object_id=user.id if user else None,
-            summary=f"login failed: {reason}",
+            summary=msg.coded(f"audit.login_failed.{reason}"),
         )
         db.session.commit()
         raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
     user.last_login_at = utcnow()
     audit.record(
-        "auth.login", actor=user, object_type="user", object_id=user.id, summary="logged in"
+        "auth.login",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        summary=msg.coded("audit.logged_in"),
     )
     db.session.commit()
     return user
@@ -346,7 +360,11 @@ def record_logout(user: User) -> None:
     """Log out on the server too: a new nonce makes every copy of the session cookie useless."""
     user.login_nonce = secrets.token_urlsafe(12)
     audit.record(
-        "auth.logout", actor=user, object_type="user", object_id=user.id, summary="logged out"
+        "auth.logout",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        summary=msg.coded("audit.logged_out"),
     )
     db.session.commit()
 

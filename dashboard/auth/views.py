@@ -101,3 +101,10 @@ def set_language() -> ResponseReturnValue:
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
     return redirect(safe_next(request.form.get("next")) or url_for("home"), 303)
+
+
+@bp.post("/session/keep-alive")
+@login_required
+def keep_alive() -> ResponseReturnValue:
+    """The idle warning's *Stay signed in*: this request itself counts as activity."""
+    return "", 204

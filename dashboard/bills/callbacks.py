@@ -27,6 +27,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.bills import services
 from dashboard.db import db, utcnow
 from dashboard.extensions import csrf
@@ -92,7 +93,9 @@ def payment_callback() -> ResponseReturnValue:
         return {"detail": "Body too large."}, 413
     secret = config.get("IHELA_CALLBACK_SECRET")
     if secret and not _signature_ok(str(secret), body, request.headers.get(SIGNATURE_HEADER)):
-        audit.record(REFUSED, actor_label="iHela callback", summary="bad or missing signature")
+        audit.record(
+            REFUSED, actor_label="iHela callback", summary=msg.coded("audit.callback_bad_signature")
+        )
         db.session.commit()
         return {"detail": "Bad signature."}, 401
     try:
@@ -100,7 +103,9 @@ def payment_callback() -> ResponseReturnValue:
     except ValueError:
         payload = None
     if not isinstance(payload, dict):
-        audit.record(REFUSED, actor_label="iHela callback", summary="not a JSON object")
+        audit.record(
+            REFUSED, actor_label="iHela callback", summary=msg.coded("audit.callback_not_json")
+        )
         db.session.commit()
         return {"detail": "Send a JSON object."}, 400
     reference = _text(payload, "merchant_reference")
@@ -117,7 +122,7 @@ def payment_callback() -> ResponseReturnValue:
         actor_label="iHela callback",
         object_type="bill" if matched else None,
         object_id=reference if matched else None,
-        summary="verify requested" if matched else "no such bill; ignored",
+        summary=msg.coded("audit.callback_verify" if matched else "audit.callback_ignored"),
     )
     db.session.commit()
     if matched and bill is not None and bill.state == BillState.PENDING:

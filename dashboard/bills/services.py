@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, load_only
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import (
@@ -41,7 +42,6 @@ from dashboard.ihela import (
     OutcomeUnknown,
 )
 from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, User
-from dashboard.money import format_amount
 from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
@@ -221,8 +221,16 @@ def _change_state(
         actor_label=actor_label,
         object_type="bill",
         object_id=bill.merchant_reference,
-        summary=f"{old} → {new}" + (f": {note}" if note else ""),
+        summary=_status_summary(old, new, note),
     )
+
+
+def _status_summary(old: str, new: str, note: str) -> str:
+    states = {"old": {"bill_state": old}, "new": {"bill_state": new}}
+    if not note:
+        return msg.coded("audit.bill_status", **states)
+    shown = msg.decode(note) or note  # notes written before codes are kept as they are
+    return msg.coded("audit.bill_status_note", **states, note=shown)
 
 
 def issue_bill(
@@ -264,7 +272,9 @@ def issue_bill(
             to_status=BillState.CREATING,
             actor_id=by.id,
             actor_label=by.email,
-            note=f"retry of {retry_of.merchant_reference}" if retry_of else "",
+            note=msg.coded("note.retry_of", reference=retry_of.merchant_reference)
+            if retry_of
+            else "",
         )
     )
     try:
@@ -280,7 +290,12 @@ def issue_bill(
         actor=by,
         object_type="bill",
         object_id=bill.merchant_reference,
-        summary=f"{format_amount(request.amount, 'en')} for {request.payer}: {request.description}",
+        summary=msg.coded(
+            "audit.bill_created",
+            amount=msg.money(request.amount),
+            payer=request.payer,
+            description=request.description,
+        ),
     )
     db.session.commit()
 
@@ -298,25 +313,33 @@ def issue_bill(
         bill.field_errors = {
             GATEWAY_FIELDS.get(k, "__all__"): v for k, v in exc.field_errors.items()
         } or None
-        bill.last_error = exc.message
+        bill.last_error = msg.coded(msg.gateway_error(exc))
         bill.gateway_reply = exc.raw
-        _change_state(bill, BillState.REJECTED, actor=None, actor_label="iHela", note=exc.message)
-    except OutcomeUnknown as exc:
-        bill.last_error = _("iHela did not confirm the bill: its answer was lost or broken.")
-        _change_state(bill, BillState.UNKNOWN, actor=None, actor_label="iHela", note=exc.message)
-    except IhelaError as exc:
-        bill.last_error = _(
-            "%(error)s Nothing was sent to iHela; no bill was created there.", error=exc.message
+        _change_state(
+            bill, BillState.REJECTED, actor=None, actor_label="iHela", note=bill.last_error
         )
-        _change_state(bill, BillState.FAILED, actor=None, actor_label="dashboard", note=exc.message)
+    except OutcomeUnknown as exc:
+        bill.last_error = msg.coded(msg.gateway_error(exc))
+        _change_state(
+            bill, BillState.UNKNOWN, actor=None, actor_label="iHela", note=bill.last_error
+        )
+    except IhelaError as exc:
+        bill.last_error = msg.coded([*msg.gateway_error(exc), msg.message("bill.not_created")])
+        _change_state(
+            bill, BillState.FAILED, actor=None, actor_label="dashboard", note=bill.last_error
+        )
     except Exception:
         # The request may have reached iHela: say so rather than leave the bill "creating".
         log.exception("bill %s: unexpected error during init", bill.merchant_reference)
         db.session.rollback()
         db.session.refresh(bill)
-        bill.last_error = _("The dashboard failed while creating the bill at iHela.")
+        bill.last_error = msg.coded("bill.dashboard_failed")
         _change_state(
-            bill, BillState.UNKNOWN, actor=None, actor_label="dashboard", note="unexpected error"
+            bill,
+            BillState.UNKNOWN,
+            actor=None,
+            actor_label="dashboard",
+            note=msg.coded("note.unexpected_error"),
         )
     else:
         bill.code = result.code
@@ -327,14 +350,14 @@ def issue_bill(
         if is_safe_payment_link(result.confirmation_uri):
             bill.confirmation_uri = result.confirmation_uri
             new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
-            note = f"bill {result.code}"
+            note = msg.coded("note.bill_code", code=result.code)
         else:
             # A link we would put in a QR code and send by WhatsApp must not be javascript:,
             # plain http to the internet, or anything a phone would open somewhere unexpected.
             log.warning("bill %s: unsafe confirmation_uri refused", bill.merchant_reference)
             bill.failure_code = "unsafe_confirmation_uri"
             new_state = BillState.FAILED
-            note = f"bill {result.code}: payment link refused (not https)"
+            note = msg.coded("note.bill_unsafe_link", code=result.code)
         _change_state(bill, new_state, actor=None, actor_label="iHela", note=note)
     db.session.commit()
     return bill
@@ -395,9 +418,8 @@ def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
             }
         ) from None
     except IhelaError as exc:
-        raise BillInputError(
-            {"code": [_("Could not check with iHela: %(error)s", error=exc.message)]}
-        ) from None
+        said = msg.coded([msg.message("bill.check_failed"), *msg.gateway_error(exc)])
+        raise BillInputError({"code": [msg.render(said)]}) from None
     bill.code = code
     bill.last_error = None
     bill.raw_status = check.raw_status
@@ -410,7 +432,7 @@ def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
         new_state,
         actor=by,
         actor_label=by.email,
-        note=f"iHela bill {code} confirmed for this reference",
+        note=msg.coded("note.code_confirmed", code=code),
     )
     db.session.commit()
     return bill
@@ -483,13 +505,13 @@ def refresh_bill_status(
             actor=actor,
             object_type="bill",
             object_id=bill.merchant_reference,
-            summary="status checked with iHela",
+            summary=msg.coded("audit.bill_checked"),
         )
     assert bill.code is not None
     try:
         check = gateway().verify_bill(bill.code, bill.merchant_reference)
     except IhelaError as exc:
-        bill.last_error = _("Could not check with iHela: %(error)s", error=exc.message)
+        bill.last_error = msg.coded([msg.message("bill.check_failed"), *msg.gateway_error(exc)])
         db.session.commit()
         return True
     bill.last_error = None
@@ -498,14 +520,11 @@ def refresh_bill_status(
         bill.payment_reference = check.bank_reference
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
-        bill.last_error = _(
-            "iHela answered with a status we do not know: %(status)s.",
-            status=repr(check.raw_status),
-        )
+        bill.last_error = msg.coded("bill.unknown_status", status=repr(check.raw_status))
     else:
-        note = check.message or ""
+        note = msg.coded("gw.said", text=msg.gateway_said(check.message)) if check.message else ""
         if new_state == BillState.PAID and check.bank_reference:
-            note = f"bank reference {check.bank_reference}"
+            note = msg.coded("note.bank_reference", reference=check.bank_reference)
         _change_state(bill, new_state, actor=actor, actor_label=actor_label, note=note)
     db.session.commit()
     return True

@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
@@ -74,6 +75,21 @@ def _local_day(text: str) -> datetime | None:
     return day.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def _date_range(
+    text_from: str, text_to: str
+) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """The days to filter on, and what is wrong with them (said, never silently ignored)."""
+    errors: dict[str, str] = {}
+    date_from, date_to = _local_day(text_from.strip()), _local_day(text_to.strip())
+    for name, text, day in (("from", text_from, date_from), ("to", text_to, date_to)):
+        if text.strip() and day is None:
+            errors[name] = _("Enter a date like 2026-11-29.")
+    if date_from and date_to and date_from > date_to:
+        errors["to"] = _("The end date is before the start date, so the dates are not applied.")
+        return None, None, errors
+    return date_from, date_to, errors
+
+
 @bp.get("/")
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
@@ -83,7 +99,7 @@ def index() -> ResponseReturnValue:
         search=args.get("q", "").strip()[:100],
         issued_by=id_arg("issued_by"),
     )
-    date_from, date_to = _local_day(args.get("from", "")), _local_day(args.get("to", ""))
+    date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
     result = services.list_bills(
@@ -102,6 +118,7 @@ def index() -> ResponseReturnValue:
         args=args,
         query=query,
         checked_since=services.pending_checked_since(),
+        date_errors=date_errors,
     )
 
 
@@ -151,7 +168,7 @@ def new() -> ResponseReturnValue:
                 bill_request, by=current_user, form_token=token, return_url=_return_url
             )
             if bill.state == BillState.REJECTED and bill.form_token == token:
-                _show_errors(form, bill.field_errors or {"__all__": [bill.last_error or ""]})
+                _show_errors(form, _gateway_errors(bill))
                 form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
                 flash(
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
@@ -161,6 +178,16 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
     status = 422 if form.errors or request.method == "POST" else 200
     return render_template("bills/new.html", form=form, banks=banks), status
+
+
+def _gateway_errors(bill: Bill) -> dict[str, list[str]]:
+    """iHela's refusal, field by field, in the reader's language (unknown words quoted)."""
+    if bill.field_errors:
+        return {
+            name: [stored_messages.gateway_text(text, html=True) for text in texts]
+            for name, texts in bill.field_errors.items()
+        }
+    return {"__all__": [stored_messages.render_html(bill.last_error)]}
 
 
 def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -145,9 +146,13 @@ def lookup_holder(bank: BankOption, account: str) -> Lookup:
     except IhelaError as exc:
         return Lookup(
             "unavailable",
-            message=_("The name check is unavailable: %(error)s", error=exc.message),
+            message=_("The name check is unavailable: %(error)s", error=_said(exc)),
         )
     return Lookup("confirmed", name=holder.name, account_number=holder.account_number)
+
+
+def _said(exc: IhelaError) -> str:
+    return msg.render(msg.coded(msg.gateway_error(exc)))
 
 
 def refund_left(bill: Bill) -> int:
@@ -323,17 +328,15 @@ def prepare_cashin(
     if errors:
         raise CashinInputError(errors)
     confirmed = lookup.status == "confirmed"
-    # Stored as text, in the language of the person who prepared the cash-in.
-    reasons: list[str] = []
+    # Stored as codes, shown in the reader's language.
+    reasons: list[msg.Message] = []
     if request.amount >= limits.approval_threshold:
-        reasons.append(
-            _("the amount is %(amount)s or more", amount=_shown(limits.approval_threshold))
-        )
+        reasons.append(msg.message("approval.amount", amount=msg.money(limits.approval_threshold)))
     elif split := _split_reason(bank.slug, account, request.amount, limits, None):
-        reasons.append(split)
+        reasons.append(msg.decode(split))  # type: ignore[arg-type]
     needs_approval = bool(reasons) or not confirmed
     if not confirmed:
-        reasons.append(_("the holder's name could not be confirmed by the bank"))
+        reasons.append(msg.message("approval.unconfirmed"))
     cashin = Cashin(
         merchant_reference=new_merchant_reference(),
         form_token=form_token,
@@ -349,7 +352,7 @@ def prepare_cashin(
         bill_id=bill.id if bill else None,
         status=CashinState.DRAFT,
         needs_approval=needs_approval,
-        approval_reason=(" " + _("and") + " ").join(reasons) or None,
+        approval_reason=_approval_reason(reasons),
         created_by_id=by.id,
     )
     db.session.add(cashin)
@@ -365,10 +368,24 @@ def prepare_cashin(
         "cashin.drafted",
         cashin,
         by,
-        f"{_fr(request.amount)} to {holder_name} ({bank.slug} {account})",
+        msg.coded(
+            "audit.cashin_drafted",
+            amount=msg.money(request.amount),
+            holder=holder_name,
+            bank=bank.slug,
+            account=account,
+        ),
     )
     db.session.commit()
     return cashin
+
+
+def _approval_reason(reasons: list[msg.Message]) -> str | None:
+    if not reasons:
+        return None
+    if len(reasons) == 1:
+        return msg.coded(reasons[0])
+    return msg.coded("approval.two", first=reasons[0], second=reasons[1])
 
 
 def _trail(action: str, cashin: Cashin, by: User, summary: str) -> None:
@@ -462,12 +479,7 @@ def _split_reason(
     so splitting an amount never skips the second person."""
     already = sent_today_to(bank_slug, account, limits.timezone, exclude_id)
     if already and already + amount >= limits.approval_threshold:
-        return str(
-            _(
-                "with today's earlier cash-ins to this account the total reaches %(amount)s",
-                amount=_shown(limits.approval_threshold),
-            )
-        )
+        return msg.coded("approval.split", amount=msg.money(limits.approval_threshold))
     return None
 
 
@@ -524,7 +536,7 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
         by,
         (extra.get("approval_reason") or cashin.approval_reason or "")
         if approval
-        else "sent without approval",
+        else msg.coded("audit.cashin_sent_without_approval"),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -558,7 +570,7 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
         "cashin.approved",
         cashin,
         by,
-        f"{_fr(cashin.amount)} to {cashin.holder_name}",
+        msg.coded("audit.cashin_to", amount=msg.money(cashin.amount), holder=cashin.holder_name),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -587,7 +599,7 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
         "cashin.rejected",
         cashin,
         by,
-        reason,
+        msg.coded("audit.cashin_rejected", reason=reason),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -606,22 +618,23 @@ def _send(cashin: Cashin, *, by: User) -> None:
             cashin.description,
         )
     except GatewayRejected as exc:
-        outcome, message, reply = CashinState.FAILED, exc.message, exc.raw
+        outcome, message, reply = CashinState.FAILED, msg.coded(msg.gateway_error(exc)), exc.raw
     except OutcomeUnknown as exc:
-        outcome, message, reply = CashinState.UNKNOWN, exc.message, exc.raw
+        outcome, message, reply = CashinState.UNKNOWN, msg.coded(msg.gateway_error(exc)), exc.raw
     except IhelaError as exc:
         outcome = CashinState.FAILED
-        message = _("%(error)s Nothing was sent: no money left.", error=exc.message)
+        message = msg.coded([*msg.gateway_error(exc), msg.message("cashin.nothing_sent")])
         reply = exc.raw
     except Exception:
         # Whatever broke, the request may have left: only a person may say what happened.
         log.exception("cash-in %s: unexpected error while sending", cashin.merchant_reference)
         db.session.rollback()
         outcome, reply = CashinState.UNKNOWN, None
-        message = _("The dashboard failed while sending; the money may or may not have left.")
+        message = msg.coded("cashin.dashboard_failed")
     else:
         reference = result.reference
-        outcome, message, reply = CashinState.SUCCEEDED, result.message or "Success", result.raw
+        said = msg.coded("gw.said", text=msg.gateway_said(result.message or "Success"))
+        outcome, message, reply = CashinState.SUCCEEDED, said, result.raw
     _record_outcome(cashin, outcome, message, reply, reference, by=by)
 
 
@@ -654,7 +667,12 @@ def _record_outcome(
         f"cashin.{outcome.value}",
         cashin,
         by,
-        f"{_fr(cashin.amount)} to {cashin.holder_name}: {message}",
+        msg.coded(
+            "audit.cashin_outcome",
+            amount=msg.money(cashin.amount),
+            holder=cashin.holder_name,
+            message=msg.decode(message),
+        ),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -695,8 +713,12 @@ def _record_late_reply(
         "cashin.late_reply",
         cashin,
         by,
-        f"iHela answered {outcome.value} after the cash-in was resolved as {cashin.status}"
-        f"{' (conflict)' if disagrees else ''}: {message}",
+        msg.coded(
+            "audit.cashin_late_conflict" if disagrees else "audit.cashin_late_reply",
+            outcome={"cashin_state": outcome.value},
+            state={"cashin_state": str(cashin.status)},
+            message=msg.decode(message) or message,
+        ),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -761,7 +783,11 @@ def settle_conflict(cashin: Cashin, decision: str, note: str, *, by: User) -> Ca
         "cashin.conflict_settled",
         cashin,
         by,
-        f"{'kept ' + current.value if decision == 'keep' else 'changed to ' + late}: {note}",
+        msg.coded(
+            "audit.cashin_conflict_kept" if decision == "keep" else "audit.cashin_conflict_changed",
+            state={"cashin_state": current.value if decision == "keep" else str(late)},
+            note=note,
+        ),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -856,7 +882,7 @@ def resolve_unknown(
         "cashin.resolved",
         cashin,
         by,
-        f"marked {new.value}: {note}",
+        msg.coded("audit.cashin_resolved", state={"cashin_state": new.value}, note=note),
     )
     db.session.commit()
     db.session.refresh(cashin)

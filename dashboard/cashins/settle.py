@@ -20,6 +20,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.cashins import services
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -73,10 +74,12 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
             outcome = CashinState.FAILED
     if outcome is None:
         return Settled(None, status.raw_status or status.outcome.value)
-    note = f"iHela operations/status: {status.raw_status or status.outcome.value}"
-    if status.reference:
-        note += f" ({status.reference})"
-    note += f"; asked by {asked_by}"
+    note = msg.coded(
+        "note.settled_by_ihela",
+        status=status.raw_status or status.outcome.value,
+        reference=status.reference or "—",
+        asked_by=asked_by,
+    )
     current = CashinState(cashin.status)
     services._move(
         cashin,
@@ -102,7 +105,9 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
         actor_label=None if by is not None else asked_by,
         object_type="cashin",
         object_id=cashin.merchant_reference,
-        summary=f"marked {outcome.value}: {note}",
+        summary=msg.coded(
+            "audit.cashin_resolved", state={"cashin_state": outcome.value}, note=msg.decode(note)
+        ),
         details={"asked_by": asked_by, "ihela_status": status.raw_status},
     )
     db.session.commit()

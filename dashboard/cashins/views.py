@@ -23,6 +23,7 @@ from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
+from dashboard.messages import render as render_message
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role
 from dashboard.security import id_arg, id_from_text, roles_required
 from dashboard.templating import cashin_state_label
@@ -252,14 +253,12 @@ def _flash_outcome(cashin: Cashin) -> None:
             "success",
         ),
         CashinState.FAILED: (
-            _("Not sent: %(message)s", message=cashin.gateway_message),
+            _("Not sent: %(message)s", message=render_message(cashin.gateway_message)),
             "danger",
         ),
         CashinState.UNKNOWN: (
-            _(
-                "iHela did not answer in time: we do not know whether the money "
-                "left. Do not send it again; check with iHela."
-            ),
+            # What happened (unavailable, no answer in time, unreadable) and what to do.
+            render_message(cashin.gateway_message),
             "danger",
         ),
     }

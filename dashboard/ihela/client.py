@@ -325,7 +325,11 @@ class IhelaClient:
             )
             if reply.status == 401:
                 raise AuthenticationFailed(
-                    "The iHela gateway refused a freshly issued token.", status=401, raw=reply.body
+                    "The iHela gateway refused a freshly issued token.",
+                    status=401,
+                    raw=reply.body,
+                    kind="token_refused",
+                    operation=operation.label,
                 )
         return self._accepted(operation, reply, not_found)
 
@@ -339,12 +343,18 @@ class IhelaClient:
         if status >= 500:
             # The gateway's own words help staff ("lookup not available for CRDB").
             reason = error_message(body, "")
-            what = f"HTTP {status}: {reason}" if reason else f"HTTP {status}"
-            raise self._no_usable_answer(operation, what, status, body)
+            raise self._no_usable_answer(operation, "server_error", status, body, reason)
         # These statuses say the request was not processed, whatever the body looks like.
         if status in _TRANSIENT_STATUSES:
             message = error_message(body, f"The gateway is busy (HTTP {status}); try again later.")
-            raise GatewayUnavailable(message, status=status, raw=body)
+            raise GatewayUnavailable(
+                message,
+                status=status,
+                raw=body,
+                kind="busy",
+                operation=operation.label,
+                gateway_text=error_message(body, ""),
+            )
         if 300 <= status < 400:
             # Redirects are not followed: requests would turn a POST into a GET.
             raise GatewayUnavailable(
@@ -352,11 +362,13 @@ class IhelaClient:
                 "check the configured base URL.",
                 status=status,
                 raw=body,
+                kind="redirected",
+                operation=operation.label,
             )
         if body is None:
             # Even a 4xx: without the gateway's words we cannot tell a refusal from a proxy's
             # page, and for money the cautious reading is "unknown".
-            raise self._no_usable_answer(operation, f"unreadable reply, HTTP {status}", status)
+            raise self._no_usable_answer(operation, "unreadable", status)
         if status >= 400 or is_refusal(body):
             error_class = not_found if status == 404 else GatewayRejected
             raise error_class(
@@ -364,6 +376,8 @@ class IhelaClient:
                 status=status,
                 raw=body,
                 field_errors=flatten_field_errors(body),
+                operation=operation.label,
+                gateway_text=error_message(body, ""),
             )
         return body
 
@@ -374,28 +388,36 @@ class IhelaClient:
             return parse(body)
         except MalformedReply as exc:
             log.warning("%s %s: unusable reply: %s", operation.method, operation.path, exc)
-            what = f"unusable reply: {exc}"
-            raise self._no_usable_answer(operation, what, 200, body) from exc
+            unusable = self._no_usable_answer(operation, "unreadable", 200, body, detail=str(exc))
+            raise unusable from exc
 
     def _no_usable_answer(
         self,
         operation: Operation,
-        what: str,
+        kind: str,
         status: int | None,
         body: dict[str, Any] | None = None,
+        gateway_text: str = "",
+        detail: str = "",
     ) -> IhelaError:
+        # Said as it happened: a 5xx is an unavailable gateway, not a lost or garbled answer.
+        if kind == "server_error":
+            what = f"The iHela gateway is unavailable (HTTP {status}"
+            what += f": {gateway_text})" if gateway_text else ")"
+            what += f" for the {operation.label}"
+        else:
+            what = f"The iHela gateway's answer to the {operation.label} could not be read"
+            what += f" (HTTP {status})" if status is not None else ""
+            what += f" ({detail})" if detail else ""
+        about = {"kind": kind, "operation": operation.label, "gateway_text": gateway_text}
         if operation.moves_money:
             return OutcomeUnknown(
-                f"No usable answer from the iHela gateway to the {operation.label} ({what}): "
-                "it may have been applied. Check before trying again.",
+                f"{what}: we do not know whether it was applied. Check before trying again.",
                 status=status,
                 raw=body,
+                **about,
             )
-        return GatewayUnavailable(
-            f"No usable answer from the iHela gateway to the {operation.label} ({what}).",
-            status=status,
-            raw=body,
-        )
+        return GatewayUnavailable(f"{what}.", status=status, raw=body, **about)
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -440,24 +462,36 @@ class IhelaClient:
         return _Reply(response.status_code, _json_object(response))
 
     def _transport_error(self, operation: Operation, exc: requests.RequestException) -> IhelaError:
+        label = operation.label
         if _nothing_was_sent(exc):
             return GatewayUnavailable(
-                f"Could not connect to the iHela gateway for the {operation.label} "
-                f"({type(exc).__name__})."
+                f"Could not connect to the iHela gateway for the {label} ({type(exc).__name__}).",
+                kind="connect_failed",
+                operation=label,
             )
+        timed_out = isinstance(exc, requests.ReadTimeout)
+        kind = "timeout" if timed_out else "connection_broken"
         if operation.moves_money:
-            return OutcomeUnknown(
-                f"The {operation.label} was sent but no answer came back "
-                f"({type(exc).__name__}): it may have been applied. Check before trying again."
+            what = (
+                f"The iHela gateway did not answer the {label} within {self._timeout[1]:g} s"
+                if timed_out
+                else f"The connection broke after the {label} was sent ({type(exc).__name__})"
             )
-        if isinstance(exc, requests.ReadTimeout):
+            return OutcomeUnknown(
+                f"{what}: we do not know whether it was applied. Check before trying again.",
+                kind=kind,
+                operation=label,
+            )
+        if timed_out:
             return GatewayTimeout(
-                f"The iHela gateway did not answer the {operation.label} "
-                f"within {self._timeout[1]:g} s."
+                f"The iHela gateway did not answer the {label} within {self._timeout[1]:g} s.",
+                kind=kind,
+                operation=label,
             )
         return GatewayUnavailable(
-            f"The iHela gateway connection failed during the {operation.label} "
-            f"({type(exc).__name__})."
+            f"The iHela gateway connection failed during the {label} ({type(exc).__name__}).",
+            kind=kind,
+            operation=label,
         )
 
     # --- token -----------------------------------------------------------------------------
@@ -498,17 +532,27 @@ class IhelaClient:
                 f"The iHela gateway refused the client credentials ({reason}).",
                 status=reply.status,
                 raw=body,
+                kind="credentials_refused",
+                operation=TOKEN.label,
+                gateway_text=error_message(body, ""),
             )
         if not 200 <= reply.status < 300 or reply.body is None:
             raise GatewayUnavailable(
                 f"The iHela gateway could not issue a token (HTTP {reply.status}).",
                 status=reply.status,
                 raw=body,
+                kind=_kind_of_status(reply.status),
+                operation=TOKEN.label,
+                gateway_text=error_message(body, ""),
             )
         access_token = reply.body.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise GatewayUnavailable(
-                "The iHela gateway's token reply has no access token.", status=200, raw=body
+                "The iHela gateway's token reply has no access token.",
+                status=200,
+                raw=body,
+                kind="no_token",
+                operation=TOKEN.label,
             )
         return _Token(_Secret(access_token), sent_at + self._token_life(reply.body))
 
@@ -525,6 +569,17 @@ class IhelaClient:
         if not math.isfinite(seconds):
             return math.inf
         return seconds - self._token_margin
+
+
+def _kind_of_status(status: int) -> str:
+    """What an unexpected HTTP status says happened (see errors.KINDS)."""
+    if status >= 500:
+        return "server_error"
+    if status in _TRANSIENT_STATUSES:
+        return "busy"
+    if 300 <= status < 400:
+        return "redirected"
+    return "unreadable"
 
 
 def _nothing_was_sent(exc: requests.RequestException) -> bool:

@@ -259,6 +259,9 @@ class V2Dialect:
                 error_message(body, "The iHela gateway is busy; try again later."),
                 status=status,
                 raw=body,
+                kind="busy",
+                operation=operation.label,
+                gateway_text=error_message(body, ""),
             )
         if status >= 500 or status in (408, 429) or 300 <= status < 400:
             return None  # the common rules: unavailable, or outcome unknown for money
@@ -267,6 +270,8 @@ class V2Dialect:
                 error_message(body, "Insufficient funds on the merchant account."),
                 status=status,
                 raw=body,
+                operation=operation.label,
+                gateway_text=error_message(body, ""),
             )
         if body.get("success") is False or (code is not None and code != SUCCESS) or status >= 400:
             data = body.get("response_data")
@@ -279,7 +284,14 @@ class V2Dialect:
                 else error_message(body, f"The iHela gateway refused the {operation.label}.")
             )
             error_class = not_found if status == 404 else GatewayRejected
-            return error_class(message, status=status, raw=body, field_errors=fields)
+            return error_class(
+                message,
+                status=status,
+                raw=body,
+                field_errors=fields,
+                operation=operation.label,
+                gateway_text=error_message(body, ""),
+            )
         return None
 
 

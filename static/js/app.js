@@ -164,6 +164,38 @@
     });
   }
 
+  // After a failed submit, the first field in error gets the focus (and says it is invalid).
+  function focusFirstError() {
+    var invalid = document.querySelectorAll("main .is-invalid");
+    invalid.forEach(function (field) { field.setAttribute("aria-invalid", "true"); });
+    var first = invalid[0];
+    if (!first) return;
+    if (first.tomselect) { first.tomselect.focus(); return; }
+    if (first.hidden || first.type === "hidden") return;
+    first.focus();
+    if (first.scrollIntoView) first.scrollIntoView({ block: "center" });
+  }
+
+  // A form sent after the session ended: what was typed comes back after logging in again
+  // (the server kept it, minus passwords and one-time tokens, and says the form was not sent).
+  function refillUnsentForm() {
+    var holder = document.querySelector("[data-unsent-form]");
+    if (!holder) return;
+    var fields;
+    try { fields = JSON.parse(holder.getAttribute("data-unsent-form")); } catch (e) { return; }
+    Object.keys(fields || {}).forEach(function (name) {
+      document.querySelectorAll("main form [name]").forEach(function (field) {
+        if (field.name !== name) return;
+        var value = fields[name];
+        if (field.type === "checkbox" || field.type === "radio") {
+          field.checked = field.value === value;
+        } else if (field.type !== "hidden" && field.type !== "password" && field.type !== "file") {
+          field.value = value;
+        }
+      });
+    });
+  }
+
   // A lookup the server could not answer replaces the box with one message (never piles up).
   document.addEventListener("htmx:responseError", lookupFailed);
   document.addEventListener("htmx:sendError", lookupFailed);
@@ -178,6 +210,74 @@
     holder.replaceChildren(alert);
   }
 
+  // A minute before the idle timeout, a warning with "Stay signed in"; polls do not count as
+  // activity (the server ignores them too), other requests and other tabs do.
+  var idle = { timer: null, box: null };
+  function noteActivity() {
+    try { localStorage.setItem("dashboard.lastActive", String(Date.now())); } catch (e) { /* private mode */ }
+    scheduleIdleWarning();
+  }
+  function lastActive() {
+    var mine = idle.loadedAt || Date.now();
+    try { mine = Math.max(mine, Number(localStorage.getItem("dashboard.lastActive")) || 0); } catch (e) { /* ignore */ }
+    return mine;
+  }
+  function scheduleIdleWarning() {
+    var box = idle.box;
+    if (!box) return;
+    clearTimeout(idle.timer);
+    var limit = Number(box.getAttribute("data-idle-seconds")) * 1000;
+    var warnBefore = Number(box.getAttribute("data-warn-seconds") || 60) * 1000;
+    var left = lastActive() + limit - Date.now();
+    if (left <= 0) { showIdle("ended"); return; }
+    if (left <= warnBefore) {
+      showIdle("warning");
+      idle.timer = setTimeout(scheduleIdleWarning, Math.min(left, 1000));
+      return;
+    }
+    showIdle(null);
+    idle.timer = setTimeout(scheduleIdleWarning, left - warnBefore);
+  }
+  function showIdle(state) {
+    var box = idle.box;
+    box.hidden = !state;
+    box.querySelectorAll("[data-idle-state]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-idle-state") !== state;
+    });
+    if (state === "warning") {
+      var left = Math.max(0, Math.round((lastActive() + Number(box.getAttribute("data-idle-seconds")) * 1000 - Date.now()) / 1000));
+      box.querySelectorAll("[data-idle-left]").forEach(function (el) { el.textContent = String(left); });
+    }
+  }
+  function staySignedIn() {
+    var box = idle.box;
+    fetch(box.getAttribute("data-keepalive-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual", // an ended session answers with a redirect to the login page
+      headers: { "X-CSRFToken": box.getAttribute("data-csrf"), "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      if (response.ok) { noteActivity(); return; }
+      showIdle("ended");
+    }, function () { showIdle("warning"); });
+  }
+  function setupIdleWarning() {
+    idle.box = document.querySelector("[data-idle-seconds]");
+    if (!idle.box) return;
+    idle.loadedAt = Date.now();
+    idle.box.querySelectorAll("[data-stay-signed-in]").forEach(function (button) {
+      button.addEventListener("click", staySignedIn);
+    });
+    document.addEventListener("htmx:afterRequest", function (event) {
+      var headers = (event.detail && event.detail.requestConfig && event.detail.requestConfig.headers) || {};
+      if (headers["X-Poll"] !== "1") noteActivity();
+    });
+    window.addEventListener("storage", function (event) {
+      if (event.key === "dashboard.lastActive") scheduleIdleWarning();
+    });
+    noteActivity();
+  }
+
   function enhance(root) {
     setupCopy(root);
     setupWebShare(root);
@@ -190,8 +290,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.body.classList.add("js");
+    refillUnsentForm();
     enhance(document);
     schedulePoll();
+    focusFirstError();
+    setupIdleWarning();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     enhance(event.target);

@@ -206,7 +206,8 @@ def test_garbage_bank_list_is_unavailable(
     add_fault(sandbox, garbage=True, path=path("bank list"))
     with pytest.raises(GatewayUnavailable) as caught:
         client.get_bank_list()
-    assert "unreadable" in caught.value.message
+    assert caught.value.kind == "unreadable"
+    assert "could not be read" in caught.value.message
 
 
 def test_lookup_on_a_bank_without_lookup_is_unavailable(client: IhelaClient) -> None:
@@ -235,16 +236,20 @@ FAULTS = {
     "5xx": {"status": 502},
     "garbage": {"garbage": True},
 }
+# Each says what happened: a 5xx is an unavailable gateway, not a lost or unreadable answer.
+KIND_OF_FAULT = {"stall": "timeout", "5xx": "server_error", "garbage": "unreadable"}
 
 
-@pytest.mark.parametrize("fault", FAULTS.values(), ids=FAULTS.keys())
+@pytest.mark.parametrize("name", FAULTS.keys())
 def test_cashin_without_a_usable_answer_is_outcome_unknown(
-    client: IhelaClient, sandbox: RunningSandbox, fault: dict[str, Any], path: Callable[[str], str]
+    client: IhelaClient, sandbox: RunningSandbox, name: str, path: Callable[[str], str]
 ) -> None:
-    add_fault(sandbox, path=path("cash-in"), **fault)
+    add_fault(sandbox, path=path("cash-in"), **FAULTS[name])
     with pytest.raises(OutcomeUnknown) as caught:
         client.cashin_client("MF1-0001", "000016-01", 20000, new_reference(), "Refund")
-    assert "may have been applied" in caught.value.message
+    assert "we do not know whether it was applied" in caught.value.message
+    assert caught.value.kind == KIND_OF_FAULT[name]
+    assert caught.value.operation == "cash-in"
     # Sent exactly once: a money-moving call is never retried on its own.
     assert sandbox_get(sandbox, "stats")["api_requests"][path("cash-in")] == 1
 
@@ -269,3 +274,45 @@ def test_init_bill_without_a_usable_answer_is_outcome_unknown(
     with pytest.raises(OutcomeUnknown):
         client.init_bill(2000, PAYER, "Bread", new_reference())
     assert sandbox_get(sandbox, "stats")["api_requests"][path("bill init")] == 1
+
+
+# --- each failure says what kind it was (pages say it in the reader's language) ------------
+
+VERIFY_FAULTS = {
+    "server_error": {"status": 503},
+    "busy": {"status": 429},
+    "timeout": {"stall": 1.0},
+    "unreadable": {"garbage": True},
+}
+
+
+@pytest.mark.parametrize("kind", VERIFY_FAULTS)
+def test_a_failed_check_tells_its_kind(
+    client: IhelaClient, sandbox: RunningSandbox, kind: str, path: Callable[[str], str]
+) -> None:
+    bill = client.init_bill(2000, PAYER, "Bread", new_reference())
+    add_fault(sandbox, path=path("bill verify"), count=2, **VERIFY_FAULTS[kind])  # v2 asks twice
+    with pytest.raises(GatewayUnavailable) as caught:
+        client.verify_bill(bill.code, bill.merchant_reference)
+    assert caught.value.kind == kind
+    assert caught.value.operation == "bill verify"
+    # A 5xx is an unavailable gateway, never a lost or unreadable answer.
+    if kind == "server_error":
+        assert "unavailable (HTTP 503" in caught.value.message
+        assert caught.value.gateway_text == "Sandbox fault: HTTP 503."
+
+
+def test_refusals_and_unreachable_gateways_tell_their_kind(client: IhelaClient) -> None:
+    with pytest.raises(GatewayRejected) as refused:
+        client.init_bill(2000, "nobody@example.com", "Bread", new_reference())
+    assert (refused.value.kind, refused.value.operation) == ("refused", "bill init")
+    with pytest.raises(AccountNotFound) as missing:
+        client.customer_lookup("MF1-0001", "000099-01")
+    assert missing.value.kind == "not_found" and "No account" in missing.value.gateway_text
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = IhelaClient(f"http://127.0.0.1:{port}/", "id", "secret")
+    with down, pytest.raises(GatewayUnavailable) as unreachable:
+        down.get_bank_list()
+    assert unreachable.value.kind == "connect_failed"

@@ -197,12 +197,15 @@ def test_gateway_5xx_and_unreachable(
     fault(sandbox, status=502, path=api_path("bill init"), count=1)
     page = web.get(issue(web).headers["Location"]).get_data(as_text=True)
     assert "We do not know whether iHela created this bill" in page
+    # Said as it happened: an unavailable gateway, not a lost answer.
+    assert "iHela is unavailable (HTTP 502)" in page
+    assert "lost" not in page
 
     down = make_app(IHELA_BASE_URL="http://127.0.0.1:9/")
     web2 = WebClient(down.test_client())
     web2.login("cashier@example.com")
     page = web2.get(issue(web2).headers["Location"]).get_data(as_text=True)
-    assert "Nothing was sent to iHela" in page
+    assert "Could not connect to iHela: nothing was sent. No bill was created at iHela." in page
     with app.app_context():
         assert sorted(db.session.scalars(select(Bill.status)).all()) == ["failed", "unknown"]
 

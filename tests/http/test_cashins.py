@@ -243,7 +243,8 @@ def test_stalled_gateway_leaves_unknown_in_banner_and_never_retries(
     url = prepare(web).headers["Location"]
     fault(sandbox, stall=2, path=api_path("cash-in"), count=1)
     page = confirm(web, url).get_data(as_text=True)
-    assert "we do not know whether the money left" in page
+    assert "iHela did not answer in time." in page
+    assert "We do not know whether the money left" in page
     [cashin] = cashins(app)
     assert cashin.status == "unknown"
     for other_page in ["/cashins/", "/bills/", "/cashins/approvals"]:

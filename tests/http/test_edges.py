@@ -57,7 +57,7 @@ def test_unexpected_error_while_sending_is_an_unknown_outcome(
 
     monkeypatch.setattr(IhelaClient, "cashin_client", broken)
     page = confirm(accountant, url).get_data(as_text=True)
-    assert "we do not know whether the money left" in page
+    assert "the money may or may not have left" in page
     assert cashins(app)[0].status == "unknown"
 
 
