@@ -347,7 +347,8 @@ def issue_bill(
         bill.gateway_reply = result.raw
         bill.payment_reference = result.payment_reference
         bill.last_checked_at = utcnow()
-        if is_safe_payment_link(result.confirmation_uri):
+        # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
+        if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
             bill.confirmation_uri = result.confirmation_uri
             new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
             note = msg.coded("note.bill_code", code=result.code)

@@ -25,7 +25,7 @@ def test_phone_menu_opens_and_closes_and_messages_close(
     toggler.click()
     expect(menu).to_be_visible()
     expect(toggler).to_have_attribute("aria-expanded", "true")
-    page.get_by_role("link", name="Cash-ins").click()
+    menu.get_by_role("link", name="Cash-ins").click()
     expect(page).to_have_url(live_server.url + "/cashins/")
     expect(page.get_by_test_id("nav")).to_be_hidden()  # a new page starts with it closed
     toggler.click()

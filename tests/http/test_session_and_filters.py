@@ -110,7 +110,7 @@ def test_print_pages_have_the_icon(
     web.login("accountant@example.com")
     bills.issue(web)
     slip = web.get("/bills/1/slip").get_data(as_text=True)
-    assert '<link rel="icon" href="/static/favicon.svg"' in slip
+    assert re.search(r'<link rel="icon" href="/assets/favicon\.[0-9a-f]+\.svg"', slip)
 
 
 def test_a_form_sent_after_the_session_was_ended_elsewhere_says_it_was_not_saved(
