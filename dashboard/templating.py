@@ -10,6 +10,7 @@ from flask_babel import format_datetime, get_locale, pgettext
 from flask_babel import gettext as _
 
 from dashboard.money import format_amount
+from dashboard.settings import LazySetting
 
 
 def select_locale() -> str:
@@ -119,4 +120,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"merchant_name": app.config["MERCHANT_NAME"], "current_locale": str(get_locale())}
+        return {"merchant_name": LazySetting("MERCHANT_NAME"), "current_locale": str(get_locale())}

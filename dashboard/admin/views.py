@@ -10,11 +10,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from dashboard.admin.forms import EmptyForm, NewUserForm, UserRoleForm
+from dashboard.admin.forms import EmptyForm, NewUserForm, SettingsForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
 from dashboard.models import AuditEvent, Role, User
 from dashboard.security import id_arg, roles_required
+from dashboard.settings import (
+    SPECS,
+    SettingsError,
+    env_name,
+    locked_settings,
+    save_settings,
+    saved_rows,
+    setting,
+)
 from dashboard.templating import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -169,3 +178,50 @@ def audit_trail() -> ResponseReturnValue:
         who=who,
         day=day,
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page() -> ResponseReturnValue:
+    """Limits and merchant name; a setting the environment gives is shown locked."""
+    locked = locked_settings()
+    form = SettingsForm()
+    for key in locked:
+        del form[key.lower()]  # a forged value for it is never read
+    if request.method == "GET":
+        for spec in SPECS:
+            if spec.key not in locked:
+                form[spec.key.lower()].data = str(setting(spec.key))
+    elif form.validate_on_submit():
+        new: dict[str, int | str] = {}
+        for spec in SPECS:
+            if spec.key in locked:
+                continue
+            entry = form[spec.key.lower()]
+            new[spec.key] = entry.amount if spec.is_amount else (entry.data or "").strip()
+        try:
+            changed = save_settings(new, by=current_user)
+        except SettingsError as exc:
+            for key, message in exc.problems.items():
+                entry = form._fields.get(key.lower())
+                if entry is not None:
+                    entry.errors = [*entry.errors, message]
+        else:
+            if changed:
+                flash(_("Settings saved; they apply from the next page anyone opens."), "success")
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("admin.settings_page"), 303)
+    rows = saved_rows()
+    shown = [
+        {
+            "spec": spec,
+            "field": None if spec.key in locked else form[spec.key.lower()],
+            "locked": spec.key in locked,
+            "env_name": env_name(spec.key),
+            "value": setting(spec.key),
+            "saved": None if spec.key in locked else rows.get(spec.key),
+        }
+        for spec in SPECS
+    ]
+    status = 422 if form.errors else 200
+    return render_template("admin/settings.html", form=form, shown=shown), status
