@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from dashboard.admin.audit_filter import (
+    KNOWN_ACTIONS,
+    OBJECT_TYPES,
+    AuditFilter,
+    object_links,
+    object_type_label,
+)
 from dashboard.admin.forms import EmptyForm, NewUserForm, SettingsForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
@@ -141,27 +146,8 @@ def change_role(user_id: int) -> ResponseReturnValue:
 def audit_trail() -> ResponseReturnValue:
     size = current_app.config["PAGE_SIZE"]
     query = select(AuditEvent)
-    action = request.args.get("action", "").strip()
-    who = request.args.get("who", "").strip().lower()
-    day = request.args.get("day", "").strip()
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
-    if who:
-        query = query.where(AuditEvent.actor_label.contains(who))
-    if day:
-        try:
-            start = datetime.fromisoformat(day).replace(tzinfo=None)
-            if not 2000 <= start.year <= 2100:
-                raise ValueError(day)
-        except ValueError:
-            flash(_("The date must look like 2026-11-29."), "warning")
-        else:
-            from zoneinfo import ZoneInfo
-
-            local = start.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-            query = query.where(
-                AuditEvent.created_at >= local, AuditEvent.created_at < local + timedelta(days=1)
-            )
+    found = AuditFilter.from_args(request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    query = found.apply(query)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max((total + size - 1) // size, 1)
     page = min(id_arg("page") or 1, pages)
@@ -174,9 +160,12 @@ def audit_trail() -> ResponseReturnValue:
         page=page,
         pages=pages,
         total=total,
-        action=action,
-        who=who,
-        day=day,
+        filters=found,
+        people=services.list_users(),
+        links=object_links(events),
+        object_type_label=object_type_label,
+        known_actions=KNOWN_ACTIONS,
+        object_types=OBJECT_TYPES,
     )
 
 
