@@ -269,8 +269,8 @@ def test_the_merchant_name_is_escaped(app: Flask, admin: WebClient) -> None:
 def test_the_page_is_french_for_french_readers(admin: WebClient) -> None:
     admin.post("/lang", {"lang": "fr", "next": "/admin/settings"})
     page = admin.get("/admin/settings").get_data(as_text=True)
-    assert "Paramètres" in page and "Plafond d’une facture" in page
+    assert "Paramètres" in page and "Plafond d\u2019une facture" in page
     refused = save(admin, cashin_approval_threshold="6000000").get_data(as_text=True)
-    assert "ne peut pas dépasser le plafond d’un versement (5 000 000 FBu)" in field_error(
+    assert "ne peut pas dépasser le plafond d\u2019un versement (5 000 000 FBu)" in field_error(
         refused, "cashin_approval_threshold"
     )
