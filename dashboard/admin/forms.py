@@ -35,7 +35,7 @@ class SettingsForm(FlaskForm):
     """One field per setting, named like the setting in lower case; the settings service
     checks bounds and how the values fit together."""
 
-    merchant_name = StringField(SETTINGS["MERCHANT_NAME"].label, validators=[Length(max=200)])
+    merchant_name = StringField(SETTINGS["MERCHANT_NAME"].label)
     bill_max_amount = AmountField(SETTINGS["BILL_MAX_AMOUNT"].label)
     cashin_max_amount = AmountField(SETTINGS["CASHIN_MAX_AMOUNT"].label)
     cashin_daily_max_per_account = AmountField(SETTINGS["CASHIN_DAILY_MAX_PER_ACCOUNT"].label)
