@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from dashboard import audit
 from dashboard.db import db, utcnow
@@ -149,7 +149,11 @@ class LazySetting:
         self.name = name
 
     def __str__(self) -> str:
-        return str(setting(self.name))
+        try:
+            return str(setting(self.name))
+        except SQLAlchemyError:  # the error page of a database outage still shows a name
+            db.session.rollback()
+            return str(current_app.config[self.name])
 
     def __html__(self) -> Markup:
         return escape(str(self))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dashboard.db import db
 from dashboard.models import AuditEvent, Setting, User
@@ -274,3 +274,22 @@ def test_the_page_is_french_for_french_readers(admin: WebClient) -> None:
     assert "ne peut pas dépasser le plafond d\u2019un versement (5 000 000 FBu)" in field_error(
         refused, "cashin_approval_threshold"
     )
+
+
+def test_the_error_page_of_a_database_outage_still_names_the_merchant(
+    make_app: Callable[..., Flask], staff: dict[str, User]
+) -> None:
+    app = make_app()
+    web = WebClient(app.test_client())
+    web.login("admin@example.com")
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE settings RENAME TO settings_away"))
+        db.session.commit()
+    try:
+        response = web.get("/admin/settings")
+        assert response.status_code == 500
+        assert "Global Test Merchant" in response.get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.session.execute(text("ALTER TABLE settings_away RENAME TO settings"))
+            db.session.commit()
