@@ -15,7 +15,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
-from dashboard import assets, cli, security, templating
+from dashboard import assets, cli, security, settings, templating
 from dashboard.config import Config, check_config
 from dashboard.db import db as sqla
 from dashboard.extensions import babel, compress, csrf, login_manager, migrate
@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_login(app)
     security.init_app(app)
     templating.init_app(app)
+    settings.init_app(app)
     compress.init_app(app)
     assets.init_app(app)
     _register_blueprints(app)

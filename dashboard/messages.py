@@ -123,6 +123,7 @@ TEMPLATES: dict[str, Any] = {
     "audit.login_failed.inactive account": _l("login failed: inactive account"),
     "audit.logged_in": _l("logged in"),
     "audit.logged_out": _l("logged out"),
+    "audit.setting_changed": _l("%(key)s: %(old)s → %(new)s"),
     "audit.callback_bad_signature": _l("payment callback refused: bad or missing signature"),
     "audit.callback_not_json": _l("payment callback refused: not a JSON object"),
     "audit.callback_verify": _l("payment callback: status check requested"),

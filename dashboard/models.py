@@ -310,3 +310,16 @@ class AccountLock(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     touched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Setting(Base):
+    """A value an admin saved on the settings page; DASHBOARD_<KEY> in the environment wins."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    updated_by: Mapped[User | None] = relationship()

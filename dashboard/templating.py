@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from dashboard import messages
 from dashboard.money import format_amount
 from dashboard.security import unsent_form_for_this_page
+from dashboard.settings import LazySetting
 
 
 def select_locale() -> str:
@@ -204,7 +205,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {
-            "merchant_name": app.config["MERCHANT_NAME"],
+            "merchant_name": LazySetting("MERCHANT_NAME"),
             "current_locale": str(get_locale()),
             "unsent_form": unsent_form_for_this_page() if has_request_context() else None,
         }

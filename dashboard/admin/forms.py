@@ -6,7 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
+from dashboard.forms import AmountField
 from dashboard.models import Role
+from dashboard.settings import SETTINGS
 from dashboard.templating import role_label
 
 ROLE_CHOICES = [(r.value, LazyString(role_label, r.value)) for r in Role]
@@ -27,3 +29,14 @@ class UserRoleForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something."""
+
+
+class SettingsForm(FlaskForm):
+    """One field per setting, named like the setting in lower case; the settings service
+    checks bounds and how the values fit together."""
+
+    merchant_name = StringField(SETTINGS["MERCHANT_NAME"].label)
+    bill_max_amount = AmountField(SETTINGS["BILL_MAX_AMOUNT"].label)
+    cashin_max_amount = AmountField(SETTINGS["CASHIN_MAX_AMOUNT"].label)
+    cashin_daily_max_per_account = AmountField(SETTINGS["CASHIN_DAILY_MAX_PER_ACCOUNT"].label)
+    cashin_approval_threshold = AmountField(SETTINGS["CASHIN_APPROVAL_THRESHOLD"].label)

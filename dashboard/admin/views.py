@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from dashboard.admin.forms import EmptyForm, NewUserForm, UserRoleForm
+from dashboard.admin.audit_filter import (
+    KNOWN_ACTIONS,
+    OBJECT_TYPES,
+    AuditFilter,
+    object_links,
+    object_type_label,
+)
+from dashboard.admin.forms import EmptyForm, NewUserForm, SettingsForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
 from dashboard.models import AuditEvent, Role, User
 from dashboard.paging import keyset_page
 from dashboard.security import id_arg, roles_required
+from dashboard.settings import (
+    SPECS,
+    SettingsError,
+    env_name,
+    locked_settings,
+    save_settings,
+    saved_rows,
+    setting,
+)
 from dashboard.templating import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -133,27 +147,8 @@ def change_role(user_id: int) -> ResponseReturnValue:
 def audit_trail() -> ResponseReturnValue:
     size = current_app.config["PAGE_SIZE"]
     query = select(AuditEvent)
-    action = request.args.get("action", "").strip()
-    who = request.args.get("who", "").strip().lower()
-    day = request.args.get("day", "").strip()
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
-    if who:
-        query = query.where(AuditEvent.actor_label.contains(who))
-    if day:
-        try:
-            start = datetime.fromisoformat(day).replace(tzinfo=None)
-            if not 2000 <= start.year <= 2100:
-                raise ValueError(day)
-        except ValueError:
-            flash(_("The date must look like 2026-11-29."), "warning")
-        else:
-            from zoneinfo import ZoneInfo
-
-            local = start.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-            query = query.where(
-                AuditEvent.created_at >= local, AuditEvent.created_at < local + timedelta(days=1)
-            )
+    found = AuditFilter.from_args(request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    query = found.apply(query)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     listed = keyset_page(
         query, (AuditEvent.id,), size=size, older=id_arg("older"), newer=id_arg("newer")
@@ -163,7 +158,57 @@ def audit_trail() -> ResponseReturnValue:
         events=listed.rows,
         listed=listed,
         total=total,
-        action=action,
-        who=who,
-        day=day,
+        filters=found,
+        people=services.list_users(),
+        links=object_links(listed.rows),
+        object_type_label=object_type_label,
+        known_actions=KNOWN_ACTIONS,
+        object_types=OBJECT_TYPES,
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page() -> ResponseReturnValue:
+    """Limits and merchant name; a setting the environment gives is shown locked."""
+    locked = locked_settings()
+    form = SettingsForm()
+    for key in locked:
+        del form[key.lower()]  # a forged value for it is never read
+    if request.method == "GET":
+        for spec in SPECS:
+            if spec.key not in locked:
+                form[spec.key.lower()].data = str(setting(spec.key))
+    elif form.validate_on_submit():
+        new: dict[str, int | str] = {}
+        for spec in SPECS:
+            if spec.key in locked:
+                continue
+            entry = form[spec.key.lower()]
+            new[spec.key] = entry.amount if spec.is_amount else (entry.data or "").strip()
+        try:
+            changed = save_settings(new, by=current_user)
+        except SettingsError as exc:
+            for key, message in exc.problems.items():
+                entry = form._fields.get(key.lower())
+                if entry is not None:
+                    entry.errors = [*entry.errors, message]
+        else:
+            if changed:
+                flash(_("Settings saved; they apply from the next page anyone opens."), "success")
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("admin.settings_page"), 303)
+    rows = saved_rows()
+    shown = [
+        {
+            "spec": spec,
+            "field": None if spec.key in locked else form[spec.key.lower()],
+            "locked": spec.key in locked,
+            "env_name": env_name(spec.key),
+            "value": setting(spec.key),
+            "saved": None if spec.key in locked else rows.get(spec.key),
+        }
+        for spec in SPECS
+    ]
+    status = 422 if form.errors else 200
+    return render_template("admin/settings.html", form=form, shown=shown), status

@@ -35,6 +35,7 @@ from dashboard.caching import etag_from_bill
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
+from dashboard.settings import setting
 from dashboard.templating import clock, money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
@@ -156,7 +157,7 @@ def new() -> ResponseReturnValue:
                     form.bank_client_id.data,
                 ),
                 minimum=config["GATEWAY_MIN_AMOUNT"],
-                maximum=config["BILL_MAX_AMOUNT"],
+                maximum=setting("BILL_MAX_AMOUNT"),
                 known_banks={b.slug for b in banks.active} if banks.banks else None,
             )
             if len(token) < 16:
@@ -200,7 +201,7 @@ def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
 
 
 def _share_message(bill: Bill) -> str:
-    merchant = current_app.config["MERCHANT_NAME"]
+    merchant = setting("MERCHANT_NAME")
     return str(
         _(
             "%(merchant)s: %(amount)s — %(description)s. "
@@ -229,7 +230,7 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
         + quote(
             _(
                 "%(merchant)s: bill %(reference)s",
-                merchant=current_app.config["MERCHANT_NAME"],
+                merchant=setting("MERCHANT_NAME"),
                 reference=bill.merchant_reference,
             )
         )

@@ -26,6 +26,7 @@ from dashboard.db import db
 from dashboard.messages import render as render_message
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role
 from dashboard.security import id_arg, id_from_text, roles_required
+from dashboard.settings import setting
 from dashboard.templating import cashin_state_label
 
 bp = Blueprint("cashins", __name__, url_prefix="/cashins")
@@ -54,9 +55,9 @@ def _limits() -> services.Limits:
     config = current_app.config
     return services.Limits(
         minimum=config["GATEWAY_MIN_AMOUNT"],
-        maximum=config["CASHIN_MAX_AMOUNT"],
-        approval_threshold=config["CASHIN_APPROVAL_THRESHOLD"],
-        daily_max_per_account=config["CASHIN_DAILY_MAX_PER_ACCOUNT"],
+        maximum=setting("CASHIN_MAX_AMOUNT"),
+        approval_threshold=setting("CASHIN_APPROVAL_THRESHOLD"),
+        daily_max_per_account=setting("CASHIN_DAILY_MAX_PER_ACCOUNT"),
         timezone=config["BABEL_DEFAULT_TIMEZONE"],
     )
 

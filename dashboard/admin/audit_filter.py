@@ -1,0 +1,179 @@
+"""The audit trail's filter: person, action, object and date range, read from the address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+from werkzeug.datastructures import MultiDict
+
+from dashboard.db import db
+from dashboard.models import AuditEvent, Bill, Cashin
+from dashboard.security import id_from_text
+
+OBJECT_TYPES = ("bill", "cashin", "user", "setting")
+# Offered in the action field's list; a prefix such as "bill." matches every bill action.
+KNOWN_ACTIONS = (
+    "auth.",
+    "auth.login",
+    "auth.login_failed",
+    "auth.login_throttled",
+    "auth.logout",
+    "bill.",
+    "bill.callback",
+    "bill.callback_refused",
+    "bill.created",
+    "bill.refreshed",
+    "bill.status_changed",
+    "cashin.",
+    "cashin.approved",
+    "cashin.confirmed",
+    "cashin.conflict_settled",
+    "cashin.discarded",
+    "cashin.drafted",
+    "cashin.late_reply",
+    "cashin.rejected",
+    "cashin.resolved",
+    "cashin.settled",
+    "cashin.submitted_for_approval",
+    "setting.",
+    "setting.changed",
+    "user.",
+    "user.activated",
+    "user.created",
+    "user.deactivated",
+    "user.password_changed",
+    "user.role_changed",
+)
+
+
+def object_type_label(kind: str | None) -> str:
+    labels = {
+        "bill": _("Bill"),
+        "cashin": _("Cash-in"),
+        "user": _("Staff member"),
+        "setting": _("Setting"),
+    }
+    return str(labels.get(kind or "", kind or ""))
+
+
+def object_links(events: Sequence[AuditEvent]) -> dict[int, str]:
+    """Where each entry's object can be seen, by entry id. Bills and cash-ins are recorded
+    by merchant reference: one query per kind finds their pages."""
+    ids: dict[str, dict[str, int]] = {}
+    for kind, model in (("bill", Bill), ("cashin", Cashin)):
+        refs = {e.object_id or "" for e in events if e.object_type == kind and e.object_id}
+        ids[kind] = {}
+        if refs:
+            found = db.session.execute(
+                select(model.merchant_reference, model.id).where(model.merchant_reference.in_(refs))
+            )
+            ids[kind] = {ref: ident for ref, ident in found}
+    links = {}
+    for event in events:
+        about, ident = event.object_type, event.object_id or ""
+        url = None
+        if about == "bill" and ident in ids["bill"]:
+            url = url_for("bills.detail", bill_id=ids["bill"][ident])
+        elif about == "cashin" and ident in ids["cashin"]:
+            url = url_for("cashins.detail", cashin_id=ids["cashin"][ident])
+        elif about == "user" and id_from_text(ident):
+            url = url_for("admin.users", _anchor="user-" + ident)
+        elif about == "setting" and ident:
+            url = url_for("admin.settings_page", _anchor="setting-" + ident)
+        if url:
+            links[event.id] = url
+    return links
+
+
+def _day(text: str, zone: ZoneInfo) -> datetime:
+    day = datetime.strptime(text, "%Y-%m-%d")  # ValueError for the caller
+    if not 2000 <= day.year <= 2100:  # keeps date arithmetic away from year 1 and 9999
+        raise ValueError(text)
+    return day.replace(tzinfo=zone)
+
+
+@dataclass
+class AuditFilter:
+    person: int | None = None  # the acting staff member's id
+    who: str = ""  # part of the e-mail typed (also failed logins of unknown addresses)
+    action: str = ""  # an action or its prefix ("bill.")
+    object_type: str = ""
+    object_id: str = ""
+    date_from: str = ""  # YYYY-MM-DD in the merchant's zone, inclusive
+    date_to: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+    _start: datetime | None = None
+    _end: datetime | None = None
+
+    @classmethod
+    def from_args(cls, args: MultiDict[str, str], zone: str) -> AuditFilter:
+        """Read the filter; a bad date is reported for its field and not applied."""
+        date_from = args.get("from", "").strip()
+        date_to = args.get("to", "").strip()
+        day = args.get("day", "").strip()  # older links: one day
+        if day and not (date_from or date_to):
+            date_from = date_to = day
+        kind = args.get("object_type", "").strip()
+        found = cls(
+            person=id_from_text(args.get("person", "").strip()),
+            who=args.get("who", "").strip().lower()[:254],
+            action=args.get("action", "").strip()[:60],
+            object_type=kind if kind in OBJECT_TYPES else "",
+            object_id=args.get("object_id", "").strip()[:64],
+            date_from=date_from,
+            date_to=date_to,
+        )
+        tz = ZoneInfo(zone)
+        for name, text in (("from", date_from), ("to", date_to)):
+            if not text:
+                continue
+            try:
+                start = _day(text, tz)
+            except ValueError:
+                found.errors[name] = _("The date must look like 2026-11-29.")
+                continue
+            if name == "from":
+                found._start = start
+            else:
+                found._end = start + timedelta(days=1)
+        if found._start and found._end and found._start >= found._end:
+            found.errors["to"] = _("The end date is before the start date.")
+            found._start = found._end = None
+        return found
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        if self.person:
+            query = query.where(AuditEvent.actor_id == self.person)
+        if self.who:
+            query = query.where(AuditEvent.actor_label.contains(self.who, autoescape=True))
+        if self.action:
+            query = query.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        if self.object_type:
+            query = query.where(AuditEvent.object_type == self.object_type)
+        if self.object_id:
+            query = query.where(AuditEvent.object_id == self.object_id)
+        if self._start:
+            query = query.where(AuditEvent.created_at >= self._start)
+        if self._end:
+            query = query.where(AuditEvent.created_at < self._end)
+        return query
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as address parameters (for links to other pages of the list)."""
+        values = {
+            "person": str(self.person or ""),
+            "who": self.who,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "from": self.date_from,
+            "to": self.date_to,
+        }
+        return {key: value for key, value in values.items() if value}
