@@ -483,6 +483,8 @@ def refresh_bill_status(
     bill.raw_status = check.raw_status
     if check.bank_reference:
         bill.payment_reference = check.bank_reference
+    if check.payer_name:
+        bill.payer_name = check.payer_name
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
         bill.last_error = _(

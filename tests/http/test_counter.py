@@ -1,0 +1,206 @@
+"""Counter mode and the customer display, through the test client, against the real sandbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select, update
+
+from dashboard.bills.counter import guess_payer_kind
+from dashboard.db import db, utcnow
+from dashboard.models import Bill, CounterDisplay, User
+from tests.conftest import WebClient
+
+FORM_TOKEN = re.compile(r'name="form_token"[^>]*value="([^"]+)"')
+CODE = re.compile(r'data-testid="pairing-code">([A-Z0-9]{6})<')
+DISPLAY = re.compile(r"/display/([A-Za-z0-9_-]{20,})$")
+
+
+@pytest.fixture()
+def cashier(web: WebClient, staff: dict[str, User], sandbox: Any) -> WebClient:
+    web.login("cashier@example.com")
+    return web
+
+
+def counter_page(web: WebClient) -> str:
+    page: str = web.get("/counter").get_data(as_text=True)
+    return page
+
+
+def issue_at_counter(
+    web: WebClient, amount: str = "5 000", payer: str = "clientmail@gmail.com"
+) -> Any:
+    match = FORM_TOKEN.search(counter_page(web))
+    assert match
+    return web.post(
+        "/counter",
+        {
+            "amount": amount,
+            "payer": payer,
+            "payer_kind": "auto",
+            "description": "Bread",
+            "form_token": match.group(1),
+        },
+    )
+
+
+def pairing_code(web: WebClient) -> str:
+    match = CODE.search(counter_page(web))
+    assert match
+    return match.group(1)
+
+
+def pair(app: Flask, code: str) -> tuple[Any, str]:
+    """A fresh browser with no session at all opens /display and types the code."""
+    display = app.test_client()
+    response = display.get("/display", query_string={"code": code})
+    location = response.headers.get("Location", "")
+    match = DISPLAY.search(location)
+    return response, match.group(1) if match else ""
+
+
+def test_guess_payer_kind() -> None:
+    assert guess_payer_kind("clientmail@gmail.com") == "email"
+    assert guess_payer_kind("79 123 456") == "phone"
+    assert guess_payer_kind("+257 79123456") == "phone"
+    assert guess_payer_kind("2") == "code"
+    assert guess_payer_kind("client-username") == "username"
+
+
+def test_counter_issues_the_bill_and_shows_its_qr_then_next_customer_clears(
+    cashier: WebClient, app: Flask
+) -> None:
+    response = issue_at_counter(cashier)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/counter")
+    page = counter_page(cashier)
+    assert 'data-testid="counter-qr"' in page
+    assert "data-poll-url=" in page and "shown=pending" in page  # the bill page's own poll
+    with app.app_context():
+        bill = db.session.scalars(select(Bill)).one()
+        assert bill.payer_kind == "email" and bill.status == "pending"
+        assert db.session.scalars(select(CounterDisplay)).one().bill_id == bill.id
+    response = cashier.post("/counter/next")
+    assert response.status_code == 303
+    page = counter_page(cashier)
+    assert 'data-testid="counter-form"' in page and "counter-qr" not in page
+
+
+def test_counter_shows_errors_next_to_the_fields(cashier: WebClient, app: Flask) -> None:
+    response = issue_at_counter(cashier, amount="12,5", payer="")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'data-field-error="amount"' in page
+    response = issue_at_counter(cashier, amount="5000", payer="x")
+    assert response.status_code == 422
+    assert 'data-field-error="payer"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Bill)).all() == []
+
+
+def test_counter_needs_staff_login(web: WebClient, staff: dict[str, User]) -> None:
+    response = web.get("/counter")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_display_pairs_by_code_and_follows_the_counter(
+    cashier: WebClient, app: Flask, sandbox: Any
+) -> None:
+    code = pairing_code(cashier)
+    response, token = pair(app, code.lower())  # typed in lower case: still the code
+    assert response.status_code == 303 and token
+    display = app.test_client()
+    page = display.get(f"/display/{token}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Test Merchant" in text or app.config["MERCHANT_NAME"] in text
+    assert 'data-testid="display-waiting"' in text
+    assert "Set-Cookie" not in page.headers  # no session of any kind
+
+    issue_at_counter(cashier, amount="7 000")
+    state = display.get(f"/display/{token}/state")
+    assert state.status_code == 200
+    body = state.get_data()
+    assert len(body) <= 1024, len(body)
+    html = body.decode()
+    assert 'data-testid="display-amount"' in html and "7" in html
+    assert 'data-testid="display-qr"' in html
+    assert "clientmail" not in html and "Bread" not in html  # nothing about the customer
+    qr = re.search(r'src="([^"]+)"', html)
+    assert qr and display.get(qr.group(1)).mimetype == "image/svg+xml"
+
+    etag = state.headers["ETag"]
+    again = display.get(f"/display/{token}/state", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+
+    with app.app_context():
+        code = db.session.scalars(select(Bill.code)).one()
+        db.session.execute(update(Bill).values(last_checked_at=None))
+        db.session.commit()
+    requests.post(sandbox.url + f"_sandbox/bills/{code}/pay", timeout=5).raise_for_status()
+    paid = display.get(f"/display/{token}/state", headers={"If-None-Match": etag})
+    assert paid.status_code == 200
+    assert 'data-testid="display-paid"' in paid.get_data(as_text=True)
+    assert "display-qr" not in paid.get_data(as_text=True)
+    assert display.get(qr.group(1)).status_code == 404  # no QR for a paid bill
+
+    cashier.post("/counter/next")
+    waiting = display.get(f"/display/{token}/state").get_data(as_text=True)
+    assert 'data-testid="display-waiting"' in waiting
+
+
+def test_display_without_or_with_a_wrong_code_shows_nothing(cashier: WebClient, app: Flask) -> None:
+    issue_at_counter(cashier, amount="9 000")
+    anonymous = app.test_client()
+    page = anonymous.get("/display")
+    assert page.status_code == 200
+    assert "9" not in re.sub(r"<[^>]+>", "", page.get_data(as_text=True))
+    wrong = anonymous.get("/display", query_string={"code": "ZZZZZZ"})
+    assert wrong.status_code == 404
+    text = wrong.get_data(as_text=True)
+    assert 'data-field-error="code"' in text and "display-amount" not in text
+    for path in ("/display/not-a-token", "/display/not-a-token/state"):
+        response = anonymous.get(path)
+        assert response.status_code in (404, 410)
+        assert "display-amount" not in response.get_data(as_text=True)
+
+
+def test_display_ends_with_the_cashier_session_or_when_idle(
+    cashier: WebClient, app: Flask, staff: dict[str, User]
+) -> None:
+    code = pairing_code(cashier)
+    _, token = pair(app, code)
+    display = app.test_client()
+    assert display.get(f"/display/{token}/state").status_code == 200
+
+    with app.app_context():  # idle for more than 12 hours
+        db.session.execute(update(CounterDisplay).values(touched_at=utcnow() - timedelta(hours=13)))
+        db.session.commit()
+    assert display.get(f"/display/{token}/state").status_code == 410
+    assert display.get(f"/display/{token}").status_code == 404
+    assert pair(app, code)[0].status_code == 404  # the old code no longer pairs
+
+    code = pairing_code(cashier)  # the cashier comes back: a new counter, a new code
+    _, token = pair(app, code)
+    assert display.get(f"/display/{token}/state").status_code == 200
+    cashier.logout()
+    assert display.get(f"/display/{token}/state").status_code == 410
+    page = display.get(f"/display/{token}")
+    assert page.status_code == 404 and 'data-testid="display-ended"' in page.get_data(as_text=True)
+
+
+def test_pairing_guesses_are_rate_limited(cashier: WebClient, make_app: Any) -> None:
+    app = make_app(DISPLAY_PAIRING_ATTEMPTS=3)
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    code = pairing_code(web)
+    guesser = app.test_client()
+    for _ in range(3):
+        assert guesser.get("/display", query_string={"code": "WRONG1"}).status_code == 404
+    limited = guesser.get("/display", query_string={"code": code})  # even the right code now
+    assert limited.status_code == 429
+    assert "Too many wrong codes" in limited.get_data(as_text=True)
