@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import brotli
 import pytest
 import requests
 from flask import Flask
@@ -320,3 +321,32 @@ def test_the_list_poll_answers_304_until_a_bill_changes(
 
 def test_the_list_poll_needs_staff(web: WebClient, staff: dict[str, User]) -> None:
     assert web.get("/bills/changes?since=0").status_code == 302
+
+
+def first_load_bytes(client: Any, page: Any) -> int:
+    """The page plus every asset it names, as a browser that accepts brotli receives them."""
+    body = page.get_data()
+    if page.headers.get("Content-Encoding") == "br":
+        body = brotli.decompress(body)
+    html = body.decode()
+    total = len(page.get_data())
+    for url in set(re.findall(r'(?:href|src)="(/assets/[^"]+)"', html)):
+        asset = client.get(url, headers={"Accept-Encoding": "br"})
+        assert asset.status_code == 200 and "immutable" in asset.headers["Cache-Control"], url
+        total += len(asset.get_data())
+    return total
+
+
+def test_counter_and_display_pages_keep_the_bytes_budget(cashier: WebClient, app: Flask) -> None:
+    issue_at_counter(cashier)
+    page = cashier.get("/counter", headers={"Accept-Encoding": "br"})
+    html = cashier.get("/counter").get_data(as_text=True)
+    assert re.search(r'src="/assets/js/counter\.[0-9a-f]{12}\.js" defer', html)
+    assert "<script>" not in html and " style=" not in html  # nothing inline (CSP)
+    assert first_load_bytes(cashier.client, page) <= 200_000
+    _, token = pair(app, pairing_code(cashier))
+    display = app.test_client()
+    page = display.get(f"/display/{token}", headers={"Accept-Encoding": "br"})
+    html = display.get(f"/display/{token}").get_data(as_text=True)
+    assert "htmx" not in html and " style=" not in html
+    assert first_load_bytes(display, page) <= 120_000
