@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import segno
@@ -133,7 +133,8 @@ def _counter_page(counter: CounterDisplay, form: CounterForm, status: int = 200)
             form=form,
             bill=bill,
             followed=services.is_followed(bill) if bill else False,
-            pairing_link=_pairing_link(counter),
+            display_url=current_app.config["PUBLIC_URL"].rstrip("/")
+            + url_for("counter.display_pair"),
         ),
         status,
     )
@@ -352,7 +353,3 @@ def _qr_response(text: str, *, scale: int, cache: str) -> Response:
         buffer, kind="svg", scale=scale, border=2, xmldecl=False, svgclass=None, lineclass=None
     )
     return Response(buffer.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": cache})
-
-
-def expires_at(counter: CounterDisplay) -> datetime:
-    return counter.touched_at + IDLE_LIMIT
