@@ -4,6 +4,7 @@ shows the QR, then Paid ✓ when the payer pays on the sandbox's payer page, wit
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
@@ -16,7 +17,12 @@ from tests.browser.test_login_flow import log_in
 
 
 def test_keyboard_counter_and_paired_customer_display(
-    page: Page, browser: Browser, live_server: LiveServer, staff: dict[str, User], sandbox: Any
+    page: Page,
+    browser: Browser,
+    live_server: LiveServer,
+    staff: dict[str, User],
+    sandbox: Any,
+    tmp_path: Path,
 ) -> None:
     log_in(page, live_server, "cashier@example.com")
     page.goto(live_server.url + "/counter")
@@ -47,6 +53,8 @@ def test_keyboard_counter_and_paired_customer_display(
         # The display follows the counter's bill by itself.
         expect(display.get_by_test_id("display-qr")).to_be_visible(timeout=10_000)
         expect(display.get_by_test_id("display-amount")).to_contain_text("6,500")
+        page.screenshot(path=str(tmp_path / "counter-qr.png"))
+        display.screenshot(path=str(tmp_path / "display-qr.png"))
         expect(display.locator("body")).not_to_contain_text("clientmail")
 
         with live_server.app.app_context():
@@ -65,6 +73,8 @@ def test_keyboard_counter_and_paired_customer_display(
         # The cashier's screen turns Paid ✓ by itself; Enter (or N) is the next customer.
         expect(page.get_by_test_id("counter-paid")).to_be_visible(timeout=15_000)
         expect(page.get_by_test_id("next-customer")).to_be_focused()
+        page.screenshot(path=str(tmp_path / "counter-paid.png"))
+        display.screenshot(path=str(tmp_path / "display-paid.png"))
         page.keyboard.press("Enter")
         expect(page.get_by_label("Amount (FBu)")).to_be_focused()
         expect(page.get_by_test_id("counter-qr")).to_have_count(0)
