@@ -38,7 +38,7 @@ from sqlalchemy import func, select, update
 
 from dashboard import audit
 from dashboard.bills import services
-from dashboard.bills.forms import CounterForm
+from dashboard.bills.forms import ActionForm, CounterForm
 from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Bill, BillState, CounterDisplay, Role, User
@@ -77,10 +77,15 @@ def _my_counter() -> CounterDisplay:
             )
         )
     if counter is None or not _is_live(counter):
+        code = _new_code()
+        while db.session.scalar(
+            select(CounterDisplay.id).where(CounterDisplay.pairing_code == code)
+        ):
+            code = _new_code()  # one in a billion; a unique index would otherwise refuse it
         counter = CounterDisplay(
             user_id=current_user.id,
             session_key=secrets.token_urlsafe(32),
-            pairing_code=_new_code(),
+            pairing_code=code,
             display_token=secrets.token_urlsafe(32),
             login_nonce=current_user.login_nonce,
         )
@@ -184,8 +189,7 @@ def counter() -> ResponseReturnValue:
 @roles_required(*STAFF)
 def next_customer() -> ResponseReturnValue:
     """Clear the screen (and the customer display) for the next customer."""
-    form = CounterForm()
-    if not form.validate_on_submit() and "csrf_token" in form.errors:
+    if not ActionForm().validate_on_submit():
         abort(400)
     counter = _my_counter()
     counter.bill_id = None

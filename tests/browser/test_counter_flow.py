@@ -85,3 +85,23 @@ def test_keyboard_counter_and_paired_customer_display(
         expect(display.get_by_test_id("display-ended")).to_be_visible(timeout=10_000)
     finally:
         display_context.close()
+
+
+def test_the_paid_sound_is_off_by_default_and_the_cashier_turns_it_on(
+    page: Page, live_server: LiveServer, staff: dict[str, User]
+) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server, "cashier@example.com")
+    page.goto(live_server.url + "/counter")
+    toggle = page.get_by_test_id("sound-toggle")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(toggle).to_have_text("Sound off")
+    toggle.focus()
+    page.keyboard.press("Enter")  # plays the chime once (made by WebAudio, no file)
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    expect(toggle).to_have_text("Sound on")
+    page.reload()
+    expect(page.get_by_test_id("sound-toggle")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("localStorage.getItem('counter-sound')") == "on"
+    assert errors == []
