@@ -274,6 +274,14 @@ def display_pair() -> ResponseReturnValue:
         else:
             counter = _live_by(pairing_code=code)
             if counter is not None:
+                audit.record(
+                    "display.paired",
+                    actor_label="customer display",
+                    object_type="user",
+                    object_id=counter.user_id,
+                    summary="customer display paired to the counter",
+                )
+                db.session.commit()
                 return redirect(url_for("counter.display", token=counter.display_token), 303)
             audit.record(PAIRING_FAILED, actor_label="customer display", summary="wrong code")
             db.session.commit()

@@ -350,3 +350,29 @@ def test_counter_and_display_pages_keep_the_bytes_budget(cashier: WebClient, app
     html = display.get(f"/display/{token}").get_data(as_text=True)
     assert "htmx" not in html and " style=" not in html
     assert first_load_bytes(display, page) <= 120_000
+
+
+def test_counter_and_display_speak_french(cashier: WebClient, app: Flask) -> None:
+    with cashier.client.session_transaction() as session:
+        session["lang"] = "fr"
+    issue_at_counter(cashier, amount="2 000")
+    page = counter_page(cashier)
+    assert "Client suivant" in page and "Écran client" in page
+    assert re.search(r"2\s000\sFBu", page)
+    _, token = pair(app, pairing_code(cashier))
+    display = app.test_client()
+    state = display.get(f"/display/{token}/state", headers={"Accept-Language": "fr"})
+    text = state.get_data(as_text=True)
+    assert "Scannez avec l" in text and "FBu" in text
+
+
+def test_pairing_is_in_the_audit_trail(cashier: WebClient, app: Flask) -> None:
+    from dashboard.models import AuditEvent
+
+    pair(app, pairing_code(cashier))
+    pair(app, "WRONG2")
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action.like("display.%"))
+        ).all()
+    assert sorted(actions) == ["display.paired", "display.pairing_failed"]
