@@ -29,6 +29,7 @@ def test_keyboard_counter_and_paired_customer_display(
     expect(page.get_by_label("Amount (FBu)")).to_be_focused()
     code = page.get_by_test_id("pairing-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    page.screenshot(path=str(tmp_path / "counter-form.png"))
 
     # The customer display: another browser (no cookie, no login), paired by the code.
     display_context = browser.new_context(locale="en-GB")
