@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.admin.views import bp as admin_bp
     from dashboard.auth.views import bp as auth_bp
     from dashboard.bank_views import bp as banks_bp
+    from dashboard.bills import counter
     from dashboard.bills.callbacks import bp as bill_callbacks_bp
     from dashboard.bills.views import bp as bills_bp
     from dashboard.bills.views import public as bill_public_bp
@@ -118,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bills_bp)
     app.register_blueprint(bill_public_bp)
     app.register_blueprint(bill_callbacks_bp)
+    app.register_blueprint(counter.bp)
+    counter.init_app(app)
     app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
     app.register_blueprint(cashin_settle_bp)

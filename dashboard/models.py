@@ -149,6 +149,8 @@ class Bill(Base):
     # Francs promised to refunds being sent, awaiting approval or sent (released when one fails
     # or is rejected). Raised only by a conditional UPDATE, so it never passes ``amount``.
     refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The payer's name when iHela gives it (v1 verify replies never do: then it stays empty).
+    payer_name: Mapped[str | None] = mapped_column(String(160))
 
     issued_by: Mapped[User] = relationship()
     events: Mapped[list[BillEvent]] = relationship(
@@ -323,3 +325,28 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     updated_by: Mapped[User | None] = relationship()
+
+
+class CounterDisplay(Base):
+    """A cashier's counter (one per login session) and the customer displays paired to it.
+
+    The pairing code is shown on the cashier's screen and typed on the display; the display then
+    polls with the random ``display_token``. It carries no staff session and ends with the
+    cashier's session (logout, new password, deactivation) or after a long idle time.
+    """
+
+    __tablename__ = "counter_displays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    session_key: Mapped[str] = mapped_column(String(64), unique=True)  # kept in the staff session
+    pairing_code: Mapped[str] = mapped_column(String(12), unique=True)
+    display_token: Mapped[str] = mapped_column(String(64), unique=True)
+    login_nonce: Mapped[str] = mapped_column(String(32))  # the user's at creation
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)  # the cashier's last action
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+    bill: Mapped[Bill | None] = relationship()

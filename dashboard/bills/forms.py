@@ -40,3 +40,24 @@ class ActionForm(FlaskForm):
     """Only the CSRF token (and a one-time token where a click must count once)."""
 
     form_token = HiddenField()
+
+
+class CounterForm(FlaskForm):
+    """The cashier's quick bill: amount and payer; the rest has defaults."""
+
+    amount = AmountField(_l("Amount (FBu)"))
+    payer = StringField(_l("Payer"), validators=[Length(max=120)])
+    payer_kind = SelectField(
+        _l("Payer is identified by"),
+        choices=[("auto", _l("Guess from what is typed")), *PAYER_KINDS.items()],
+        default="auto",
+    )
+    description = StringField(
+        _l("What is it for?"),
+        validators=[
+            Length(
+                max=DESCRIPTION_MAX, message=_l("Keep the description under %(max)d characters.")
+            )
+        ],
+    )
+    form_token = HiddenField()

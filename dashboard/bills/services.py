@@ -519,6 +519,8 @@ def refresh_bill_status(
     bill.raw_status = check.raw_status
     if check.bank_reference:
         bill.payment_reference = check.bank_reference
+    if check.payer_name:
+        bill.payer_name = check.payer_name
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
         bill.last_error = msg.coded("bill.unknown_status", status=repr(check.raw_status))
@@ -806,6 +808,58 @@ def list_bills(
         newer=newer,
     )
     return _bill_page(by_status, page)
+
+
+# iHela's usual lifetimes (no reply states one): a week, minutes when pushed to mobile money.
+BILL_LIFETIME = timedelta(days=7)
+MOBILE_MONEY_BILL_LIFETIME = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class BillExpiry:
+    at: datetime
+    expected: bool  # True: iHela's usual lifetime from issue; False: when it was seen expired
+
+
+def bill_expiry(bill: Bill) -> BillExpiry | None:
+    """When a bill stops being payable: when it expired, or when iHela usually expires it."""
+    if bill.state == BillState.EXPIRED:
+        seen = next((e.created_at for e in bill.events if e.to_status == BillState.EXPIRED), None)
+        return BillExpiry(seen, expected=False) if seen else None
+    if bill.code is None or bill.state not in FOLLOWED_STATES:
+        return None
+    mobile = (bill.bank_slug or "").upper().startswith("MOB")
+    lifetime = MOBILE_MONEY_BILL_LIFETIME if mobile else BILL_LIFETIME
+    return BillExpiry(bill.created_at + lifetime, expected=True)
+
+
+def latest_change() -> int:
+    """A stamp that moves whenever any bill is issued or changes state (the newest history row:
+    the primary key's index answers it without reading the table)."""
+    return db.session.scalar(select(func.max(BillEvent.id))) or 0
+
+
+def changed_since(stamp: int, *, limit: int = 50) -> list[tuple[Bill, bool]]:
+    """Bills that changed after ``stamp``, newest first, each with whether it was paid then."""
+    rows = db.session.execute(
+        select(BillEvent.bill_id, func.max(BillEvent.id))
+        .where(BillEvent.id > stamp)
+        .group_by(BillEvent.bill_id)
+        .order_by(func.max(BillEvent.id).desc())
+        .limit(limit)
+    ).all()
+    ids = [bill_id for bill_id, _ in rows]
+    paid = set(
+        db.session.scalars(
+            select(BillEvent.bill_id).where(
+                BillEvent.id > stamp,
+                BillEvent.bill_id.in_(ids),
+                BillEvent.to_status == BillState.PAID,
+            )
+        )
+    )
+    bills = {b.id: b for b in db.session.scalars(select(Bill).where(Bill.id.in_(ids)))}
+    return [(bills[i], i in paid) for i in ids if i in bills]
 
 
 def get_bill(bill_id: int) -> Bill | None:

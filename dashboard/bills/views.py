@@ -17,6 +17,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -24,6 +26,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -31,12 +34,12 @@ from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
-from dashboard.caching import etag_from_bill
+from dashboard.caching import FRAGMENT_CSP, etag_from_bill
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
-from dashboard.templating import clock, money
+from dashboard.templating import clock, localtime, money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)
@@ -120,7 +123,43 @@ def index() -> ResponseReturnValue:
         query=query,
         checked_since=services.pending_checked_since(),
         date_errors=date_errors,
+        stamp=services.latest_change(),
+        list_poll_seconds=current_app.config.get("BILL_LIST_POLL_SECONDS", 20),
     )
+
+
+@bp.get("/changes")
+@roles_required(*STAFF)
+def changes() -> ResponseReturnValue:
+    """The open list's light poll: 304 while no bill changed since the stamp the page holds,
+    else each changed bill's new badge and a notice for the ones paid."""
+    current = services.latest_change()
+    since = id_arg("since") or 0
+    if since == current:  # the page is up to date: an empty answer
+        response = Response(status=304)
+    else:
+        badge = get_template_attribute("_macros/bills.html", "status_badge")
+        changed = services.changed_since(since) if since < current else []
+        paid = [bill for bill, was_paid in changed if was_paid and bill.state == BillState.PAID]
+        notice = ""
+        if paid:
+            notice = ngettext(
+                "%(num)d bill paid: %(references)s",
+                "%(num)d bills paid: %(references)s",
+                len(paid),
+                references=", ".join(
+                    f"{b.merchant_reference} ({money(b.amount)})" for b in paid[:5]
+                ),
+            )
+        response = jsonify(
+            stamp=current,
+            rows={str(bill.id): str(badge(bill.status)).strip() for bill, _ in changed},
+            notice=notice,
+        )
+    response.set_etag(str(current))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = FRAGMENT_CSP
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -221,23 +260,51 @@ def detail(bill_id: int) -> ResponseReturnValue:
     return _detail_page(_bill_or_404(bill_id))
 
 
-def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
-    message = _share_message(bill) if bill.confirmation_uri else ""
-    share = {
+def _receipt_message(bill: Bill, paid_at: datetime | None) -> str:
+    message = _(
+        "%(merchant)s: payment received, %(amount)s — %(description)s. Ref. %(reference)s.",
+        merchant=setting("MERCHANT_NAME"),
+        amount=money(bill.amount),
+        description=bill.description,
+        reference=bill.merchant_reference,
+    )
+    if bill.payment_reference:
+        message += " " + _("Bank reference: %(reference)s.", reference=bill.payment_reference)
+    if paid_at is not None:
+        message += " " + _("Paid on %(time)s.", time=localtime(paid_at, "short"))
+    return str(message + " " + _("Thank you!"))
+
+
+def _share_links(message: str, subject: str) -> dict[str, str]:
+    return {
         "whatsapp": "https://wa.me/?text=" + quote(message),
         "sms": "sms:?&body=" + quote(message),
-        "email": "mailto:?subject="
-        + quote(
-            _(
-                "%(merchant)s: bill %(reference)s",
-                merchant=setting("MERCHANT_NAME"),
-                reference=bill.merchant_reference,
-            )
-        )
-        + "&body="
-        + quote(message),
+        "email": "mailto:?subject=" + quote(subject) + "&body=" + quote(message),
         "text": message,
     }
+
+
+def _paid_at(bill: Bill) -> datetime | None:
+    return next((e.created_at for e in bill.events if e.to_status == BillState.PAID), None)
+
+
+def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
+    merchant = setting("MERCHANT_NAME")
+    message = _share_message(bill) if bill.confirmation_uri else ""
+    share = _share_links(
+        message,
+        _("%(merchant)s: bill %(reference)s", merchant=merchant, reference=bill.merchant_reference),
+    )
+    receipt = None
+    if bill.state == BillState.PAID:
+        receipt = _share_links(
+            _receipt_message(bill, _paid_at(bill)),
+            _(
+                "%(merchant)s: receipt %(reference)s",
+                merchant=merchant,
+                reference=bill.merchant_reference,
+            ),
+        )
     retries = db.session.scalars(select(Bill).where(Bill.retry_of_id == bill.id)).all()
     refunds = None
     if bill.state == BillState.PAID:
@@ -256,6 +323,8 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
         followed=services.is_followed(bill),
         failure_reason=services.failure_reason(bill),
         share=share,
+        receipt=receipt,
+        expiry=services.bill_expiry(bill),
         action=ActionForm(),
         retry_token=secrets.token_urlsafe(16),
         retries=retries,
@@ -406,9 +475,7 @@ def slip(bill_id: int) -> ResponseReturnValue:
     if bill.state == BillState.PENDING and not (bill.confirmation_uri or bill.code):
         abort(404)
     # A paid bill prints as a receipt; only a pending one asks for payment.
-    paid_at = None
-    if bill.state == BillState.PAID:
-        paid_at = next((e.created_at for e in bill.events if e.to_status == BillState.PAID), None)
+    paid_at = _paid_at(bill) if bill.state == BillState.PAID else None
     return render_template("bills/slip.html", bill=bill, paid_at=paid_at)
 
 

@@ -289,7 +289,21 @@ def parse_bill_check(
         bank_reference=_optional_text(bill, "bank_reference"),
         message=_optional_text(bill, "message"),
         raw=dict(reply),
+        payer_name=_payer_name(bill.get("paid_by")),
     )
+
+
+def _payer_name(person: Any) -> str | None:
+    """A name from a ``paid_by`` user object, if one ever comes (the v1 samples carry none)."""
+    if not isinstance(person, Mapping):
+        return None
+    full = person.get("full_name") or person.get("name")
+    if not full:
+        parts = [person.get("first_name"), person.get("last_name")]
+        full = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    if not isinstance(full, str):
+        return None
+    return full.strip()[:160] or None
 
 
 # --- banks and accounts --------------------------------------------------------------------

@@ -64,6 +64,7 @@ class BillCheck:
     bank_reference: str | None
     message: str | None
     raw: dict[str, Any] = field(repr=False)
+    payer_name: str | None = None  # the payer's name, when the reply carries one
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,11 @@
 
   // Status that refreshes itself while the tab is visible, backing off from 5 s to 60 s.
   var poll = { timer: null, delay: 5000 };
+  // A page may want a faster ceiling (the counter: a customer is waiting): <meta name="poll-max">.
+  function pollCeiling() {
+    var meta = document.querySelector("meta[name=poll-max]");
+    return (meta && parseInt(meta.getAttribute("content"), 10)) || 60000;
+  }
   function schedulePoll() {
     clearTimeout(poll.timer);
     var target = document.querySelector("[data-poll-url]");
@@ -76,13 +81,13 @@
       htmx.ajax("GET", current.getAttribute("data-poll-url"),
                 { target: "#" + current.id, swap: "outerHTML", headers: { "X-Poll": "1" } })
         .then(function () {
-          poll.delay = Math.min(Math.round(poll.delay * 1.6), 60000);
+          poll.delay = Math.min(Math.round(poll.delay * 1.6), pollCeiling());
           schedulePoll();
         }, function () {
-          poll.delay = 60000;
+          poll.delay = pollCeiling();
           schedulePoll();
         });
-    }, poll.delay);
+    }, Math.min(poll.delay, pollCeiling()));
   }
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden) { poll.delay = 5000; schedulePoll(); }

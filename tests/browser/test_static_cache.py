@@ -34,6 +34,8 @@ def test_repeat_visit_to_a_bill_page_requests_no_static_file(
     log_in(page, live_server, "cashier@example.com")
     issue_bill(page, live_server)
     bill_url = f"{live_server.url}/bills/{the_bill(live_server.app).id}"
+    page.goto(live_server.url + "/bills/")  # the list's own script, fetched once here
+    page.wait_for_load_state("networkidle")
     seen = count_static_requests(live_server)
     page.goto(bill_url)
     expect(page.get_by_test_id("status-badge")).to_have_text("Pending")

@@ -1,0 +1,44 @@
+// The open bills list keeps itself current: every 20 s while the tab is visible it asks what
+// changed since the stamp it holds (an empty 304 when nothing did), changes the status of the
+// rows on screen in place, and says discreetly when a bill was paid.
+(function () {
+  "use strict";
+  function setup(box) {
+    var DELAY = (parseInt(box.getAttribute("data-poll-seconds"), 10) || 20) * 1000;
+    var url = box.getAttribute("data-list-poll");
+    var stamp = box.getAttribute("data-stamp") || "0";
+    var notice = document.querySelector("[data-list-notice]");
+    var timer = null;
+    var tick = function () {
+      clearTimeout(timer);
+      if (document.hidden) return; // visibilitychange starts it again
+      fetch(url + "?since=" + encodeURIComponent(stamp),
+            { cache: "no-store", credentials: "same-origin", headers: { "X-Poll": "1" } })
+        .then(function (response) {
+          if (response.status === 200) return response.json();
+          return null; // 304: nothing changed; anything else: try again later
+        })
+        .then(function (changes) {
+          if (!changes) return;
+          stamp = String(changes.stamp);
+          Object.keys(changes.rows || {}).forEach(function (id) {
+            var cell = box.querySelector('tr[data-bill-id="' + id + '"] [data-status-cell]');
+            if (cell) cell.innerHTML = changes.rows[id];
+          });
+          if (changes.notice && notice) {
+            notice.textContent = changes.notice;
+            notice.classList.remove("d-none");
+          }
+        })
+        .catch(function () { /* offline for a moment: the next tick tries again */ })
+        .then(function () { timer = setTimeout(tick, DELAY); });
+    };
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) tick(); });
+    timer = setTimeout(tick, DELAY);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.querySelector("[data-list-poll]");
+    if (box) setup(box);
+  });
+})();
