@@ -904,6 +904,25 @@ def still_sending_until(cashin: Cashin) -> datetime | None:
     return until if until > utcnow() else None
 
 
+def unknown_cashins() -> list[Cashin]:
+    """Every cash-in whose outcome is unknown (stuck sends included), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Cashin)
+            .where(
+                or_(
+                    Cashin.status == CashinState.UNKNOWN,
+                    and_(
+                        Cashin.status == CashinState.SUBMITTING,
+                        Cashin.submitted_at < _stuck_since(),
+                    ),
+                )
+            )
+            .order_by(Cashin.id)
+        )
+    )
+
+
 def needs_checking_count() -> int:
     return int(
         db.session.scalar(
