@@ -148,6 +148,33 @@ def lookup_holder(bank: BankOption, account: str) -> Lookup:
     return Lookup("confirmed", name=holder.name, account_number=holder.account_number)
 
 
+@dataclass(frozen=True)
+class PayerAccount:
+    """Where a refund can go, as iHela knows the payer: a code, rendered by the form."""
+
+    status: str  # "found", "not_found" (ask the customer), "unavailable" (iHela not reached)
+    bank_slug: str = ""
+    bank_name: str = ""
+    account: str = ""
+    name: str = ""
+
+
+def find_payer_account(payer: str, banks: BankList) -> PayerAccount:
+    """The payer's iHela Credit Union account (looked up by their e-mail, phone or client
+    code), so a refund can go back where the money came from."""
+    try:
+        holder = gateway().find_customer_account(payer)
+    except AccountNotFound:
+        return PayerAccount("not_found")
+    except IhelaError as exc:
+        log.info("payer account lookup failed: %s", type(exc).__name__)
+        return PayerAccount("unavailable")
+    bank = banks.get(holder.bank_slug)
+    if bank is None or not bank.is_active:
+        return PayerAccount("not_found")  # nowhere we could send it: the customer must say
+    return PayerAccount("found", bank.slug, bank.name, holder.account_number, holder.name)
+
+
 def refund_left(bill: Bill) -> int:
     return max(bill.amount - bill.refund_reserved, 0)
 

@@ -120,9 +120,18 @@ def new() -> ResponseReturnValue:
             return redirect(
                 url_for("bills.detail", bill_id=bill_id) if bill else url_for("cashins.index")
             )
+    payer_account = None
+    lookup = None
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
         if bill is not None:
+            payer_account = services.find_payer_account(bill.payer, banks)
+            if payer_account.status == "found":
+                form.bank_slug.data = payer_account.bank_slug
+                form.account.data = payer_account.account
+                lookup = services.Lookup(
+                    "confirmed", name=payer_account.name, account_number=payer_account.account
+                )
             form.bill_id.data = str(bill.id)
             form.amount.data = str(services.refund_left(bill))
             form.reason.data = "refund"
@@ -131,7 +140,6 @@ def new() -> ResponseReturnValue:
                 reference=bill.merchant_reference,
                 description=bill.description,
             )[: services.DESCRIPTION_MAX]
-    lookup = None
     if request.method == "POST" and request.form.get("action") == "lookup":
         form.validate_on_submit()  # CSRF and lengths; nothing is created
         lookup, account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
@@ -170,7 +178,14 @@ def new() -> ResponseReturnValue:
         return render_template(
             "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
         ), 422
-    return render_template("cashins/new.html", form=form, banks=banks, bill=bill, lookup=None)
+    return render_template(
+        "cashins/new.html",
+        form=form,
+        banks=banks,
+        bill=bill,
+        lookup=lookup,
+        payer_account=payer_account,
+    )
 
 
 @bp.get("/lookup")
