@@ -18,12 +18,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
-from dashboard.models import Bill, BillState, Cashin, CashinState, Role
+from dashboard.models import Bill, BillState, Cashin, CashinState, Role, User
 from dashboard.security import id_arg, id_from_text, roles_required
 from dashboard.templating import cashin_state_label
 
@@ -72,19 +73,29 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 @bp.get("/")
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
-    status = request.args.get("status", "")
-    status = status if status in {*CashinState, services.NEEDS_CHECKING} else ""
+    filters, date_errors = services.parse_list_filters(
+        request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    )
     rows, page, pages = services.list_cashins(
-        status,
+        filters,
         page=request.args.get("page", 1, type=int) or 1,
         size=current_app.config["PAGE_SIZE"],
     )
+    query = {k: request.args[k] for k in services.LIST_FILTERS if request.args.get(k)}
     return render_template(
         "cashins/index.html",
         cashins=rows,
         page=page,
         pages=pages,
-        status=status,
+        status=filters.status,
+        filters=filters,
+        args=request.args,
+        query=query,
+        date_errors=date_errors,
+        totals=services.cashin_totals(filters),
+        banks=services.cashin_banks(),
+        staff=db.session.scalars(select(User).order_by(User.name)).all(),
+        reasons=services.REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
         waiting=len(services.approval_queue()),

@@ -15,6 +15,9 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from dashboard.bills.services import BillFilters
+from dashboard.bills.services import _filtered as filtered_bills
+from dashboard.cashins.services import CashinFilters, filtered_cashins
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
 
@@ -113,16 +116,9 @@ def _local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def bills_csv(
-    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
-) -> Iterator[str]:
-    query = (
-        select(Bill)
-        .options(joinedload(Bill.issued_by))
-        .where(Bill.created_at >= start, Bill.created_at < end)
-    )
-    rows = (
-        [
+def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
+    for b in _in_chunks(query.options(joinedload(Bill.issued_by)), Bill):
+        yield [
             _local(b.created_at, timezone),
             b.merchant_reference,
             b.code,
@@ -134,23 +130,16 @@ def bills_csv(
             b.issued_by.email,
             b.payment_reference,
         ]
-        for b in _in_chunks(query, Bill)
-    )
-    return _csv(BILL_COLUMNS, rows, separator, french)
 
 
-def cashins_csv(
-    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
-) -> Iterator[str]:
-    query = (
-        select(Cashin)
-        .options(
-            joinedload(Cashin.created_by), joinedload(Cashin.decided_by), joinedload(Cashin.bill)
-        )
-        .where(Cashin.created_at >= start, Cashin.created_at < end)
+def _cashin_rows(query: Any, timezone: str) -> Iterator[list[object]]:
+    options = (
+        joinedload(Cashin.created_by),
+        joinedload(Cashin.decided_by),
+        joinedload(Cashin.bill),
     )
-    rows = (
-        [
+    for c in _in_chunks(query.options(*options), Cashin):
+        yield [
             _local(c.created_at, timezone),
             c.merchant_reference,
             c.status,
@@ -167,9 +156,36 @@ def cashins_csv(
             c.gateway_reference,
             _local(c.completed_at, timezone),
         ]
-        for c in _in_chunks(query, Cashin)
-    )
-    return _csv(CASHIN_COLUMNS, rows, separator, french)
+
+
+def bills_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    query = select(Bill).where(Bill.created_at >= start, Bill.created_at < end)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+
+
+def cashins_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    query = select(Cashin).where(Cashin.created_at >= start, Cashin.created_at < end)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
+
+
+def filtered_bills_csv(
+    filters: BillFilters, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The bills the list shows with ``filters`` (every page), in the month export's format."""
+    query = filtered_bills(select(Bill), filters)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+
+
+def filtered_cashins_csv(
+    filters: CashinFilters, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The cash-ins the list shows with ``filters`` (every page), as the month export."""
+    query = filtered_cashins(select(Cashin), filters)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
 
 
 # The overview: every figure is one aggregate query bounded by an indexed created_at range;
