@@ -177,3 +177,15 @@ def test_gateway_down_is_no_500(make_app: Callable[..., Flask], staff: dict[str,
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "iHela could not be asked." in page and ASK in page
+
+
+def test_the_ask_the_customer_message_in_french(
+    app: Flask, accountant: WebClient, staff: dict[str, User]
+) -> None:
+    bill_id = paid_bill_row(app, staff, "stranger@example.com")
+    accountant.post("/lang", {"lang": "fr"})
+    page = accountant.get(f"/cashins/new?bill={bill_id}").get_data(as_text=True)
+    assert "iHela n'a trouvé aucun compte pour le payeur stranger@example.com." in page.replace(
+        "&#39;", "'"
+    )
+    assert "Demandez au client sa banque, son numéro de compte et le nom du titulaire" in page
