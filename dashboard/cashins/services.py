@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
@@ -153,6 +154,33 @@ def lookup_holder(bank: BankOption, account: str) -> Lookup:
 
 def _said(exc: IhelaError) -> str:
     return msg.render(msg.coded(msg.gateway_error(exc)))
+
+
+@dataclass(frozen=True)
+class PayerAccount:
+    """Where a refund can go, as iHela knows the payer: a code, rendered by the form."""
+
+    status: str  # "found", "not_found" (ask the customer), "unavailable" (iHela not reached)
+    bank_slug: str = ""
+    bank_name: str = ""
+    account: str = ""
+    name: str = ""
+
+
+def find_payer_account(payer: str, banks: BankList) -> PayerAccount:
+    """The payer's iHela Credit Union account (looked up by their e-mail, phone or client
+    code), so a refund can go back where the money came from."""
+    try:
+        holder = gateway().find_customer_account(payer)
+    except AccountNotFound:
+        return PayerAccount("not_found")
+    except IhelaError as exc:
+        log.info("payer account lookup failed: %s", type(exc).__name__)
+        return PayerAccount("unavailable")
+    bank = banks.get(holder.bank_slug)
+    if bank is None or not bank.is_active:
+        return PayerAccount("not_found")  # nowhere we could send it: the customer must say
+    return PayerAccount("found", bank.slug, bank.name, holder.account_number, holder.name)
 
 
 def refund_left(bill: Bill) -> int:
@@ -987,8 +1015,135 @@ def approval_queue() -> list[Cashin]:
     )
 
 
+@dataclass
+class CashinFilters:
+    """What the cash-ins list (and its export) shows; empty means "any"."""
+
+    status: str = ""
+    search: str = ""  # beneficiary's name, account or reference
+    bank_slug: str = ""
+    prepared_by: int | None = None
+    reason: str = ""
+    date_from: datetime | None = None
+    date_to: datetime | None = None  # exclusive
+
+
+# Query-string names of the list's filters (kept by the pager and the export link).
+LIST_FILTERS = ("q", "status", "bank", "prepared_by", "reason", "from", "to")
+
+
+def parse_list_filters(
+    args: Mapping[str, str], timezone: str
+) -> tuple[CashinFilters, dict[str, str]]:
+    """The list's filters from a query string, and the field errors (codes) of the dates."""
+    status = args.get("status", "")
+    reason = args.get("reason", "")
+    prepared_by = args.get("prepared_by", "")
+    filters = CashinFilters(
+        status=status if status in {*CashinState, NEEDS_CHECKING} else "",
+        search=" ".join(args.get("q", "").split())[:100],
+        bank_slug=args.get("bank", "").strip().upper()[:20],
+        prepared_by=int(prepared_by) if prepared_by.isdigit() and len(prepared_by) < 10 else None,
+        reason=reason if reason in REASONS else "",
+    )
+    errors: dict[str, str] = {}
+    days: dict[str, date | None] = {}
+    for name in ("from", "to"):
+        text = args.get(name, "").strip()
+        days[name] = None
+        if text:
+            try:
+                days[name] = _day(text)
+            except ValueError:
+                errors[name] = "bad_date"
+    first, last = days["from"], days["to"]
+    if first and last and first > last:
+        errors["to"] = "before_from"
+    elif not errors:
+        zone = ZoneInfo(timezone)
+        if first:
+            filters.date_from = datetime.combine(first, time.min, zone)
+        if last:
+            filters.date_to = datetime.combine(last + timedelta(days=1), time.min, zone)
+    return filters, errors
+
+
+def _day(text: str) -> date:
+    day = datetime.strptime(text, "%Y-%m-%d").date()
+    if not 2000 <= day.year <= 2100:  # keeps date arithmetic away from year 1 and 9999
+        raise ValueError(text)
+    return day
+
+
+def filtered_cashins(query: Select[Any], filters: CashinFilters) -> Select[Any]:
+    """``query`` narrowed to the cash-ins ``filters`` names."""
+    if filters.status == NEEDS_CHECKING:
+        query = query.where(_needs_checking_condition())
+    elif filters.status:
+        query = query.where(Cashin.status == filters.status)
+    if filters.bank_slug:
+        query = query.where(Cashin.bank_slug == filters.bank_slug)
+    if filters.prepared_by is not None:
+        query = query.where(Cashin.created_by_id == filters.prepared_by)
+    if filters.reason:
+        query = query.where(Cashin.reason == filters.reason)
+    if filters.date_from is not None:
+        query = query.where(Cashin.created_at >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(Cashin.created_at < filters.date_to)
+    if filters.search:
+        # Typed % and _ are searched for as such, not as wildcards.
+        escaped = re.sub(r"([\\%_])", r"\\\1", filters.search.lower())
+        term = f"%{escaped}%"
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(term, escape="\\")
+                    for column in (
+                        Cashin.holder_name,
+                        Cashin.account,
+                        Cashin.merchant_reference,
+                        Cashin.gateway_reference,
+                    )
+                )
+            )
+        )
+    return query
+
+
+@dataclass(frozen=True)
+class CashinTotals:
+    count: int
+    amount: int  # every cash-in the filter shows, whatever its status
+    sent_amount: int  # of which iHela confirmed sent
+
+
+def cashin_totals(filters: CashinFilters) -> CashinTotals:
+    """Count and francs of everything the filter shows (one aggregate query)."""
+    sent = case((Cashin.status == CashinState.SUCCEEDED, Cashin.amount), else_=0)
+    count, amount, sent_amount = db.session.execute(
+        filtered_cashins(
+            select(
+                func.count(),
+                func.coalesce(func.sum(Cashin.amount), 0),
+                func.coalesce(func.sum(sent), 0),
+            ).select_from(Cashin),
+            filters,
+        )
+    ).one()
+    return CashinTotals(int(count), int(amount), int(sent_amount))
+
+
+def cashin_banks() -> list[tuple[str, str]]:
+    """(slug, name) of every bank a cash-in went to, for the list's bank filter."""
+    rows = db.session.execute(
+        select(Cashin.bank_slug, func.max(Cashin.bank_name)).group_by(Cashin.bank_slug)
+    )
+    return sorted(((str(slug), str(name)) for slug, name in rows), key=lambda b: b[1].lower())
+
+
 def list_cashins(
-    status: str, *, size: int, older: int | None = None, newer: int | None = None
+    filters: CashinFilters, *, size: int, older: int | None = None, newer: int | None = None
 ) -> Page:
     """One page of cash-ins, newest first (keyset: just older or newer than a given one)."""
     query = select(Cashin).options(
@@ -1005,10 +1160,7 @@ def list_cashins(
             Cashin.late_checked_at,
         )
     )
-    if status == NEEDS_CHECKING:
-        query = query.where(_needs_checking_condition())
-    elif status:
-        query = query.where(Cashin.status == status)
+    query = filtered_cashins(query, filters)
     return keyset_page(query, (Cashin.created_at, Cashin.id), size=size, older=older, newer=newer)
 
 

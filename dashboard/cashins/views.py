@@ -18,13 +18,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
 from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
 from dashboard.messages import render as render_message
-from dashboard.models import Bill, BillState, Cashin, CashinState, Role
+from dashboard.models import Bill, BillState, Cashin, CashinState, Role, User
 from dashboard.security import id_arg, id_from_text, roles_required
 from dashboard.settings import setting
 from dashboard.templating import cashin_state_label
@@ -74,19 +75,29 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 @bp.get("/")
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
-    status = request.args.get("status", "")
-    status = status if status in {*CashinState, services.NEEDS_CHECKING} else ""
+    filters, date_errors = services.parse_list_filters(
+        request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    )
     listed = services.list_cashins(
-        status,
+        filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
     )
+    query = {k: request.args[k] for k in services.LIST_FILTERS if request.args.get(k)}
     return render_template(
         "cashins/index.html",
         cashins=listed.rows,
         listed=listed,
-        status=status,
+        status=filters.status,
+        filters=filters,
+        args=request.args,
+        query=query,
+        date_errors=date_errors,
+        totals=services.cashin_totals(filters),
+        banks=services.cashin_banks(),
+        staff=db.session.scalars(select(User).order_by(User.name)).all(),
+        reasons=services.REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
         waiting=len(services.approval_queue()),
@@ -122,9 +133,18 @@ def new() -> ResponseReturnValue:
             return redirect(
                 url_for("bills.detail", bill_id=bill_id) if bill else url_for("cashins.index")
             )
+    payer_account = None
+    lookup = None
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
         if bill is not None:
+            payer_account = services.find_payer_account(bill.payer, banks)
+            if payer_account.status == "found":
+                form.bank_slug.data = payer_account.bank_slug
+                form.account.data = payer_account.account
+                lookup = services.Lookup(
+                    "confirmed", name=payer_account.name, account_number=payer_account.account
+                )
             form.bill_id.data = str(bill.id)
             form.amount.data = str(services.refund_left(bill))
             form.reason.data = "refund"
@@ -133,7 +153,6 @@ def new() -> ResponseReturnValue:
                 reference=bill.merchant_reference,
                 description=bill.description,
             )[: services.DESCRIPTION_MAX]
-    lookup = None
     if request.method == "POST" and request.form.get("action") == "lookup":
         form.validate_on_submit()  # CSRF and lengths; nothing is created
         lookup, account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
@@ -172,7 +191,14 @@ def new() -> ResponseReturnValue:
         return render_template(
             "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
         ), 422
-    return render_template("cashins/new.html", form=form, banks=banks, bill=bill, lookup=None)
+    return render_template(
+        "cashins/new.html",
+        form=form,
+        banks=banks,
+        bill=bill,
+        lookup=lookup,
+        payer_account=payer_account,
+    )
 
 
 @bp.get("/lookup")

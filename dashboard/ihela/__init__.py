@@ -11,6 +11,7 @@ from .errors import (
     OutcomeUnknown,
 )
 from .types import (
+    IHELA_BANK_SLUG,
     AccountHolder,
     Bank,
     BankLimits,
@@ -26,6 +27,7 @@ from .wire import OperationNotFound
 
 __all__ = [
     "API_VERSIONS",
+    "IHELA_BANK_SLUG",
     "AccountHolder",
     "AccountNotFound",
     "AuthenticationFailed",

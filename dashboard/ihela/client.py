@@ -237,6 +237,11 @@ class IhelaClient:
         """Who holds ``account`` at ``bank_slug``; AccountNotFound when nobody does."""
         return self._execute(self._dialect.customer_lookup(bank_slug, account))
 
+    def find_customer_account(self, customer: str) -> AccountHolder:
+        """The iHela Credit Union account of the person with this e-mail, phone or client code;
+        AccountNotFound when iHela knows no such account."""
+        return self._execute(self._dialect.customer_account(customer))
+
     def cashin_client(
         self,
         bank_slug: str,

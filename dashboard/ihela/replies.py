@@ -368,6 +368,16 @@ def parse_account_holder(
     )
 
 
+def parse_customer_account(reply: Mapping[str, Any], *, bank_slug: str) -> AccountHolder:
+    """A lookup asked about a person: the account number is the answer, so it is required."""
+    return AccountHolder(
+        bank_slug=bank_slug,
+        account_number=_text(reply, "account_number").strip(),
+        name=_text(reply, "name").strip(),
+        raw=dict(reply),
+    )
+
+
 # --- cash-in -------------------------------------------------------------------------------
 
 

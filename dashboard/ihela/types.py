@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# iHela's own bank: where a payer known to iHela (e-mail, phone, client code) holds an account.
+IHELA_BANK_SLUG = "MF1-0001"
+
 
 class BillStatus(StrEnum):
     PENDING = "pending"

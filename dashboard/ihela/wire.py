@@ -65,6 +65,8 @@ class Dialect(Protocol):
 
     def customer_lookup(self, bank_slug: str, account: str) -> WireRequest[AccountHolder]: ...
 
+    def customer_account(self, customer: str) -> WireRequest[AccountHolder]: ...
+
     def cashin(
         self,
         bank_slug: str,

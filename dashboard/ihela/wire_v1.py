@@ -18,8 +18,17 @@ from .replies import (
     parse_bill,
     parse_bill_check,
     parse_cashin,
+    parse_customer_account,
 )
-from .types import AccountHolder, Bank, Bill, BillCheck, CashinResult, OperationStatus
+from .types import (
+    IHELA_BANK_SLUG,
+    AccountHolder,
+    Bank,
+    Bill,
+    BillCheck,
+    CashinResult,
+    OperationStatus,
+)
 from .wire import Operation, WireRequest
 
 BILL_INIT = Operation("bill init", "POST", "api/v1/payments/bill/init/", moves_money=True)
@@ -86,6 +95,18 @@ class V1Dialect:
             operation,
             lambda reply: parse_account_holder(reply, bank_slug=bank_slug, account=account),
             query={"customer_id": account},
+            not_found=AccountNotFound,
+        )
+
+    def customer_account(self, customer: str) -> WireRequest[AccountHolder]:
+        # The same lookup, asked about a person (e-mail, phone, client code) at iHela's own bank.
+        operation = Operation(
+            "account lookup", "GET", LOOKUP.format(slug=quote(IHELA_BANK_SLUG, safe="")), False
+        )
+        return WireRequest(
+            operation,
+            lambda reply: parse_customer_account(reply, bank_slug=IHELA_BANK_SLUG),
+            query={"customer_id": customer},
             not_found=AccountNotFound,
         )
 

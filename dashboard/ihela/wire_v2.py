@@ -25,6 +25,7 @@ from .replies import (
     read_amount,
 )
 from .types import (
+    IHELA_BANK_SLUG,
     AccountHolder,
     Bank,
     Bill,
@@ -181,6 +182,25 @@ class V2Dialect:
 
         return WireRequest(
             operation, parse, query={"account_number": account}, not_found=AccountNotFound
+        )
+
+    def customer_account(self, customer: str) -> WireRequest[AccountHolder]:
+        # DOC2: ``account_number`` also accepts the person's e-mail or phone number.
+        operation = Operation(
+            "account lookup", "GET", LOOKUP.format(slug=quote(IHELA_BANK_SLUG, safe="")), False
+        )
+
+        def parse(reply: dict[str, Any]) -> AccountHolder:
+            data = _data(reply)
+            return AccountHolder(
+                bank_slug=IHELA_BANK_SLUG,
+                account_number=_required(data, "account_number").strip(),
+                name=_required(data, "name").strip(),
+                raw=dict(reply),
+            )
+
+        return WireRequest(
+            operation, parse, query={"account_number": customer}, not_found=AccountNotFound
         )
 
     def cashin(

@@ -15,6 +15,9 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
+from dashboard.bills.services import BillFilters
+from dashboard.bills.services import _filtered as filtered_bills
+from dashboard.cashins.services import CashinFilters, filtered_cashins
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
 
@@ -111,35 +114,30 @@ def _rows_in_chunks(query: Any, ident: Any, size: int = 1000) -> Iterator[Any]:
         last_id = chunk[-1][0]
 
 
-def bills_csv(
-    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
-) -> Iterator[str]:
-    query = (
-        select(
-            Bill.id,
-            Bill.created_at,
-            Bill.merchant_reference,
-            Bill.code,
-            Bill.status,
-            Bill.amount,
-            Bill.refund_reserved,
-            Bill.payer,
-            Bill.description,
-            User.email,
-            Bill.payment_reference,
-        )
-        .join(User, Bill.issued_by_id == User.id)
-        .where(Bill.created_at >= start, Bill.created_at < end)
-    )
-    rows = ([_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, Bill.id))
-    return _csv(BILL_COLUMNS, rows, separator, french)
+def _bill_columns() -> Any:
+    """The exported columns of bills (the id first, for chunking), nothing else."""
+    return select(
+        Bill.id,
+        Bill.created_at,
+        Bill.merchant_reference,
+        Bill.code,
+        Bill.status,
+        Bill.amount,
+        Bill.refund_reserved,
+        Bill.payer,
+        Bill.description,
+        User.email,
+        Bill.payment_reference,
+    ).join(User, Bill.issued_by_id == User.id)
 
 
-def cashins_csv(
-    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
-) -> Iterator[str]:
+def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
+    return ([_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, Bill.id))
+
+
+def _cashin_columns() -> Any:
     prepared_by, decided_by, bill = aliased(User), aliased(User), aliased(Bill)
-    query = (
+    return (
         select(
             Cashin.id,
             Cashin.created_at,
@@ -161,13 +159,44 @@ def cashins_csv(
         .join(prepared_by, Cashin.created_by_id == prepared_by.id)
         .outerjoin(decided_by, Cashin.decided_by_id == decided_by.id)
         .outerjoin(bill, Cashin.bill_id == bill.id)
-        .where(Cashin.created_at >= start, Cashin.created_at < end)
     )
-    rows = (
+
+
+def _cashin_rows(query: Any, timezone: str) -> Iterator[list[object]]:
+    return (
         [_local(c[1], timezone), *c[2:15], _local(c[15], timezone)]
         for c in _rows_in_chunks(query, Cashin.id)
     )
-    return _csv(CASHIN_COLUMNS, rows, separator, french)
+
+
+def bills_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    query = _bill_columns().where(Bill.created_at >= start, Bill.created_at < end)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+
+
+def cashins_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    query = _cashin_columns().where(Cashin.created_at >= start, Cashin.created_at < end)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
+
+
+def filtered_bills_csv(
+    filters: BillFilters, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The bills the list shows with ``filters`` (every page), in the month export's format."""
+    query = filtered_bills(_bill_columns(), filters)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+
+
+def filtered_cashins_csv(
+    filters: CashinFilters, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The cash-ins the list shows with ``filters`` (every page), as the month export."""
+    query = filtered_cashins(_cashin_columns(), filters)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
 
 
 # The overview: every figure is one aggregate query bounded by an indexed created_at range;

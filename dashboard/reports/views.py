@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from dashboard.bills.services import BillFilters
+from dashboard.cashins.services import parse_list_filters
 from dashboard.db import utcnow
 from dashboard.models import BillState, CashinState, Role
 from dashboard.reports import services
@@ -73,6 +75,57 @@ def export(kind: str) -> ResponseReturnValue:
         stream_with_context(rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{kind}-{month}.csv"'},
+    )
+
+
+def _bill_filters(zone: str) -> BillFilters:
+    """The bills list's filters from the query string, read as the list reads them."""
+    args = request.args
+    status = args.get("status", "")
+    issued_by = args.get("issued_by", "")
+    filters = BillFilters(
+        status=status if status in set(BillState) else "",
+        search=args.get("q", "").strip()[:100],
+        issued_by=int(issued_by) if issued_by.isdigit() and len(issued_by) < 10 else None,
+    )
+    first, last = _local_day(args.get("from", ""), zone), _local_day(args.get("to", ""), zone)
+    filters.date_from = first
+    filters.date_to = last + timedelta(days=1) if last else None
+    return filters
+
+
+def _local_day(text: str, zone: str) -> datetime | None:
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return None
+    if not 2000 <= day.year <= 2100:
+        return None
+    return day.replace(tzinfo=ZoneInfo(zone))
+
+
+@bp.get("/<kind>/filtered.csv")
+@roles_required(Role.ACCOUNTANT)
+def export_filtered(kind: str) -> ResponseReturnValue:
+    """What the bills or cash-ins list shows with its current filters, every page of it."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    separator = services.SEPARATORS[_separator_name()]
+    rows: Any
+    if kind == "bills":
+        rows = services.filtered_bills_csv(_bill_filters(zone), zone, separator, _french())
+    elif kind == "cashins":
+        filters, errors = parse_list_filters(request.args, zone)
+        if errors:
+            # The list says which date is wrong; an export of "something else" would mislead.
+            return _page("", _("Check the dates of the filter: nothing was exported.")), 400
+        rows = services.filtered_cashins_csv(filters, zone, separator, _french())
+    else:
+        return _page("", _("Unknown export.")), 404
+    stamp = datetime.now(ZoneInfo(zone)).strftime("%Y%m%d-%H%M")
+    return Response(
+        stream_with_context(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.csv"'},
     )
 
 

@@ -22,6 +22,7 @@ from dashboard.sandbox.fixtures import (
     OPERATION_MIN_AMOUNT,
     find_account,
     find_bank,
+    find_customer_account,
     find_payer,
 )
 from dashboard.sandbox.state import DuplicateReference
@@ -323,7 +324,7 @@ def lookup_account(slug: str) -> ResponseReturnValue:
     ).strip()
     if not identifier:
         return {"customer_id": ["This query parameter is required."]}, 400
-    account = find_account(bank, identifier)
+    account = find_customer_account(bank, identifier)
     if account is None:
         return _lookup_error(f"No account {identifier} at {bank.name}.", 404)
     return {

@@ -32,7 +32,7 @@ from dashboard.sandbox.api import (
     _text,
     _valid_redirect,
 )
-from dashboard.sandbox.fixtures import find_account, find_bank, find_payer
+from dashboard.sandbox.fixtures import find_account, find_bank, find_customer_account, find_payer
 from dashboard.sandbox.state import (
     CANCELLED,
     ERROR,
@@ -211,7 +211,7 @@ def lookup_account(slug: str) -> ResponseReturnValue:
     ).strip()
     if not identifier:
         return refused(INVALID, "Invalid request.", 400, {"account_number": ["Required."]})
-    account = find_account(bank, identifier)
+    account = find_customer_account(bank, identifier)
     if account is None:
         return refused(NOT_FOUND, f"No account {identifier} at {bank.name}.", 404)
     data = {

@@ -283,3 +283,19 @@ def find_account(bank: Bank, identifier: str) -> Account | None:
         if account.customer_id == identifier.strip():
             return account
     return None
+
+
+# Each payer's own account at iHela Credit Union, by iHela client code: what the lookup
+# answers when asked by e-mail, phone, username or client code (DOC2; ihela-api.md §3.4).
+PAYER_ACCOUNTS = {"2": "000002-01", "3": "000001-01", "4": "000016-01", "5": "000042-01"}
+
+
+def find_customer_account(bank: Bank, identifier: str) -> Account | None:
+    """What a lookup answers: an account by number or customer id, else (at iHela Credit
+    Union only) the account of the payer named by e-mail, phone, username or client code."""
+    account = find_account(bank, identifier)
+    if account is not None or bank.slug != IHELA_BANK_SLUG:
+        return account
+    payer = find_payer(identifier)
+    number = PAYER_ACCOUNTS.get(payer.ihela_code) if payer else None
+    return find_account(bank, number) if number else None

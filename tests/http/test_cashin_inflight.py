@@ -99,7 +99,7 @@ def test_with_a_150_s_read_timeout_a_send_in_flight_cannot_be_resolved_failed(
         assert 'data-testid="still-sending"' in page and "Mark resolved" not in page
         assert "unknown-cashins-banner" not in other.get("/cashins/").get_data(as_text=True)
         listed = other.get("/cashins/?status=needs_checking").get_data(as_text=True)
-        assert "No cash-ins with this status." in listed
+        assert "No cash-ins match this filter." in listed
         refused = other.post(
             url + "/resolve",
             {"outcome": "failed", "note": "iHela says nothing arrived"},
