@@ -239,10 +239,12 @@ class LoginLimits:
     window_minutes: int = 60
 
 
-def _failures(since: datetime, **where: str | None) -> tuple[int, datetime | None]:
+def _failures(
+    since: datetime, action: str = "auth.login_failed", **where: str | None
+) -> tuple[int, datetime | None]:
     """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
     query = select(func.count(), func.max(AuditEvent.created_at)).where(
-        AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since
+        AuditEvent.action == action, AuditEvent.created_at >= since
     )
     if "email" in where:
         query = query.where(AuditEvent.actor_label == where["email"])
@@ -334,12 +336,25 @@ def authenticate(
         )
         db.session.commit()
         raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
-    user.last_login_at = utcnow()
-    audit.record(
-        "auth.login", actor=user, object_type="user", object_id=user.id, summary="logged in"
-    )
-    db.session.commit()
+    if user.two_factor_enabled:
+        # Not logged in yet: the code step (auth/twofactor_views.py) finishes the login.
+        audit.record(
+            "auth.password_ok",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            summary="password accepted; waiting for the two-factor code",
+        )
+        db.session.commit()
+        return user
+    record_login(user)
     return user
+
+
+def record_login(user: User, summary: str = "logged in") -> None:
+    user.last_login_at = utcnow()
+    audit.record("auth.login", actor=user, object_type="user", object_id=user.id, summary=summary)
+    db.session.commit()
 
 
 def record_logout(user: User) -> None:

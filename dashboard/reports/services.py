@@ -172,7 +172,6 @@ def cashins_csv(
     return _csv(CASHIN_COLUMNS, rows, separator, french)
 
 
-
 # The overview: every figure is one aggregate query bounded by an indexed created_at range;
 # no bill or cash-in row is loaded. Days are the merchant's days, not UTC days.
 
