@@ -344,3 +344,18 @@ def test_cli_reset_2fa(app: Flask, staff: dict[str, User]) -> None:
     assert len(reset) == 1 and reset[0].actor_label == "cli"
     missing = runner.invoke(args=["user", "reset-2fa", "--email", "nobody@example.com"])
     assert missing.exit_code != 0 and "No account" in missing.output
+
+
+def test_code_step_and_enrolment_speak_french(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    french = {"Accept-Language": "fr-BI,fr;q=0.9"}
+    secret, _ = enrol(app, "accountant@example.com")
+    web.login("accountant@example.com")
+    page = html.unescape(web.get("/login/code", headers=french).get_data(as_text=True))
+    assert "Code à deux facteurs" in page and "Two-factor code" not in page
+    wrong = send_code(web, "000000" if code_for(secret, step_now()) != "000000" else "111111")
+    assert wrong.status_code == 401
+    web.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = french["Accept-Language"]
+    wrong = send_code(web, "000001" if code_for(secret, step_now()) != "000001" else "111112")
+    assert "Ce code est erroné ou a déjà servi." in html.unescape(wrong.get_data(as_text=True))
