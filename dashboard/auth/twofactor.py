@@ -294,7 +294,10 @@ def reset(user: User, *, by: User | None = None, by_label: str | None = None) ->
 
 def policies() -> dict[Role, bool]:
     """For each role: must its people use two-factor before sending money?"""
-    default = set(current_app.config["TWO_FACTOR_DEFAULT_REQUIRED_ROLES"])
+    configured = current_app.config["TWO_FACTOR_DEFAULT_REQUIRED_ROLES"] or ()
+    if isinstance(configured, str):  # "accountant,admin" from the environment
+        configured = configured.replace(",", " ").split()
+    default = {str(role).strip().lower() for role in configured}
     stored = {p.role: p.two_factor_required for p in db.session.scalars(select(RolePolicy))}
     return {role: stored.get(role.value, role.value in default) for role in Role}
 

@@ -359,3 +359,15 @@ def test_code_step_and_enrolment_speak_french(
     web.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = french["Accept-Language"]
     wrong = send_code(web, "000001" if code_for(secret, step_now()) != "000001" else "111112")
     assert "Ce code est erroné ou a déjà servi." in html.unescape(wrong.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(
+    ("configured", "expected"),
+    [("accountant,admin", {"accountant", "admin"}), (["cashier"], {"cashier"}), ("", set())],
+)
+def test_default_rule_from_the_environment(
+    make_app: Callable[..., Flask], configured: Any, expected: set[str]
+) -> None:
+    app = make_app(TWO_FACTOR_DEFAULT_REQUIRED_ROLES=configured)
+    with app.app_context():
+        assert {role for role, required in twofactor.policies().items() if required} == expected
