@@ -371,3 +371,16 @@ def test_default_rule_from_the_environment(
     app = make_app(TWO_FACTOR_DEFAULT_REQUIRED_ROLES=configured)
     with app.app_context():
         assert {role for role, required in twofactor.policies().items() if required} == expected
+
+
+def test_codes_are_accepted_one_step_either_side_only() -> None:
+    secret = pyotp.random_base32()
+    now = 1_800_000_000.0
+    step = int(now // twofactor.STEP_SECONDS)
+    for offset in (-1, 0, 1):
+        assert (
+            twofactor._matching_step(secret, code_for(secret, step + offset), now) == step + offset
+        )
+    for offset in (-2, 2):
+        assert twofactor._matching_step(secret, code_for(secret, step + offset), now) is None
+    assert twofactor._matching_step(secret, "12345", now) is None  # not six digits
