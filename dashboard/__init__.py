@@ -105,6 +105,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from dashboard.admin.views import bp as admin_bp
+    from dashboard.auth.twofactor_views import bp as two_factor_bp
     from dashboard.auth.views import bp as auth_bp
     from dashboard.bank_views import bp as banks_bp
     from dashboard.bills import counter
@@ -116,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(two_factor_bp)
     app.register_blueprint(bills_bp)
     app.register_blueprint(bill_public_bp)
     app.register_blueprint(bill_callbacks_bp)

@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from dashboard.auth import services
+from dashboard.auth import services, twofactor
 from dashboard.models import Role, User
 
 user_cli = AppGroup("user", help="Manage staff accounts.")
@@ -60,6 +60,15 @@ def deactivate(email: str) -> None:
     except services.AccountError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"{user.email} deactivated.")
+
+
+@user_cli.command("reset-2fa")
+@click.option("--email", required=True)
+def reset_two_factor(email: str) -> None:
+    """Remove a staff member's two-factor sign-in (lost phone); they enrol again after login."""
+    user = _find(email)
+    twofactor.reset(user, by_label="cli")
+    click.echo(f"Two-factor sign-in of {user.email} reset; their open sessions ended.")
 
 
 @user_cli.command("list")

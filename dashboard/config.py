@@ -38,6 +38,10 @@ class Config:
     LOGIN_FIRST_DELAY_SECONDS = 1
     LOGIN_MAX_DELAY_SECONDS = 300
     LOGIN_FAILURE_WINDOW_MINUTES = 60
+    # Two-factor sign-in: roles that must enrol before sending money, until an admin decides
+    # otherwise on the two-factor page (stored per role; README, *Two-factor sign-in*).
+    TWO_FACTOR_DEFAULT_REQUIRED_ROLES: tuple[str, ...] = ("accountant", "admin")
+    TWO_FACTOR_CODE_STEP_MINUTES = 5  # how long the code step waits after the password
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"

@@ -43,6 +43,16 @@ class User(UserMixin, Base):
     login_nonce: Mapped[str] = mapped_column(String(32), default=_new_login_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (auth/twofactor.py): the TOTP secret once confirmed, the one being
+    # enrolled, and the last time step used (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     def set_password(self, password: str) -> None:
         method = "scrypt"
@@ -89,6 +99,29 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor: Mapped[User | None] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of a person's ten two-factor recovery codes, hashed; ``used_at`` set once used."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class RolePolicy(Base):
+    """What an admin decided for one role; no row: the configured default applies."""
+
+    __tablename__ = "role_policies"
+
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    two_factor_required: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class BillState(enum.StrEnum):

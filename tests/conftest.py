@@ -130,6 +130,8 @@ def _test_config(url: str, gateway: str, dialect: str = "v1", **extra: Any) -> d
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing, tests only
         "BABEL_DEFAULT_LOCALE": "en",  # the suite reads English; test_i18n.py reads French
         "PUBLIC_URL": "http://dashboard.test",
+        # Tests about money log in without two-factor; tests/*/test_two_factor*.py turn it on.
+        "TWO_FACTOR_DEFAULT_REQUIRED_ROLES": (),
         **extra,
     }
 

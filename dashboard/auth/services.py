@@ -247,10 +247,12 @@ class LoginLimits:
     window_minutes: int = 60
 
 
-def _failures(since: datetime, **where: str | None) -> tuple[int, datetime | None]:
+def _failures(
+    since: datetime, action: str = "auth.login_failed", **where: str | None
+) -> tuple[int, datetime | None]:
     """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
     query = select(func.count(), func.max(AuditEvent.created_at)).where(
-        AuditEvent.action == "auth.login_failed", AuditEvent.created_at >= since
+        AuditEvent.action == action, AuditEvent.created_at >= since
     )
     if "email" in where:
         query = query.where(AuditEvent.actor_label == where["email"])
@@ -344,16 +346,31 @@ def authenticate(
         )
         db.session.commit()
         raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
+    if user.two_factor_enabled:
+        # Not logged in yet: the code step (auth/twofactor_views.py) finishes the login.
+        audit.record(
+            "auth.password_ok",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            summary=msg.coded("audit.password_ok"),
+        )
+        db.session.commit()
+        return user
+    record_login(user)
+    return user
+
+
+def record_login(user: User, summary: str | None = None) -> None:
     user.last_login_at = utcnow()
     audit.record(
         "auth.login",
         actor=user,
         object_type="user",
         object_id=user.id,
-        summary=msg.coded("audit.logged_in"),
+        summary=summary or msg.coded("audit.logged_in"),
     )
     db.session.commit()
-    return user
 
 
 def record_logout(user: User) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,6 +28,7 @@ from dashboard.models import User
 from dashboard.security import clear_session
 
 bp = Blueprint("auth", __name__)
+PENDING_KEY = "two_factor_pending"  # who typed the right password and owes a code
 
 
 def safe_next(target: str | None) -> str | None:
@@ -73,6 +75,8 @@ def login() -> ResponseReturnValue:
             form.password.errors = [exc.message]
             status = 429 if isinstance(exc, services.LoginThrottled) else 401
             return render_template("auth/login.html", form=form), status
+        if user.two_factor_enabled:
+            return start_code_step(user, form.next.data)
         clear_session()  # a fresh session at every login (no fixation)
         session.permanent = True
         login_user(user)
@@ -80,6 +84,18 @@ def login() -> ResponseReturnValue:
         return redirect(safe_next(form.next.data) or home_for(user))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def start_code_step(user: User, next_url: str | None) -> ResponseReturnValue:
+    """After a right password: remember who is half-way in (this grants no page), ask the code."""
+    clear_session()
+    session[PENDING_KEY] = {
+        "user": user.id,
+        "nonce": user.login_nonce,
+        "at": time.time(),
+        "next": safe_next(next_url) or "",
+    }
+    return redirect(url_for("two_factor.login_code"), 303)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -37,6 +37,7 @@ from flask_login import current_user, user_logged_out
 from sqlalchemy import func, select, update
 
 from dashboard import audit
+from dashboard import messages as msg
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, CounterForm
 from dashboard.caching import FRAGMENT_CSP
@@ -280,11 +281,15 @@ def display_pair() -> ResponseReturnValue:
                     actor_label="customer display",
                     object_type="user",
                     object_id=counter.user_id,
-                    summary="customer display paired to the counter",
+                    summary=msg.coded("audit.display_paired"),
                 )
                 db.session.commit()
                 return redirect(url_for("counter.display", token=counter.display_token), 303)
-            audit.record(PAIRING_FAILED, actor_label="customer display", summary="wrong code")
+            audit.record(
+                PAIRING_FAILED,
+                actor_label="customer display",
+                summary=msg.coded("audit.display_wrong_code"),
+            )
             db.session.commit()
             error = _("This code does not match any open counter. Check the cashier's screen.")
             status = 404

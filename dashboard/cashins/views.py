@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from dashboard.auth.twofactor_views import two_factor_to_send_money
 from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
@@ -244,6 +245,7 @@ def detail(cashin_id: int) -> ResponseReturnValue:
 
 @bp.post("/<id:cashin_id>/confirm")
 @roles_required(Role.ACCOUNTANT)
+@two_factor_to_send_money
 def confirm(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
     form = ConfirmForm()
@@ -302,6 +304,7 @@ def approvals() -> ResponseReturnValue:
 
 @bp.post("/<id:cashin_id>/approve")
 @roles_required(Role.ACCOUNTANT)
+@two_factor_to_send_money
 def approve(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
     if not ConfirmForm().validate_on_submit():
