@@ -214,7 +214,7 @@ def bench_bytes(
             # fragment is a 200, the next (nothing changed) a 304.
             traffic = recorder.start()
             page.wait_for_timeout(14_000)
-            polls = traffic.network(r"/status$")
+            polls = traffic.network(r"/status(\?[^/]*)?$")
             for n, (_, status, size) in enumerate(polls, 1):
                 why = "unchanged" if status == 304 else "re-checked"
                 report.figure(
@@ -231,7 +231,7 @@ def bench_bytes(
                 bill_url + "/status",
             )
             page.wait_for_timeout(500)
-            for _, status, size in traffic.network(r"/status$"):
+            for _, status, size in traffic.network(r"/status(\?[^/]*)?$"):
                 report.figure(
                     f"status poll, unchanged (HTTP {status})",
                     f"{size} B with headers; target ≤ 1 KB: {verdict(size, 1024)}",

@@ -20,7 +20,7 @@ from dashboard import create_app
 from dashboard.db import db
 from dashboard.models import Role, User
 
-PASSWORD = "bench password 1234"  # noqa: S105 - a throwaway account in a temporary database
+PASSWORD = "quiet river lantern 1234"  # noqa: S105 - a throwaway account in a temporary database
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

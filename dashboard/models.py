@@ -149,6 +149,8 @@ class Bill(Base):
         Index("ix_bills_status_created_at", "status", "created_at", "id"),
         Index("ix_bills_issued_by_created_at", "issued_by_id", "created_at", "id"),
         Index("ix_bills_created_at_id", "created_at", "id"),  # the list's order, also deep pages
+        # "Statuses checked since" on the bills list: the oldest check per followed state.
+        Index("ix_bills_status_last_checked_at", "status", "last_checked_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
