@@ -44,22 +44,28 @@ def keyset_page(
     size: int,
     older: int | None = None,
     newer: int | None = None,
+    columns: bool = False,
 ) -> Page:
     """The ``size`` rows of ``query`` just older than row ``older``, or just newer than row
     ``newer``, or the newest ones. ``keys`` is the order, newest first: ``(created_at, id)`` or
-    ``(id,)``; the last key is the row's id, which the links carry."""
+    ``(id,)``; the last key is the row's id, which the links carry. ``columns``: the query
+    selects columns (one of them ``id``), and the page holds its rows rather than objects."""
     ident = keys[-1]
+
+    def fetch(statement: Select[Any]) -> list[Any]:
+        if columns:
+            return list(db.session.execute(statement).all())
+        return list(db.session.scalars(statement))
+
     cursor_id = older or newer
     cursor = None
     if cursor_id:
         cursor = db.session.execute(select(*keys).where(ident == cursor_id)).first()
     if cursor is not None and newer:
-        rows = list(
-            db.session.scalars(
-                query.where(_later(keys, tuple(cursor)))
-                .order_by(*(k.asc() for k in keys))
-                .limit(size + 1)
-            )
+        rows = fetch(
+            query.where(_later(keys, tuple(cursor)))
+            .order_by(*(k.asc() for k in keys))
+            .limit(size + 1)
         )
         if len(rows) > size:
             rows = rows[:size][::-1]
@@ -67,7 +73,7 @@ def keyset_page(
         cursor = None  # near the top: show the newest page, a full one
     if cursor is not None:
         query = query.where(_earlier(keys, tuple(cursor)))
-    rows = list(db.session.scalars(query.order_by(*(k.desc() for k in keys)).limit(size + 1)))
+    rows = fetch(query.order_by(*(k.desc() for k in keys)).limit(size + 1))
     more = len(rows) > size
     rows = rows[:size]
     return Page(

@@ -12,6 +12,7 @@ from babel import dates as babel_dates
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_timezone, pgettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from dashboard import messages
 from dashboard.money import format_amount
@@ -137,6 +138,26 @@ def bill_state_label(state: str | None) -> str:
     return _formats().label(_bill_state_labels, state) or state.capitalize()
 
 
+_BADGE_COLOURS = {
+    "creating": "secondary",
+    "pending": "warning",
+    "paid": "success",
+    "expired": "dark",
+    "cancelled": "secondary",
+    "failed": "danger",
+    "rejected": "danger",
+    "unknown": "danger",
+}
+
+
+def bill_badge(state: str | None) -> Markup:
+    """A bill's status as a coloured badge (a filter: a list of 50 bills renders 50 of them)."""
+    colour = _BADGE_COLOURS.get(state or "", "secondary")
+    return Markup('<span class="badge text-bg-{}" data-testid="status-badge">{}</span>').format(
+        colour, bill_state_label(state)
+    )
+
+
 def _cashin_state_labels() -> dict[str, str]:
     return {
         "draft": pgettext("cash-in status", "Draft"),
@@ -191,6 +212,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["bill_state"] = bill_state_label
+    app.jinja_env.filters["bill_badge"] = bill_badge
     app.jinja_env.filters["cashin_state"] = cashin_state_label
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label

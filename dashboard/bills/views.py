@@ -53,7 +53,10 @@ def unknown_bills_banner() -> dict[str, Any]:
     """On every staff page: how many bills have an unknown outcome nobody issued again yet."""
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
-    return {"unknown_bills": services.unknown_bills_waiting()}
+    return {
+        "unknown_bills": services.unknown_bills_waiting(),
+        "unknown_bills_max": services.UNKNOWN_BANNER_MAX,
+    }
 
 
 def _bill_or_404(bill_id: int) -> Bill:
@@ -112,7 +115,8 @@ def index() -> ResponseReturnValue:
         older=id_arg("older"),
         newer=id_arg("newer"),
     )
-    staff = db.session.scalars(select(User).order_by(User.name)).all()
+    staff = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
+    checked_since, stamp = services.list_freshness()
     query = {k: args[k] for k in LIST_FILTERS if args.get(k)}  # kept by the pager links
     return render_template(
         "bills/index.html",
@@ -121,9 +125,9 @@ def index() -> ResponseReturnValue:
         states=list(BillState),
         args=args,
         query=query,
-        checked_since=services.pending_checked_since(),
+        checked_since=checked_since,
         date_errors=date_errors,
-        stamp=services.latest_change(),
+        stamp=stamp,
         list_poll_seconds=current_app.config.get("BILL_LIST_POLL_SECONDS", 20),
     )
 

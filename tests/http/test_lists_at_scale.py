@@ -136,20 +136,64 @@ def test_keyset_pages_return_every_row_once_in_order_with_filters(
                 db.session.remove()
 
 
-def test_common_search_terms_are_paged_in_sql_the_same(
+def test_a_search_past_the_totals_bound_says_more_than_and_pages_the_same(
     app: Flask,
     staff: dict[str, User],
     bills: list[dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Past SEARCH_SET_MAX matches, a search is counted and paged by the database instead."""
+    """Past SEARCH_TOTALS_MAX matches, a search shows "more than" instead of totals, and its
+    pages (walked newest first through another plan) hold the same bills in the same order."""
     with app.app_context():
-        filters = BillFilters(search="aline")
-        in_one_read = list(_walk(filters, 4))
-        totals = _totals(filters)
-        monkeypatch.setattr(services, "SEARCH_SET_MAX", 2)
-        assert list(_walk(filters, 4)) == in_one_read
-        assert _totals(filters) == totals == _expected_totals(bills, filters)
+        cases = [
+            BillFilters(search="aline"),
+            BillFilters(search="of", status="expired"),  # too short for the index: exact
+            BillFilters(search="aline", status="paid"),
+            BillFilters(search="crates of", issued_by=staff["cashier"].id),
+        ]
+        before = [(list(_walk(f, 4)), _totals(f)) for f in cases]
+        for f, (_, totals) in zip(cases, before, strict=True):
+            assert totals == _expected_totals(bills, f), f
+        bound = 3
+        monkeypatch.setattr(services, "SEARCH_TOTALS_MAX", bound)
+        for f, (pages, totals) in zip(cases, before, strict=True):
+            assert list(_walk(f, 4)) == pages, f
+            page = services.list_bills(f, size=4)
+            indexed = len(f.search) >= services.SEARCH_INDEX_MIN
+            if indexed and totals[0] > bound:
+                assert not page.totals_known and page.total_count == bound, f
+                assert (page.total_amount, page.paid_amount, page.pending_amount) == (0, 0, 0)
+            else:
+                assert page.totals_known and _totals(f) == totals, f
+            if db.engine.dialect.name == "postgresql":  # the index-only plan ends with the count
+                plans = db.session.execute(text("SHOW enable_seqscan")).scalar_one()
+                assert plans == "on"
+            db.session.remove()
+
+
+def test_the_bills_page_says_more_than_instead_of_totals_in_the_readers_language(
+    make_app: Any,
+    staff: dict[str, User],
+    bills: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(services, "SEARCH_TOTALS_MAX", 3)
+    app = make_app()
+    web = WebClient(app.test_client())
+    web.login("cashier@example.com")
+    matching = [r for r in bills if _old_like(r, "aline")]
+    assert len(matching) > 3
+    page = web.get("/bills/?q=aline").get_data(as_text=True)
+    assert "More than 3 bills match this search." in page
+    assert "paid BIF" not in page
+    assert page.count("<code>B261127-") == min(len(matching), 50)
+    french = {"Accept-Language": "fr"}
+    page = web.get("/bills/?q=aline", headers=french).get_data(as_text=True)
+    assert "Plus de 3 factures correspondent à cette recherche." in page
+    page = web.get("/bills/?q=zzzz", headers=french).get_data(as_text=True)
+    totals = re.search(r'data-testid="bill-totals">([^<]*)<', page)
+    plain = totals.group(1).replace("\u00a0", " ") if totals else ""
+    assert plain == "0 facture · payé 0 FBu · en attente de paiement 0 FBu"
 
 
 def test_pager_links_keep_filters_and_cover_every_bill(
@@ -443,8 +487,8 @@ def test_a_filter_the_day_rows_cannot_answer_is_counted_from_the_bills(
 
     plain = services._filtered
 
-    def filtered(query: Any, filters: Any) -> Any:
-        query = plain(query, filters)
+    def filtered(query: Any, filters: Any, **how: Any) -> Any:
+        query = plain(query, filters, **how)
         return query.where(Bill.amount >= filters.minimum) if filters.minimum else query
 
     monkeypatch.setattr(services, "_filtered", filtered)
