@@ -804,16 +804,24 @@ def _bitmap_scan() -> Iterator[None]:
     if db.engine.dialect.name != "postgresql":
         yield
         return
-    plans = ("enable_seqscan", "enable_indexscan")
-    db.session.execute(select(*(func.set_config(plan, "off", True) for plan in plans)))
+    # The settings as they were, read before they change (OFFSET 0 keeps the subquery whole).
+    before = db.session.execute(
+        text(
+            "SELECT seqscan, indexscan, set_config('enable_seqscan', 'off', true),"
+            " set_config('enable_indexscan', 'off', true) FROM (SELECT"
+            " current_setting('enable_seqscan') AS seqscan,"
+            " current_setting('enable_indexscan') AS indexscan OFFSET 0) AS settings"
+        )
+    ).one()
     try:
         yield
-    finally:  # back to the session's values, in one round trip as well
+    finally:
         db.session.execute(
             text(
-                "SELECT set_config(name, reset_val, true) FROM pg_settings"
-                " WHERE name IN ('enable_seqscan', 'enable_indexscan')"
-            )
+                "SELECT set_config('enable_seqscan', :seqscan, true),"
+                " set_config('enable_indexscan', :indexscan, true)"
+            ),
+            {"seqscan": before.seqscan, "indexscan": before.indexscan},
         )
 
 
