@@ -27,6 +27,7 @@ from dashboard.gateway import gateway
 from dashboard.ihela import IhelaError, OperationOutcome
 from dashboard.models import Cashin, CashinState, Role, User
 from dashboard.security import roles_required
+from dashboard.templating import money
 
 log = logging.getLogger("dashboard.cashins")
 
@@ -40,8 +41,12 @@ NOT_FOUND_MEANS_FAILED_AFTER = timedelta(minutes=2)
 
 @dataclass(frozen=True)
 class Settled:
-    outcome: CashinState | None  # None: still unknown
-    detail: str  # iHela's status word, or why it stays unknown (codes, not sentences)
+    outcome: CashinState | None  # None: still unknown, for the reason below
+    # Why it stays unknown, as a code the page turns into a sentence in the reader's language:
+    # "no_answer" (iHela could not be asked), "amount_differs", "not_found" (not yet), "pending".
+    why: str = ""
+    status: str = ""  # iHela's own status word, when it gave one
+    ihela_amount: int | None = None  # what iHela reports, when it differs from ours
 
 
 def can_check_with_ihela() -> bool:
@@ -60,11 +65,11 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
         status = gateway().operation_status(cashin.merchant_reference)
     except IhelaError as exc:
         log.info("cash-in %s: status check failed: %s", cashin.merchant_reference, exc)
-        return Settled(None, exc.message)
+        return Settled(None, "no_answer")
     outcome: CashinState | None = None
     if status.outcome is OperationOutcome.SUCCEEDED:
         if status.amount is not None and status.amount != cashin.amount:
-            return Settled(None, f"amount {status.amount} != {cashin.amount}")
+            return Settled(None, "amount_differs", status.raw_status, status.amount)
         outcome = CashinState.SUCCEEDED
     elif status.outcome is OperationOutcome.FAILED:
         outcome = CashinState.FAILED
@@ -73,7 +78,8 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
         if sent_at is not None and utcnow() - sent_at >= NOT_FOUND_MEANS_FAILED_AFTER:
             outcome = CashinState.FAILED
     if outcome is None:
-        return Settled(None, status.raw_status or status.outcome.value)
+        why = "not_found" if status.outcome is OperationOutcome.NOT_FOUND else "pending"
+        return Settled(None, why, status.raw_status)
     note = msg.coded(
         "note.settled_by_ihela",
         status=status.raw_status or status.outcome.value,
@@ -112,7 +118,7 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
     )
     db.session.commit()
     db.session.refresh(cashin)
-    return Settled(outcome, status.raw_status)
+    return Settled(outcome, status=status.raw_status)
 
 
 def settle_unknown(*, asked_by: str = "cron") -> tuple[int, int]:
@@ -152,11 +158,32 @@ def check_with_ihela(cashin_id: int) -> ResponseReturnValue:
     elif result.outcome == CashinState.FAILED:
         flash(_("iHela says the money did not leave: marked failed."), "info")
     else:
-        flash(
-            _("iHela could not tell us yet (%(detail)s). Try again later.", detail=result.detail),
-            "warning",
-        )
+        flash(_still_unknown(result, cashin), "warning")
     return _back(cashin)
+
+
+def _still_unknown(result: Settled, cashin: Cashin) -> str:
+    """Why iHela's answer settled nothing, in the reader's language."""
+    if result.why == "amount_differs":
+        said = _(
+            "iHela reports this operation with %(theirs)s, not %(ours)s: it stays unknown. "
+            "Check with iHela before resolving it.",
+            theirs=money(result.ihela_amount),
+            ours=money(cashin.amount),
+        )
+    elif result.why == "not_found":
+        said = _(
+            "iHela has no operation with this reference yet. Try again in a few minutes: "
+            "two minutes after the send, it counts as not sent."
+        )
+    elif result.why == "pending":
+        said = _(
+            "iHela says the operation is still in progress (%(status)s). Try again later.",
+            status=msg.gateway_text(result.status or "Pending"),
+        )
+    else:
+        said = _("iHela could not be asked just now. Try again later.")
+    return str(said)
 
 
 def _back(cashin: Cashin) -> ResponseReturnValue:

@@ -110,3 +110,24 @@ def test_cron_settles_a_cashin_that_never_reached_ihela_once_old_enough(
 def test_cron_command_refuses_with_v1(app: Flask, dialect: str) -> None:
     result = app.test_cli_runner().invoke(args=["cashins", "settle-unknown"])
     assert result.exit_code == 1 and "a person must settle" in result.output
+
+
+@pytest.mark.parametrize("dialect", ["v2"])
+def test_a_check_that_settles_nothing_says_why_in_the_readers_language(
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
+    dialect: str,
+) -> None:
+    app, web, url = unknown_cashin(make_app, sandbox, api_path, status=502)
+    page = web.post(url + "/check-with-ihela", follow_redirects=True).get_data(as_text=True)
+    assert "iHela has no operation with this reference yet." in page
+    french = {"Accept-Language": "fr"}
+    # Reads are tried twice: both answer 500.
+    fault(sandbox, path=api_path("operation status"), count=2, status=500)
+    web.post(url + "/check-with-ihela", headers=french)
+    page = web.get(url, headers=french).get_data(as_text=True)
+    assert "iHela n\u2019a pas pu être interrogé pour l\u2019instant." in page
+    assert "Internal" not in page and "500" not in page  # no client or gateway detail
+    assert cashins(app)[0].status == "unknown"
