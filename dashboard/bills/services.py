@@ -813,16 +813,17 @@ def _bitmap_scan() -> Iterator[None]:
             " current_setting('enable_indexscan') AS indexscan OFFSET 0) AS settings"
         )
     ).one()
-    try:
-        yield
-    finally:
-        db.session.execute(
-            text(
-                "SELECT set_config('enable_seqscan', :seqscan, true),"
-                " set_config('enable_indexscan', :indexscan, true)"
-            ),
-            {"seqscan": before.seqscan, "indexscan": before.indexscan},
-        )
+    yield
+    # Only on the way out of a statement that worked: after a database error the transaction is
+    # aborted (a restore would hide the error behind "transaction aborted"), and its rollback
+    # undoes set_config(..., true) anyway.
+    db.session.execute(
+        text(
+            "SELECT set_config('enable_seqscan', :seqscan, true),"
+            " set_config('enable_indexscan', :indexscan, true)"
+        ),
+        {"seqscan": before.seqscan, "indexscan": before.indexscan},
+    )
 
 
 def _search_totals(filters: BillFilters) -> Totals | None:

@@ -43,7 +43,8 @@ NOT_FOUND_MEANS_FAILED_AFTER = timedelta(minutes=2)
 class Settled:
     outcome: CashinState | None  # None: still unknown, for the reason below
     # Why it stays unknown, as a code the page turns into a sentence in the reader's language:
-    # "no_answer" (iHela could not be asked), "amount_differs", "not_found" (not yet), "pending".
+    # "no_answer" (iHela could not be asked), "amount_differs", "not_found" (not yet), "pending",
+    # "unrecognised" (a status word the dashboard does not know).
     why: str = ""
     status: str = ""  # iHela's own status word, when it gave one
     ihela_amount: int | None = None  # what iHela reports, when it differs from ours
@@ -78,7 +79,10 @@ def settle_with_ihela(cashin: Cashin, *, by: User | None, asked_by: str) -> Sett
         if sent_at is not None and utcnow() - sent_at >= NOT_FOUND_MEANS_FAILED_AFTER:
             outcome = CashinState.FAILED
     if outcome is None:
-        why = "not_found" if status.outcome is OperationOutcome.NOT_FOUND else "pending"
+        why = {
+            OperationOutcome.NOT_FOUND: "not_found",
+            OperationOutcome.PENDING: "pending",
+        }.get(status.outcome, "unrecognised")  # a status word the dashboard does not know
         return Settled(None, why, status.raw_status)
     note = msg.coded(
         "note.settled_by_ihela",
@@ -180,6 +184,12 @@ def _still_unknown(result: Settled, cashin: Cashin) -> str:
         said = _(
             "iHela says the operation is still in progress (%(status)s). Try again later.",
             status=msg.gateway_text(result.status or "Pending"),
+        )
+    elif result.why == "unrecognised":
+        said = _(
+            "iHela answered with a status the dashboard does not know (%(status)s): it stays "
+            "unknown. Check with iHela before resolving it.",
+            status=msg.gateway_text(result.status),
         )
     else:
         said = _("iHela could not be asked just now. Try again later.")

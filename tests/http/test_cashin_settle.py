@@ -131,3 +131,25 @@ def test_a_check_that_settles_nothing_says_why_in_the_readers_language(
     assert "iHela n\u2019a pas pu être interrogé pour l\u2019instant." in page
     assert "Internal" not in page and "500" not in page  # no client or gateway detail
     assert cashins(app)[0].status == "unknown"
+
+
+def test_every_reason_a_check_settles_nothing_is_a_sentence_in_both_languages(app: Flask) -> None:
+    """What the sandbox cannot answer (a status word nobody knows, another amount) still reads
+    as a sentence in the reader's language, with iHela's own word quoted."""
+    from dashboard.cashins.settle import Settled, _still_unknown
+
+    cashin = Cashin(amount=20_000)
+    cases = [
+        Settled(None, "unrecognised", "Reversed"),
+        Settled(None, "amount_differs", "Success", 15_000),
+        Settled(None, "pending", "Pending"),
+        Settled(None, "not_found"),
+        Settled(None, "no_answer"),
+    ]
+    for language, reversed_status in (("en", "does not know"), ("fr", "ne connaît pas")):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            said = [_still_unknown(result, cashin) for result in cases]
+        assert reversed_status in said[0] and "Reversed" in said[0]
+        assert "15" in said[1] and "20" in said[1]
+        assert len(set(said)) == len(cases)  # each reason its own sentence
+        assert not any("still in progress" in s for s in said[:1] + said[3:])
