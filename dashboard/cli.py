@@ -1,10 +1,13 @@
-"""`flask --app wsgi user ...`: the same services the admin pages use."""
+"""`flask --app wsgi user ...`: the same services the admin pages use, speaking the dashboard's
+default language (BABEL_DEFAULT_LOCALE) like the services' own messages."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from dashboard.auth import services, twofactor
 from dashboard.models import Role, User
@@ -15,7 +18,7 @@ user_cli = AppGroup("user", help="Manage staff accounts.")
 def _find(email: str) -> User:
     user = services.find_user_by_email(email)
     if user is None:
-        raise click.ClickException(f"No account with e-mail {email}.")
+        raise click.ClickException(_("No account with e-mail %(email)s.", email=email))
     return user
 
 
@@ -27,12 +30,12 @@ def _find(email: str) -> User:
 def create_user(email: str, name: str, role: str, password: str | None) -> None:
     """Add a staff member."""
     if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     try:
         user = services.create_user(email, name, role, password, by_label="cli")
     except services.AccountError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"Created {user.email} ({user.role}).")
+    click.echo(_("Created %(email)s (%(role)s).", email=user.email, role=user.role))
 
 
 @user_cli.command("set-password")
@@ -42,12 +45,12 @@ def set_password(email: str, password: str | None) -> None:
     """Give a staff member a new password (their open sessions end)."""
     user = _find(email)
     if password is None:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("New password"), hide_input=True, confirmation_prompt=True)
     try:
         services.set_password(user, password, by_label="cli")
     except services.AccountError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"Password of {user.email} changed.")
+    click.echo(_("Password of %(email)s changed.", email=user.email))
 
 
 @user_cli.command("deactivate")
@@ -59,7 +62,7 @@ def deactivate(email: str) -> None:
         services.set_active(user, False, by_label="cli")
     except services.AccountError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"{user.email} deactivated.")
+    click.echo(_("%(email)s deactivated.", email=user.email))
 
 
 @user_cli.command("reset-2fa")
@@ -68,14 +71,19 @@ def reset_two_factor(email: str) -> None:
     """Remove a staff member's two-factor sign-in (lost phone); they enrol again after login."""
     user = _find(email)
     twofactor.reset(user, by_label="cli")
-    click.echo(f"Two-factor sign-in of {user.email} reset; their open sessions ended.")
+    click.echo(
+        _(
+            "Two-factor sign-in of %(email)s reset; their open sessions ended.",
+            email=user.email,
+        )
+    )
 
 
 @user_cli.command("list")
 def list_users() -> None:
     """Every staff account."""
     for user in services.list_users():
-        state = "active" if user.active else "inactive"
+        state = pgettext("account", "active") if user.active else pgettext("account", "inactive")
         click.echo(f"{user.email}\t{user.name}\t{user.role}\t{state}")
 
 

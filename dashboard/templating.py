@@ -195,6 +195,24 @@ def reason_label(reason: str | None) -> str:
     return str(REASONS.get(reason, reason.capitalize()))
 
 
+def actor_label(label: str | None) -> str:
+    """Who did something: a person's e-mail as stored, or the part of the system that acted
+    (stored as a fixed English word) in the reader's language."""
+    systems = {
+        "cli": pgettext("actor", "command line"),
+        "setup": pgettext("actor", "set-up"),
+        "cron": pgettext("actor", "scheduled check"),
+        "auto-refresh": pgettext("actor", "page's own check"),
+        "payer returned": pgettext("actor", "payer's return from iHela"),
+        "customer display": pgettext("actor", "customer display"),
+        "dashboard": pgettext("actor", "dashboard"),
+        "iHela": pgettext("actor", "iHela"),
+        "iHela callback": pgettext("actor", "iHela callback"),
+    }
+    label = label or ""
+    return str(systems.get(label, label))
+
+
 def payer_kind_label(kind: str | None) -> str:
     """How the payer of a bill was identified, as a short lower-case word."""
     labels = {
@@ -217,6 +235,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
+    app.jinja_env.filters["actor"] = actor_label
     # Stored notes, errors and summaries ({code, params}, or old free text) in the reader's
     # language; the gateway's own words translated when known, quoted otherwise.
     app.jinja_env.filters["message"] = messages.render_html

@@ -414,4 +414,7 @@ def discard(cashin_id: int) -> ResponseReturnValue:
 @roles_required(Role.ACCOUNTANT)
 def receipt(cashin_id: int) -> ResponseReturnValue:
     cashin = _cashin_or_404(cashin_id)
+    if cashin.status not in (CashinState.SUCCEEDED, CashinState.FAILED, CashinState.REJECTED):
+        flash(_("A receipt is made once the outcome is known."), "info")
+        return redirect(url_for("cashins.detail", cashin_id=cashin.id), 303)
     return render_template("cashins/receipt.html", cashin=cashin)

@@ -263,12 +263,21 @@ def test_stalled_gateway_leaves_unknown_in_banner_and_never_retries(
 
     unknown_page = web.get(url).get_data(as_text=True)
     assert "Mark resolved" in unknown_page
+    # Its preparer is told before filling the form what they alone may record.
+    assert 'data-testid="resolve-own"' in unknown_page
+    assert "resolve-own" not in second_accountant(app).get(url).get_data(as_text=True)
+    # No receipt while nobody knows whether the money left, not even by its address.
+    assert 'data-testid="cashin-receipt"' not in unknown_page
+    refused = web.get(url + "/receipt", follow_redirects=True).get_data(as_text=True)
+    assert "A receipt is made once the outcome is known." in refused
     # Only v2 can ask iHela by our reference; with v1 a person settles it.
     assert ('data-testid="check-with-ihela"' in unknown_page) == (dialect == "v2")
     bad = web.post(url + "/resolve", {"outcome": "succeeded", "note": ""})
     assert bad.status_code == 422 and "Write what iHela told you" in bad.get_data(as_text=True)
     web.post(url + "/resolve", {"outcome": "succeeded", "note": "Called iHela, ref CPT-1 ok"})
     assert cashins(app)[0].status == "succeeded"
+    assert 'data-testid="cashin-receipt"' in web.get(url).get_data(as_text=True)
+    assert "Receipt" in web.get(url + "/receipt").get_data(as_text=True)
     assert "unknown-cashins-banner" not in web.get("/cashins/").get_data(as_text=True)
 
 

@@ -162,7 +162,11 @@ def test_services_and_the_cli_speak_the_default_language_outside_a_request(
     assert refused.exit_code != 0
     assert "Le mot de passe doit compter au moins 10 caractères." in refused.output
     created = runner.invoke(args=[*args, "--password", "long-enough-password"])
-    assert created.exit_code == 0 and "Created ana@shop.bi (cashier)." in created.output
+    assert created.exit_code == 0 and "Compte ana@shop.bi créé (cashier)." in created.output
+    listed = runner.invoke(args=["user", "list"])
+    assert "ana@shop.bi\tAna\tcashier\tactif" in listed.output
+    unknown = runner.invoke(args=["user", "deactivate", "--email", "nobody@shop.bi"])
+    assert "Aucun compte avec l\u2019adresse nobody@shop.bi." in unknown.output
     with app.app_context():
         assert select_locale() == "fr"
         assert gettext("Bills") == "Factures"
@@ -203,3 +207,47 @@ def test_catalog_is_complete_and_up_to_date() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_who_did_it_and_how_many_are_said_in_the_readers_language(
+    app: Flask, web: WebClient, staff: dict[str, User]
+) -> None:
+    """The parts of the system that act on a bill (stored as fixed words) and the list's count
+    (grouped by thousands, like its francs) read in French on a French page."""
+    from sqlalchemy import insert
+
+    from dashboard.db import db
+    from dashboard.models import Bill, BillEvent
+
+    web.login("cashier@example.com", headers=FRENCH)
+    with app.app_context():
+        rows = [
+            {
+                "merchant_reference": f"B261204-{i:06d}",
+                "form_token": f"f{i}",
+                "public_token": f"p{i}",
+                "amount": 1_000,
+                "payer": "79123456",
+                "payer_kind": "phone",
+                "description": "Rice",
+                "status": "paid",
+                "issued_by_id": staff["cashier"].id,
+            }
+            for i in range(1_234)
+        ]
+        db.session.execute(insert(Bill), rows)
+        bill = db.session.scalars(db.select(Bill).limit(1)).one()
+        for label in ("payer returned", "customer display", "cron", "cashier@example.com"):
+            db.session.add(
+                BillEvent(
+                    bill_id=bill.id, from_status="pending", to_status="paid", actor_label=label
+                )
+            )
+        db.session.commit()
+        bill_id = bill.id
+    page = text(web.get(f"/bills/{bill_id}", headers=FRENCH))
+    assert "retour du payeur depuis iHela" in page and "payer returned" not in page
+    assert "écran client" in page and "vérification planifiée" in page
+    assert "cashier@example.com" in page  # a person's e-mail stays as it is
+    listing = text(web.get("/bills/", headers=FRENCH))
+    assert "1 234 factures · payé 1 234 000 FBu" in listing

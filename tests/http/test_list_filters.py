@@ -178,10 +178,14 @@ def test_totals_are_for_the_filter(accountant: WebClient, rows: dict[str, str]) 
 
 def test_from_after_to_says_so(accountant: WebClient, rows: dict[str, str]) -> None:
     page = listing(accountant, "from=2026-11-09&to=2026-11-02")
-    assert re.search(r'data-field-error="to">The end date is before the start date\.<', page)
+    assert re.search(
+        r'data-field-error="to">The end date is before the start date, '
+        r"so the dates are not applied\.<",
+        page,
+    )
     assert 'data-testid="cashins-export"' not in page
     bad = listing(accountant, "from=2026-13-40")
-    assert 'data-field-error="from">Use a date like 2026-11-30.<' in bad
+    assert 'data-field-error="from">Enter a date like 2026-11-29.<' in bad
 
 
 def test_filters_are_kept_by_the_export_link(accountant: WebClient, rows: dict[str, str]) -> None:
