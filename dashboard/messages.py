@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from dashboard.ihela.errors import IhelaError, OutcomeUnknown
+from dashboard.labels import bill_state_label, cashin_state_label, role_label
 from dashboard.money import format_amount
 
 Message = dict[str, Any]
@@ -360,8 +361,6 @@ def _param(value: Any, html: bool) -> str:
 
 
 def _labels() -> dict[str, Callable[[str | None], str]]:
-    from dashboard.templating import bill_state_label, cashin_state_label, role_label
-
     return {"bill_state": bill_state_label, "cashin_state": cashin_state_label, "role": role_label}
 
 

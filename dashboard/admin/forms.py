@@ -7,9 +7,9 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
 from dashboard.forms import AmountField
+from dashboard.labels import role_label
 from dashboard.models import Role
 from dashboard.settings import SETTINGS
-from dashboard.templating import role_label
 
 ROLE_CHOICES = [(r.value, LazyString(role_label, r.value)) for r in Role]
 

@@ -18,6 +18,7 @@ from dashboard.admin.audit_filter import (
 from dashboard.admin.forms import EmptyForm, NewUserForm, SettingsForm, UserRoleForm
 from dashboard.auth import services
 from dashboard.db import db
+from dashboard.labels import role_label
 from dashboard.models import AuditEvent, Role, User
 from dashboard.paging import keyset_page
 from dashboard.security import id_arg, roles_required
@@ -30,7 +31,6 @@ from dashboard.settings import (
     saved_rows,
     setting,
 )
-from dashboard.templating import role_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -36,10 +36,10 @@ from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
 from dashboard.caching import FRAGMENT_CSP, etag_from_bill
 from dashboard.db import db, utcnow
+from dashboard.labels import clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
-from dashboard.templating import clock, localtime, money
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)

@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from dashboard.cashins.services import DESCRIPTION_MAX, REASONS
+from dashboard.cashins.services import DESCRIPTION_MAX
 from dashboard.forms import AmountField
+from dashboard.labels import REASONS
 
 
 class CashinForm(FlaskForm):

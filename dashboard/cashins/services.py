@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
@@ -30,6 +29,7 @@ from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import AccountNotFound, GatewayRejected, IhelaError, OutcomeUnknown
+from dashboard.labels import REASONS
 from dashboard.models import (
     AccountLock,
     Bill,
@@ -44,7 +44,6 @@ from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
 
-REASONS = {"refund": _l("Refund"), "payout": _l("Payout"), "other": _l("Other")}
 DESCRIPTION_MAX = 160
 # The list filter for what a person must look at (see ``_needs_checking_condition``).
 NEEDS_CHECKING = "needs_checking"

@@ -25,9 +25,9 @@ from dashboard.cashins import services
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import IhelaError, OperationOutcome
+from dashboard.labels import money
 from dashboard.models import Cashin, CashinState, Role, User
 from dashboard.security import roles_required
-from dashboard.templating import money
 
 log = logging.getLogger("dashboard.cashins")
 

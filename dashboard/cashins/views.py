@@ -25,11 +25,11 @@ from dashboard.banks import BankList, bank_list
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
+from dashboard.labels import REASONS, cashin_state_label
 from dashboard.messages import render as render_message
 from dashboard.models import Bill, BillState, Cashin, CashinState, Role, User
 from dashboard.security import id_arg, id_from_text, roles_required
 from dashboard.settings import setting
-from dashboard.templating import cashin_state_label
 
 bp = Blueprint("cashins", __name__, url_prefix="/cashins")
 
@@ -98,7 +98,7 @@ def index() -> ResponseReturnValue:
         totals=services.cashin_totals(filters),
         banks=services.cashin_banks(),
         staff=db.session.scalars(select(User).order_by(User.name)).all(),
-        reasons=services.REASONS,
+        reasons=REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
         waiting=len(services.approval_queue()),

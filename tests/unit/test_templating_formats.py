@@ -9,7 +9,7 @@ from babel.dates import format_datetime
 from flask import Flask
 from flask_babel import force_locale
 
-from dashboard import templating
+from dashboard import labels
 from dashboard.money import format_amount
 
 
@@ -20,22 +20,22 @@ def test_dates_times_and_money_match_babel(app: Flask, lang: str) -> None:
         for fmt in ("short", "medium", "long", "full", "HH:mm:ss", "d MMM y"):
             for moment in moments:
                 expected = format_datetime(
-                    moment, fmt, tzinfo=templating.get_timezone(), locale=lang
+                    moment, fmt, tzinfo=labels.get_timezone(), locale=lang
                 )
-                assert templating.localtime(moment, fmt) == expected, (fmt, moment)
-        assert templating.clock(moments[3]) == format_datetime(
-            moments[3], "HH:mm:ss", tzinfo=templating.get_timezone(), locale=lang
+                assert labels.localtime(moment, fmt) == expected, (fmt, moment)
+        assert labels.clock(moments[3]) == format_datetime(
+            moments[3], "HH:mm:ss", tzinfo=labels.get_timezone(), locale=lang
         )
         for amount in (0, 7, 1500, 2_000_000, -300):
-            assert templating.money(amount) == format_amount(amount, lang)
-        assert templating.bill_state_label("paid") == ("Paid" if lang == "en" else "Payée")
+            assert labels.money(amount) == format_amount(amount, lang)
+        assert labels.bill_state_label("paid") == ("Paid" if lang == "en" else "Payée")
 
 
 def test_a_forced_language_is_not_served_from_the_cache(app: Flask) -> None:
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
-        assert templating.money(2000) == format_amount(2000, "en")
-        assert templating.bill_state_label("paid") == "Paid"
+        assert labels.money(2000) == format_amount(2000, "en")
+        assert labels.bill_state_label("paid") == "Paid"
         with force_locale("fr"):
-            assert templating.money(2000) == format_amount(2000, "fr")
-            assert templating.bill_state_label("paid") != "Paid"
-        assert templating.money(2000) == format_amount(2000, "en")
+            assert labels.money(2000) == format_amount(2000, "fr")
+            assert labels.bill_state_label("paid") != "Paid"
+        assert labels.money(2000) == format_amount(2000, "en")

@@ -1,0 +1,215 @@
+"""Words and formats a reader sees: amounts, local times, statuses, roles, reasons, who acted.
+
+Shared by templates, messages and services, so it imports nothing of the dashboard but money.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Literal
+
+from babel import Locale
+from babel import dates as babel_dates
+from flask import current_app, g
+from flask_babel import get_locale, get_timezone, pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from dashboard.money import format_amount
+
+# Why a cash-in is made (stored as the key).
+REASONS = {"refund": _l("Refund"), "payout": _l("Payout"), "other": _l("Other")}
+
+
+class _Formats:
+    """The reader's locale and zone, and the labels already translated, looked up once per
+    request: a list page formats hundreds of cells, and every Flask-Babel call walks the request
+    context again (about 1 650 walks for 50 bills before this)."""
+
+    def __init__(self, locale: Locale | None) -> None:
+        self.locale = locale or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
+        self.name = str(self.locale)
+        self.zone: tzinfo = get_timezone()
+        self.labels: dict[Callable[[], dict[str, str]], dict[str, str]] = {}
+        self.datetime_formats: dict[str, Callable[[datetime], str]] = {}
+
+    def label(self, of: Callable[[], dict[str, str]], code: str) -> str | None:
+        labels = self.labels.get(of)
+        if labels is None:
+            labels = self.labels[of] = {k: str(v) for k, v in of().items()}
+        return labels.get(code)
+
+    def datetime_text(self, value: datetime, fmt: str) -> str:
+        """As ``babel.dates.format_datetime(value, fmt, tzinfo=zone, locale=locale)``, with the
+        patterns parsed once."""
+        apply = self.datetime_formats.get(fmt)
+        if apply is None:
+            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.locale)
+        local = value.astimezone(self.zone)
+        normalize = getattr(self.zone, "normalize", None)  # pytz zones
+        return apply(normalize(local) if normalize else local)
+
+
+_NAMED_FORMATS: dict[str, Literal["full", "long", "medium", "short"]] = {
+    "full": "full",
+    "long": "long",
+    "medium": "medium",
+    "short": "short",
+}
+
+
+def _datetime_format(fmt: str, locale: Locale) -> Callable[[datetime], str]:
+    named = _NAMED_FORMATS.get(fmt)
+    if named is None:
+        pattern = babel_dates.parse_pattern(fmt)
+        return lambda local: str(pattern.apply(local, locale))
+    # What babel.dates.format_datetime does for a named format, minus the per-call look-ups.
+    layout = str(babel_dates.get_datetime_format(named, locale=locale)).replace("'", "")
+    date_pattern = babel_dates.parse_pattern(babel_dates.get_date_format(named, locale=locale))
+    time_pattern = babel_dates.parse_pattern(babel_dates.get_time_format(named, locale=locale))
+
+    def apply(local: datetime) -> str:
+        day = local.date()
+        time_text = time_pattern.apply(local.timetz(), locale, reference_date=day)
+        return layout.replace("{0}", time_text).replace("{1}", date_pattern.apply(day, locale))
+
+    return apply
+
+
+def _formats() -> _Formats:
+    locale = get_locale()
+    found: _Formats | None = g.get("_formats")
+    if found is None or found.locale is not locale:  # force_locale() swaps the object
+        found = g._formats = _Formats(locale)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _amount_text(amount: int, locale: str) -> str:
+    return format_amount(amount, locale)
+
+
+def money(amount: int | None) -> str:
+    if amount is None:
+        return "—"
+    return _amount_text(amount, _formats().name)
+
+
+def localtime(value: datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return "—"
+    return _formats().datetime_text(value, fmt)
+
+
+def clock(value: datetime | None) -> str:
+    """hh:mm:ss in the merchant's zone."""
+    if value is None:
+        return str(_("never"))
+    return _formats().datetime_text(value, "HH:mm:ss")
+
+
+def _bill_state_labels() -> dict[str, str]:
+    return {
+        "creating": pgettext("bill status", "Creating"),
+        "pending": pgettext("bill status", "Pending"),
+        "paid": pgettext("bill status", "Paid"),
+        "expired": pgettext("bill status", "Expired"),
+        "cancelled": pgettext("bill status", "Cancelled"),
+        "failed": pgettext("bill status", "Failed"),
+        "rejected": pgettext("bill status", "Rejected"),
+        "unknown": pgettext("bill status", "Unknown"),
+    }
+
+
+def bill_state_label(state: str | None) -> str:
+    """A bill's status in the reader's language (the stored value stays the English code)."""
+    state = state or ""
+    return _formats().label(_bill_state_labels, state) or state.capitalize()
+
+
+_BADGE_COLOURS = {
+    "creating": "secondary",
+    "pending": "warning",
+    "paid": "success",
+    "expired": "dark",
+    "cancelled": "secondary",
+    "failed": "danger",
+    "rejected": "danger",
+    "unknown": "danger",
+}
+
+
+def bill_badge(state: str | None) -> Markup:
+    """A bill's status as a coloured badge (a filter: a list of 50 bills renders 50 of them)."""
+    colour = _BADGE_COLOURS.get(state or "", "secondary")
+    return Markup('<span class="badge text-bg-{}" data-testid="status-badge">{}</span>').format(
+        colour, bill_state_label(state)
+    )
+
+
+def _cashin_state_labels() -> dict[str, str]:
+    return {
+        "draft": pgettext("cash-in status", "Draft"),
+        "awaiting_approval": pgettext("cash-in status", "Awaiting approval"),
+        "submitting": pgettext("cash-in status", "Submitting"),
+        "succeeded": pgettext("cash-in status", "Succeeded"),
+        "failed": pgettext("cash-in status", "Failed"),
+        "unknown": pgettext("cash-in status", "Unknown"),
+        "rejected": pgettext("cash-in status", "Rejected"),
+        "discarded": pgettext("cash-in status", "Discarded"),
+    }
+
+
+def cashin_state_label(state: str | None) -> str:
+    """A cash-in's status in the reader's language."""
+    state = state or ""
+    return _formats().label(_cashin_state_labels, state) or state.replace("_", " ").capitalize()
+
+
+def role_label(role: str | None) -> str:
+    labels = {
+        "cashier": pgettext("role", "Cashier"),
+        "accountant": pgettext("role", "Accountant"),
+        "admin": pgettext("role", "Admin"),
+    }
+    role = role or ""
+    return str(labels.get(role, role.capitalize()))
+
+
+def reason_label(reason: str | None) -> str:
+    """Why a cash-in is made: refund, payout or other."""
+    reason = reason or ""
+    return str(REASONS.get(reason, reason.capitalize()))
+
+
+def actor_label(label: str | None) -> str:
+    """Who did something: a person's e-mail as stored, or the part of the system that acted
+    (stored as a fixed English word) in the reader's language."""
+    systems = {
+        "cli": pgettext("actor", "command line"),
+        "setup": pgettext("actor", "set-up"),
+        "cron": pgettext("actor", "scheduled check"),
+        "auto-refresh": pgettext("actor", "page's own check"),
+        "payer returned": pgettext("actor", "payer's return from iHela"),
+        "customer display": pgettext("actor", "customer display"),
+        "dashboard": pgettext("actor", "dashboard"),
+        "iHela": pgettext("actor", "iHela"),
+        "iHela callback": pgettext("actor", "iHela callback"),
+    }
+    label = label or ""
+    return str(systems.get(label, label))
+
+
+def payer_kind_label(kind: str | None) -> str:
+    """How the payer of a bill was identified, as a short lower-case word."""
+    labels = {
+        "email": pgettext("payer kind", "email"),
+        "phone": pgettext("payer kind", "phone"),
+        "username": pgettext("payer kind", "username"),
+        "code": pgettext("payer kind", "code"),
+    }
+    kind = kind or ""
+    return str(labels.get(kind, kind))
