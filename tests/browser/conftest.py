@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import Page
 from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Every wait on a page has a bound of its own, well under the suite's per-test timeout.
+PAGE_TIMEOUT_MS = 15_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -52,6 +55,27 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
         "locale": "en-GB",
         "viewport": {"width": 1280, "height": 900},
     }
+
+
+@pytest.fixture()
+def page(page: Page) -> Page:
+    """pytest-playwright's page, with every action, wait and navigation bounded."""
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.set_default_navigation_timeout(PAGE_TIMEOUT_MS)
+    return page
+
+
+def settle(page: Page, expression: str, timeout_ms: int = 5_000) -> Any:
+    """The value of a JavaScript expression that may be a promise (a clipboard read, an event),
+    or a failure after ``timeout_ms``: Playwright's ``evaluate`` itself waits for ever."""
+    return page.evaluate(
+        """([source, ms]) => Promise.race([
+            Promise.resolve().then(() => (0, eval)(source)),
+            new Promise((_, reject) => setTimeout(
+                () => reject(new Error(`no answer within ${ms} ms: ${source}`)), ms)),
+        ])""",
+        [expression, timeout_ms],
+    )
 
 
 class LiveServer:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from dashboard.db import db
 from dashboard.models import Bill, User
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, settle
 from tests.browser.test_login_flow import log_in
 
 
@@ -51,7 +51,7 @@ def test_issue_copy_pay_on_payer_page_and_reload(
 
     page.get_by_role("button", name="Copy link").click()
     expect(page.get_by_text("Link copied.")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == bill.confirmation_uri
+    assert settle(page, "navigator.clipboard.readText()") == bill.confirmation_uri
 
     payer = page.context.new_page()
     payer.goto(bill.confirmation_uri)

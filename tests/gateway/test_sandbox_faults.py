@@ -37,7 +37,7 @@ def _add_fault(sandbox: RunningSandbox, **fault: Any) -> list[dict[str, Any]]:
 
 def _banks(sandbox: RunningSandbox, headers: dict[str, str], **kwargs: Any) -> requests.Response:
     kwargs.setdefault("timeout", 5)
-    return requests.get(sandbox.url + BANKS, headers=headers, **kwargs)
+    return requests.get(sandbox.url + BANKS, headers=headers, **kwargs)  # noqa: S113 (set above)
 
 
 def test_latency_delays_but_answers(sandbox: RunningSandbox) -> None:
