@@ -100,6 +100,7 @@ TEMPLATES: dict[str, Any] = {
     "audit.bill_checked": _l("status checked with iHela"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
     "audit.cashin_sent_without_approval": _l("sent without approval"),
+    "audit.cashin_discarded": _l("draft discarded"),
     "audit.cashin_to": _l("%(amount)s to %(holder)s"),
     "audit.cashin_outcome": _l("%(amount)s to %(holder)s: %(message)s"),
     "audit.cashin_rejected": _l("rejected: %(reason)s"),
