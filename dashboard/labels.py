@@ -239,6 +239,16 @@ def reason_label(reason: str | None) -> str:
     return str(REASONS.get(reason, reason.capitalize()))
 
 
+def holder_check_label(check: str | None) -> str:
+    """How the account holder's name was known: from the bank, or typed and vouched for."""
+    labels = {
+        "confirmed": _("confirmed by the bank"),
+        "unavailable": _("typed and vouched for"),
+    }
+    check = check or ""
+    return str(labels.get(check, check))
+
+
 def actor_label(label: str | None) -> str:
     """Who did something: a person's e-mail as stored, or the part of the system that acted
     (stored as a fixed English word) in the reader's language."""
