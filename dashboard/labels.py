@@ -86,6 +86,7 @@ class _Formats:
     def __init__(self, locale: Locale | None) -> None:
         self.locale = locale or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
         self.name = str(self.locale)
+        self.date_locale = _date_locale(self.locale)
         self.zone: tzinfo = get_timezone()
         self.labels: dict[Callable[[], dict[str, str]], dict[str, str]] = {}
         self.datetime_formats: dict[str, Callable[[datetime], str]] = {}
@@ -101,10 +102,22 @@ class _Formats:
         patterns parsed once."""
         apply = self.datetime_formats.get(fmt)
         if apply is None:
-            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.locale)
+            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.date_locale)
         local = value.astimezone(self.zone)
         normalize = getattr(self.zone, "normalize", None)  # pytz zones
         return apply(normalize(local) if normalize else local)
+
+
+# Whose conventions dates and times follow, by language. In Bujumbura 12/7 is the 12th of July
+# and the clock has 24 hours: English pages write dates as British English does (07/12/2026,
+# 15:28), as the French ones do. en_BI would keep the month first (12/7/26, 15:28).
+_DATE_LOCALES = {"en": "en_GB"}
+
+
+@lru_cache(maxsize=8)
+def _date_locale(locale: Locale) -> Locale:
+    borrowed = _DATE_LOCALES.get(locale.language)
+    return Locale.parse(borrowed) if borrowed else locale
 
 
 _NAMED_FORMATS: dict[str, Literal["full", "long", "medium", "short"]] = {
