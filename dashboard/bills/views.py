@@ -40,6 +40,7 @@ from dashboard.labels import clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
+from dashboard.sms import sms_text
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)
@@ -282,7 +283,7 @@ def _receipt_message(bill: Bill, paid_at: datetime | None) -> str:
 def _share_links(message: str, subject: str) -> dict[str, str]:
     return {
         "whatsapp": "https://wa.me/?text=" + quote(message),
-        "sms": "sms:?&body=" + quote(message),
+        "sms": "sms:?&body=" + quote(sms_text(message)),  # GSM-7 only: one part, not three
         "email": "mailto:?subject=" + quote(subject) + "&body=" + quote(message),
         "text": message,
     }

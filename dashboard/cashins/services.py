@@ -831,7 +831,7 @@ def discard_draft(cashin: Cashin, *, by: User) -> Cashin:
         conflict=_("This cash-in is no longer a draft."),
         send_token=None,
     )
-    _trail("cashin.discarded", cashin, by, "draft discarded")
+    _trail("cashin.discarded", cashin, by, msg.coded("audit.cashin_discarded"))
     db.session.commit()
     db.session.refresh(cashin)
     return cashin
