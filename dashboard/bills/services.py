@@ -397,6 +397,17 @@ def failure_reason(bill: Bill) -> str | None:
     return str(reason) if reason is not None else None
 
 
+def refusal_by_field(bill: Bill) -> dict[str, list[str]]:
+    """iHela's refusal of a bill, field by field (form field names), in the reader's language
+    (words the dashboard does not know are quoted as iHela's); ``__all__`` for the rest."""
+    if bill.field_errors:
+        return {
+            name: [msg.gateway_text(text, html=True) for text in texts]
+            for name, texts in bill.field_errors.items()
+        }
+    return {"__all__": [msg.render_html(bill.last_error)]}
+
+
 def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
     """Follow an unknown bill after all: staff type the iHela bill code the customer received,
     and iHela must confirm that code belongs to this bill's reference."""

@@ -30,7 +30,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
@@ -212,7 +211,7 @@ def new() -> ResponseReturnValue:
                 bill_request, by=current_user, form_token=token, return_url=_return_url
             )
             if bill.state == BillState.REJECTED and bill.form_token == token:
-                _show_errors(form, _gateway_errors(bill))
+                _show_errors(form, services.refusal_by_field(bill))
                 form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
                 flash(
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
@@ -222,16 +221,6 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
     status = 422 if form.errors or request.method == "POST" else 200
     return render_template("bills/new.html", form=form, banks=banks), status
-
-
-def _gateway_errors(bill: Bill) -> dict[str, list[str]]:
-    """iHela's refusal, field by field, in the reader's language (unknown words quoted)."""
-    if bill.field_errors:
-        return {
-            name: [stored_messages.gateway_text(text, html=True) for text in texts]
-            for name, texts in bill.field_errors.items()
-        }
-    return {"__all__": [stored_messages.render_html(bill.last_error)]}
 
 
 def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
