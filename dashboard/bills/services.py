@@ -868,13 +868,23 @@ def _search_totals(filters: BillFilters) -> Totals | None:
     return totals
 
 
+def _list_totals(filters: BillFilters) -> Totals | None:
+    return _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+
+
+def list_totals(filters: BillFilters) -> BillPage:
+    """The count and francs of the filtered list alone (no rows): what the open list's poll
+    sends when a bill changed."""
+    return _bill_page(_list_totals(filters), Page())
+
+
 def list_bills(
     filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
 ) -> BillPage:
     """One page of bills, newest first (just older than bill ``older``, or just newer than bill
     ``newer``), with the count and francs of the whole filtered set (for a search with more
     than SEARCH_TOTALS_MAX matches, only that there are more)."""
-    by_status = _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+    by_status = _list_totals(filters)
     many = by_status is None
     columns: Any = select(*LIST_COLUMNS)
     page = keyset_page(

@@ -96,9 +96,9 @@ def _date_range(
     return date_from, date_to, errors
 
 
-@bp.get("/")
-@roles_required(*STAFF)
-def index() -> ResponseReturnValue:
+def _list_filters() -> tuple[services.BillFilters, dict[str, str]]:
+    """The list's filters from the address (the page's, and its poll's), and what is wrong
+    with its dates."""
     args = request.args
     filters = services.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
@@ -108,6 +108,14 @@ def index() -> ResponseReturnValue:
     date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
+    return filters, date_errors
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index() -> ResponseReturnValue:
+    args = request.args
+    filters, date_errors = _list_filters()
     result = services.list_bills(
         filters,
         size=current_app.config["PAGE_SIZE"],
@@ -135,7 +143,8 @@ def index() -> ResponseReturnValue:
 @roles_required(*STAFF)
 def changes() -> ResponseReturnValue:
     """The open list's light poll: 304 while no bill changed since the stamp the page holds,
-    else each changed bill's new badge and a notice for the ones paid."""
+    else each changed bill's new badge, the list's totals (under the page's filters, which
+    the poll's address carries) and a notice for the ones paid."""
     current = services.latest_change()
     since = id_arg("since") or 0
     if since == current:  # the page is up to date: an empty answer
@@ -154,9 +163,12 @@ def changes() -> ResponseReturnValue:
                     f"{b.merchant_reference} ({money(b.amount)})" for b in paid[:5]
                 ),
             )
+        filters, _errors = _list_filters()
+        totals = render_template("bills/_totals.html", result=services.list_totals(filters))
         response = jsonify(
             stamp=current,
             rows={str(bill.id): str(badge(bill.status)).strip() for bill, _ in changed},
+            totals=totals.strip(),
             notice=notice,
         )
     response.set_etag(str(current))
