@@ -548,6 +548,29 @@ def refresh_bill_status(
     return True
 
 
+def check_for_returning_payer(bill: Bill, *, min_interval: float) -> bool:
+    """The payer is back from iHela's page, having just paid (or not): the page must say what
+    happened. An answer from a moment ago (another tab, the counter's poll) predates the payment,
+    so the first return asks iHela itself at once, whatever the coalescing window; later visits
+    of that page (reloads, anyone with the link) share the window like every other poll."""
+    if not is_followed(bill):
+        return False
+    first = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.payer_returned_at.is_(None))
+        .values(payer_returned_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    once = bool(getattr(first, "rowcount", 0))
+    return refresh_bill_status(
+        bill,
+        actor=None,
+        actor_label="payer returned",
+        min_interval=0 if once else min_interval,
+    )
+
+
 def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, int]:
     """Verify followed bills (pending, or unknown with a known iHela code) not checked for
     ``min_age_seconds``: for cron and the `make run` launcher. Returns (checked, changed)."""

@@ -490,11 +490,7 @@ def payer_return(token: str) -> ResponseReturnValue:
     bill = services.get_bill_by_public_token(token)
     if bill is None:
         abort(404)
-    if services.is_followed(bill):
-        services.refresh_bill_status(
-            bill,
-            actor=None,
-            actor_label="payer returned",
-            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
-        )
+    services.check_for_returning_payer(
+        bill, min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"]
+    )
     return render_template("bills/payer_return.html", bill=bill)
