@@ -174,6 +174,8 @@ class Bill(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_checked_at: Mapped[datetime | None]
+    # When the payer first came back from iHela's page: that visit asks iHela at once (once).
+    payer_returned_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # Why the dashboard failed the bill (a code; the sentence is rendered when shown).
     failure_code: Mapped[str | None] = mapped_column(String(40))

@@ -153,7 +153,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
-        if request.headers.get("HX-Request") != "true":
+        # The front door (``/``) is where everyone starts: the login page, no "log in to see
+        # this page" as if something had been refused.
+        if request.headers.get("HX-Request") != "true" and request.endpoint != "home":
             flash(_("Please log in to see this page."), "info")
         if request.method == "POST" and typed_fields():
             # Whose session it was is unknown here, so nothing typed is kept: say so at least.

@@ -397,6 +397,17 @@ def failure_reason(bill: Bill) -> str | None:
     return str(reason) if reason is not None else None
 
 
+def refusal_by_field(bill: Bill) -> dict[str, list[str]]:
+    """iHela's refusal of a bill, field by field (form field names), in the reader's language
+    (words the dashboard does not know are quoted as iHela's); ``__all__`` for the rest."""
+    if bill.field_errors:
+        return {
+            name: [msg.gateway_text(text, html=True) for text in texts]
+            for name, texts in bill.field_errors.items()
+        }
+    return {"__all__": [msg.render_html(bill.last_error)]}
+
+
 def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
     """Follow an unknown bill after all: staff type the iHela bill code the customer received,
     and iHela must confirm that code belongs to this bill's reference."""
@@ -535,6 +546,29 @@ def refresh_bill_status(
         _change_state(bill, new_state, actor=actor, actor_label=actor_label, note=note)
     db.session.commit()
     return True
+
+
+def check_for_returning_payer(bill: Bill, *, min_interval: float) -> bool:
+    """The payer is back from iHela's page, having just paid (or not): the page must say what
+    happened. An answer from a moment ago (another tab, the counter's poll) predates the payment,
+    so the first return asks iHela itself at once, whatever the coalescing window; later visits
+    of that page (reloads, anyone with the link) share the window like every other poll."""
+    if not is_followed(bill):
+        return False
+    first = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.payer_returned_at.is_(None))
+        .values(payer_returned_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    once = bool(getattr(first, "rowcount", 0))
+    return refresh_bill_status(
+        bill,
+        actor=None,
+        actor_label="payer returned",
+        min_interval=0 if once else min_interval,
+    )
 
 
 def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, int]:
@@ -857,13 +891,23 @@ def _search_totals(filters: BillFilters) -> Totals | None:
     return totals
 
 
+def _list_totals(filters: BillFilters) -> Totals | None:
+    return _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+
+
+def list_totals(filters: BillFilters) -> BillPage:
+    """The count and francs of the filtered list alone (no rows): what the open list's poll
+    sends when a bill changed."""
+    return _bill_page(_list_totals(filters), Page())
+
+
 def list_bills(
     filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
 ) -> BillPage:
     """One page of bills, newest first (just older than bill ``older``, or just newer than bill
     ``newer``), with the count and francs of the whole filtered set (for a search with more
     than SEARCH_TOTALS_MAX matches, only that there are more)."""
-    by_status = _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+    by_status = _list_totals(filters)
     many = by_status is None
     columns: Any = select(*LIST_COLUMNS)
     page = keyset_page(

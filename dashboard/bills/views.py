@@ -30,7 +30,6 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
@@ -98,9 +97,9 @@ def _date_range(
     return date_from, date_to, errors
 
 
-@bp.get("/")
-@roles_required(*STAFF)
-def index() -> ResponseReturnValue:
+def _list_filters() -> tuple[services.BillFilters, dict[str, str]]:
+    """The list's filters from the address (the page's, and its poll's), and what is wrong
+    with its dates."""
     args = request.args
     filters = services.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
@@ -110,6 +109,14 @@ def index() -> ResponseReturnValue:
     date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
+    return filters, date_errors
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index() -> ResponseReturnValue:
+    args = request.args
+    filters, date_errors = _list_filters()
     result = services.list_bills(
         filters,
         size=current_app.config["PAGE_SIZE"],
@@ -137,7 +144,8 @@ def index() -> ResponseReturnValue:
 @roles_required(*STAFF)
 def changes() -> ResponseReturnValue:
     """The open list's light poll: 304 while no bill changed since the stamp the page holds,
-    else each changed bill's new badge and a notice for the ones paid."""
+    else each changed bill's new badge, the list's totals (under the page's filters, which
+    the poll's address carries) and a notice for the ones paid."""
     current = services.latest_change()
     since = id_arg("since") or 0
     if since == current:  # the page is up to date: an empty answer
@@ -156,9 +164,12 @@ def changes() -> ResponseReturnValue:
                     f"{b.merchant_reference} ({money(b.amount)})" for b in paid[:5]
                 ),
             )
+        filters, _errors = _list_filters()
+        totals = render_template("bills/_totals.html", result=services.list_totals(filters))
         response = jsonify(
             stamp=current,
             rows={str(bill.id): str(badge(bill.status)).strip() for bill, _ in changed},
+            totals=totals.strip(),
             notice=notice,
         )
     response.set_etag(str(current))
@@ -213,7 +224,7 @@ def new() -> ResponseReturnValue:
                 bill_request, by=current_user, form_token=token, return_url=_return_url
             )
             if bill.state == BillState.REJECTED and bill.form_token == token:
-                _show_errors(form, _gateway_errors(bill))
+                _show_errors(form, services.refusal_by_field(bill))
                 form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
                 flash(
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
@@ -223,16 +234,6 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
     status = 422 if form.errors or request.method == "POST" else 200
     return render_template("bills/new.html", form=form, banks=banks), status
-
-
-def _gateway_errors(bill: Bill) -> dict[str, list[str]]:
-    """iHela's refusal, field by field, in the reader's language (unknown words quoted)."""
-    if bill.field_errors:
-        return {
-            name: [stored_messages.gateway_text(text, html=True) for text in texts]
-            for name, texts in bill.field_errors.items()
-        }
-    return {"__all__": [stored_messages.render_html(bill.last_error)]}
 
 
 def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
@@ -490,11 +491,7 @@ def payer_return(token: str) -> ResponseReturnValue:
     bill = services.get_bill_by_public_token(token)
     if bill is None:
         abort(404)
-    if services.is_followed(bill):
-        services.refresh_bill_status(
-            bill,
-            actor=None,
-            actor_label="payer returned",
-            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
-        )
+    services.check_for_returning_payer(
+        bill, min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"]
+    )
     return render_template("bills/payer_return.html", bill=bill)
