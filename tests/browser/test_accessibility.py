@@ -236,3 +236,39 @@ def test_public_pages_and_error_pages(
     response = page.goto(live_server.url + "/admin/users")
     assert response is not None and response.status == 403
     assert_accessible(page, "403 page")
+
+
+# Lighthouse's check ("Prevents users from pasting into input fields"): a cancellable paste
+# event sent to each field; a field whose handler cancels it refuses a paste.
+REFUSING_PASTE = """() => Array.from(document.querySelectorAll("input, textarea"))
+  .filter(el => !el.dispatchEvent(new ClipboardEvent("paste", {cancelable: true})))
+  .map(el => el.id || el.name)"""
+
+
+def test_the_bank_picker_takes_a_paste(
+    page: Page, live_server: LiveServer, staff: dict[str, User], sandbox: Any
+) -> None:
+    sign_in(page, live_server, "accountant@example.com")
+    page.goto(live_server.url + "/bills/new")
+    expect(page.locator(".ts-wrapper")).to_have_count(1, timeout=WAIT)
+    assert page.evaluate(REFUSING_PASTE) == []
+    page.goto(live_server.url + "/cashins/new")
+    expect(page.locator(".ts-wrapper")).to_have_count(1, timeout=WAIT)
+    assert page.evaluate(REFUSING_PASTE) == []
+
+    # A person copies a bank's name, opens the picker and pastes it: the list narrows to it.
+    page.evaluate(
+        """text => Promise.race([navigator.clipboard.writeText(text),
+             new Promise((_, fail) => setTimeout(() => fail(new Error("clipboard")), 5000))])""",
+        "EcoCash",
+    )
+    page.locator(".ts-control").first.click(timeout=WAIT)
+    page.keyboard.press("Control+V")
+    options = page.locator(".ts-dropdown .option")
+    expect(options).to_have_count(1, timeout=WAIT)
+    expect(options).to_contain_text("EcoCash", timeout=WAIT)
+    page.keyboard.press("Enter")
+    expect(page.locator(".ts-control .item")).to_contain_text("EcoCash", timeout=WAIT)
+    # A bank chosen (the search box folded behind it): a paste is still taken.
+    page.locator("#account").focus()
+    assert page.evaluate(REFUSING_PASTE) == []
