@@ -19,9 +19,7 @@ def test_dates_times_and_money_match_babel(app: Flask, lang: str) -> None:
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         for fmt in ("short", "medium", "long", "full", "HH:mm:ss", "d MMM y"):
             for moment in moments:
-                expected = format_datetime(
-                    moment, fmt, tzinfo=labels.get_timezone(), locale=lang
-                )
+                expected = format_datetime(moment, fmt, tzinfo=labels.get_timezone(), locale=lang)
                 assert labels.localtime(moment, fmt) == expected, (fmt, moment)
         assert labels.clock(moments[3]) == format_datetime(
             moments[3], "HH:mm:ss", tzinfo=labels.get_timezone(), locale=lang
