@@ -314,12 +314,14 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     if bill.state == BillState.PAID:
         from dashboard.cashins import services as cashins
 
+        listed = list(
+            db.session.scalars(select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id))
+        )
         refunds = {
             "refunded": cashins.refunded_amount(bill),
             "left": cashins.refund_left(bill),
-            "cashins": db.session.scalars(
-                select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id)
-            ).all(),
+            "cashins": listed,
+            "blocked": cashins.refund_drafts_blocked(bill, listed),
         }
     return render_template(
         "bills/detail.html",

@@ -891,6 +891,22 @@ def draft_blockers(cashin: Cashin, banks: BankList, limits: Limits) -> list[str]
     return check_amount(cashin.amount, bank, cashin.account, limits, bill)
 
 
+def refund_drafts_blocked(bill: Bill, refunds: list[Cashin]) -> dict[int, str]:
+    """The bill's refund drafts that can no longer be sent as they are, each with why (the
+    bill's page lists them; the draft's own page says more, see ``draft_blockers``)."""
+    left = refund_left(bill)
+    blocked = {}
+    for cashin in refunds:
+        if cashin.state != CashinState.DRAFT or cashin.amount <= left:
+            continue
+        blocked[cashin.id] = (
+            _("cannot be sent: the bill is fully refunded")
+            if left == 0
+            else _("cannot be sent: only %(amount)s is left to refund", amount=_shown(left))
+        )
+    return blocked
+
+
 def resolve_unknown(
     cashin: Cashin, outcome: str, note: str, *, by: User, reference: str = ""
 ) -> Cashin:
