@@ -79,6 +79,8 @@ TEMPLATES: dict[str, Any] = {
     ),
     "note.bill_unsafe_link": _l("iHela bill %(code)s: payment link refused (not https)"),
     "note.code_confirmed": _l("iHela bill %(code)s confirmed for this reference"),
+    "note.settled_paid": _l("%(name)s checked that this request was paid: %(note)s"),
+    "note.settled_not_paid": _l("%(name)s checked that this request will not be paid: %(note)s"),
     "note.bank_reference": _l("bank reference %(reference)s"),
     "note.unexpected_error": _l("unexpected error in the dashboard"),
     # --- cash-ins -------------------------------------------------------------------------
