@@ -50,7 +50,7 @@ LIST_FILTERS = ("q", "status", "issued_by", "from", "to")
 
 @bp.app_context_processor
 def unknown_bills_banner() -> dict[str, Any]:
-    """On every staff page: how many bills have an unknown outcome nobody issued again yet."""
+    """On every staff page: how many bills have an unknown outcome nobody settled yet."""
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
     return {
