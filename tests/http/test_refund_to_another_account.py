@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from dashboard import messages as msg
 from dashboard.db import db
-from dashboard.models import AuditEvent, Cashin, User
+from dashboard.models import AuditEvent, Bill, Cashin, User
 from tests.conftest import WebClient
 from tests.http.test_refund_prefill import FIXTURE_PAYER, field_value, paid_bill_row, selected_bank
 
@@ -211,3 +211,33 @@ def test_when_ihela_cannot_name_the_payers_account_a_second_person_approves(
     review = text_of(accountant.get(created.headers["Location"]))
     assert "iHela could not be asked for the payer's account" in review
     assert the_cashin(app).needs_approval
+
+
+def test_every_reason_is_kept_and_said_together(
+    app: Flask, accountant: WebClient, staff: dict[str, User], sandbox: Any
+) -> None:
+    """Not the payer's account, over the threshold and a name the bank cannot confirm: all
+    three are stored (longer than the old 200-character column) and said on the review."""
+    bill_id = paid_bill_row(app, staff, FIXTURE_PAYER)
+    with app.app_context():
+        db.session.execute(Bill.__table__.update().values(amount=150_000))
+        db.session.commit()
+    form = refund_form(accountant, bill_id)
+    created = accountant.post(
+        f"/cashins/new?bill={bill_id}",
+        {
+            **form,
+            "bank_slug": "BNQ-0005",
+            "account": "0150099912300",
+            "amount": "150000",
+            "holder_name": "Nshimirimana Eric",
+            "holder_verified": "y",
+        },
+    )
+    assert created.status_code == 303, created.get_data(as_text=True)[-2000:]
+    review = text_of(accountant.get(created.headers["Location"]))
+    assert (
+        f"Needed: {NOT_PAYER_EN}, the amount is BIF 100,000 or more and the holder's name "
+        "could not be confirmed by the bank" in review
+    )
+    assert len(the_cashin(app).approval_reason or "") > 200
