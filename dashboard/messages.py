@@ -79,6 +79,8 @@ TEMPLATES: dict[str, Any] = {
     ),
     "note.bill_unsafe_link": _l("iHela bill %(code)s: payment link refused (not https)"),
     "note.code_confirmed": _l("iHela bill %(code)s confirmed for this reference"),
+    "note.settled_paid": _l("%(name)s checked that this request was paid: %(note)s"),
+    "note.settled_not_paid": _l("%(name)s checked that this request will not be paid: %(note)s"),
     "note.bank_reference": _l("bank reference %(reference)s"),
     "note.unexpected_error": _l("unexpected error in the dashboard"),
     # --- cash-ins -------------------------------------------------------------------------
@@ -93,14 +95,23 @@ TEMPLATES: dict[str, Any] = {
     ),
     "approval.unconfirmed": _l("the holder's name could not be confirmed by the bank"),
     "approval.two": _l("%(first)s and %(second)s"),
+    "approval.three": _l("%(first)s, %(second)s and %(third)s"),
+    "approval.not_payer": _l("not the payer's account (the payer's is %(account)s at %(bank)s)"),
+    "approval.payer_unchecked": _l(
+        "iHela could not be asked for the payer's account, so it is not known whether this is it"
+    ),
     # --- the audit trail ------------------------------------------------------------------
     "audit.bill_status": _l("%(old)s → %(new)s"),
     "audit.bill_status_note": _l("%(old)s → %(new)s: %(note)s"),
     "audit.bill_created": _l("%(amount)s for %(payer)s: %(description)s"),
     "audit.bill_checked": _l("status checked with iHela"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
+    "audit.cashin_drafted_warning": _l(
+        "%(amount)s to %(holder)s (%(bank)s %(account)s): %(warning)s"
+    ),
     "audit.cashin_sent_without_approval": _l("sent without approval"),
     "audit.cashin_discarded": _l("draft discarded"),
+    "audit.cashin_approved_warning": _l("%(amount)s to %(holder)s: %(warning)s"),
     "audit.cashin_to": _l("%(amount)s to %(holder)s"),
     "audit.cashin_outcome": _l("%(amount)s to %(holder)s: %(message)s"),
     "audit.cashin_rejected": _l("rejected: %(reason)s"),

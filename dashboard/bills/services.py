@@ -22,7 +22,6 @@ from sqlalchemy import (
     Select,
     and_,
     column,
-    exists,
     func,
     or_,
     select,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from dashboard import audit
 from dashboard import messages as msg
@@ -42,7 +40,7 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, User
+from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, Role, User
 from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
@@ -471,6 +469,100 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
     return issue_bill(request, by=by, form_token=form_token, return_url=return_url, retry_of=bill)
 
 
+# What a person found out about an unknown bill that cannot be followed (no iHela code).
+SETTLED_OUTCOMES = {
+    "paid": BillState.PAID,  # iHela (or the customer's receipt) shows this request was paid
+    "not_paid": BillState.FAILED,  # iHela has no such bill, or it can no longer be paid
+}
+
+
+def first_request_may_be_paid(bill: Bill) -> bool:
+    """An unknown bill the dashboard cannot follow: iHela may have created it and the customer
+    may pay it, and nothing here would see it (neither dialect finds a bill by our reference
+    alone: see tests/gateway/test_bill_lookup_by_reference.py)."""
+    return bill.outcome_unknown and bill.code is None
+
+
+def unsettled_original(bill: Bill) -> Bill | None:
+    """For a bill issued again by *Try again*: the first one, while it may still be paid."""
+    if bill.retry_of_id is None:
+        return None
+    original = db.session.get(Bill, bill.retry_of_id)
+    return original if original is not None and first_request_may_be_paid(original) else None
+
+
+def settle_unknown_bill(
+    bill: Bill, outcome: str, note: str, *, by: User, reference: str = ""
+) -> Bill:
+    """A person checked with iHela (or the customer) what became of an unknown bill nobody
+    can follow, and records it with a note: paid, or not paid (it will not be)."""
+    note = " ".join(note.split())
+    reference = " ".join(reference.split())
+    errors: dict[str, list[str]] = {}
+    new = SETTLED_OUTCOMES.get(outcome)
+    if new is None:
+        errors["outcome"] = [_("Say whether the customer paid this request.")]
+    elif new == BillState.PAID and not by.has_role(Role.ACCOUNTANT):
+        # Paid makes the bill refundable: money can leave on it.
+        errors["outcome"] = [_("An accountant or an admin records that it was paid.")]
+    if len(note) < 5:
+        errors["note"] = [_("Write what you checked and what you found (who, when, reference).")]
+    elif len(note) > 500:
+        errors["note"] = [_("Keep the note under 500 characters.")]
+    if len(reference) > 80:
+        errors["reference"] = [_("Keep the reference under 80 characters.")]
+    if errors:
+        raise BillInputError(errors)
+    assert new is not None
+    if not first_request_may_be_paid(bill):
+        raise BillInputError({"__all__": [_("Somebody already settled this bill.")]})
+    old = bill.status
+    said = msg.coded(
+        "note.settled_paid" if new == BillState.PAID else "note.settled_not_paid",
+        name=by.name,
+        note=note,
+    )
+    # A failed bill's banner says its last error: now what the person found, not "unknown".
+    values: dict[str, Any] = {
+        "status": new,
+        "last_error": said if new == BillState.FAILED else None,
+        "updated_at": utcnow(),
+    }
+    if new == BillState.PAID and reference:
+        values["payment_reference"] = reference
+    # Only one person settles it, however many click at once: the others change nothing.
+    settled = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.code.is_(None), outcome_unknown_clause())
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(settled, "rowcount", 0):
+        db.session.rollback()
+        db.session.refresh(bill)
+        raise BillInputError({"__all__": [_("Somebody already settled this bill.")]})
+    db.session.add(
+        BillEvent(
+            bill_id=bill.id,
+            from_status=old,
+            to_status=new,
+            actor_id=by.id,
+            actor_label=by.email,
+            note=said,
+        )
+    )
+    audit.record(
+        "bill.unknown_settled",
+        actor=by,
+        object_type="bill",
+        object_id=bill.merchant_reference,
+        summary=_status_summary(old, new, said),
+    )
+    db.session.commit()
+    db.session.refresh(bill)
+    return bill
+
+
 def _claim_check(bill_id: int, min_interval: float) -> bool:
     """Atomically take the right to verify this bill now; false if someone did it just now."""
     now = utcnow()
@@ -608,15 +700,14 @@ UNKNOWN_BANNER_MAX = 100
 
 
 def unknown_bills_waiting() -> int:
-    """Bills whose outcome is unknown and that nobody issued again yet (the staff banner), up
-    to UNKNOWN_BANNER_MAX."""
-    retry = aliased(Bill)
-    not_retried = ~exists().where(retry.retry_of_id == Bill.id)
+    """Bills whose outcome is unknown (the staff banner), up to UNKNOWN_BANNER_MAX. Issuing one
+    again does not settle it: its first request may still be paid, so it stays until a person
+    records what became of it (or its iHela code is known and it is followed again)."""
     # One count per state: each is a range of the (status, created_at) index, where an OR of
     # the two would read the whole table (this runs on every staff page).
-    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN, not_retried)
+    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN)
     stuck = select(Bill.id).where(
-        Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER, not_retried
+        Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER
     )
     found = 0
     for query in (unknown, stuck):

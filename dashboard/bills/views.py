@@ -32,10 +32,10 @@ from sqlalchemy import select
 
 from dashboard.banks import bank_list
 from dashboard.bills import services
-from dashboard.bills.forms import ActionForm, BillForm
+from dashboard.bills.forms import ActionForm, BillForm, SettleUnknownForm
 from dashboard.caching import FRAGMENT_CSP, etag_from_bill
 from dashboard.db import db, utcnow
-from dashboard.labels import clock, localtime, money
+from dashboard.labels import bill_state_label, clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
@@ -50,7 +50,7 @@ LIST_FILTERS = ("q", "status", "issued_by", "from", "to")
 
 @bp.app_context_processor
 def unknown_bills_banner() -> dict[str, Any]:
-    """On every staff page: how many bills have an unknown outcome nobody issued again yet."""
+    """On every staff page: how many bills have an unknown outcome nobody settled yet."""
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
     return {
@@ -294,7 +294,9 @@ def _paid_at(bill: Bill) -> datetime | None:
     return next((e.created_at for e in bill.events if e.to_status == BillState.PAID), None)
 
 
-def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
+def _detail_page(
+    bill: Bill, link_errors: list[str] | None = None, settle: SettleUnknownForm | None = None
+) -> str:
     merchant = setting("MERCHANT_NAME")
     message = _share_message(bill) if bill.confirmation_uri else ""
     share = _share_links(
@@ -316,12 +318,14 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     if bill.state == BillState.PAID:
         from dashboard.cashins import services as cashins
 
+        listed = list(
+            db.session.scalars(select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id))
+        )
         refunds = {
             "refunded": cashins.refunded_amount(bill),
             "left": cashins.refund_left(bill),
-            "cashins": db.session.scalars(
-                select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id)
-            ).all(),
+            "cashins": listed,
+            "blocked": cashins.refund_drafts_blocked(bill, listed),
         }
     return render_template(
         "bills/detail.html",
@@ -336,6 +340,9 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
         retries=retries,
         refunds=refunds,
         link_errors=link_errors or [],
+        may_be_paid=services.first_request_may_be_paid(bill),
+        unsettled_original=services.unsettled_original(bill),
+        settle=settle or SettleUnknownForm(formdata=None),
     )
 
 
@@ -435,6 +442,39 @@ def link(bill_id: int) -> ResponseReturnValue:
     except services.BillInputError as exc:
         return _detail_page(bill, link_errors=exc.errors.get("code", [])), 422
     flash(_("This bill is followed again: %(code)s.", code=bill.code), "success")
+    return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+
+
+@bp.post("/<id:bill_id>/settle")
+@roles_required(*STAFF)
+def settle_unknown(bill_id: int) -> ResponseReturnValue:
+    """A person records what became of an unknown bill nobody can follow."""
+    bill = _bill_or_404(bill_id)
+    form = SettleUnknownForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail_page(bill, settle=form), 422
+    try:
+        services.settle_unknown_bill(
+            bill,
+            form.outcome.data or "",
+            form.note.data or "",
+            by=current_user,
+            reference=form.reference.data or "",
+        )
+    except services.BillInputError as exc:
+        if "__all__" in exc.errors:
+            flash(" ".join(exc.errors["__all__"]), "warning")
+            return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+        for name, messages in exc.errors.items():
+            field = getattr(form, name)
+            field.errors = [*field.errors, *messages]
+        return _detail_page(bill, settle=form), 422
+    flash(
+        _("Recorded: the bill is %(status)s.", status=bill_state_label(bill.status).lower()),
+        "success",
+    )
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
 
 
