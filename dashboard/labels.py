@@ -41,6 +41,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "bill.status_changed": _l("Bill status changed"),
     "bill.callback": _l("Payment callback received"),
     "bill.callback_refused": _l("Payment callback refused"),
+    "bill.unknown_settled": _l("Unknown bill settled by a person"),
     "cashin.drafted": _l("Cash-in prepared"),
     "cashin.submitted_for_approval": _l("Cash-in submitted for approval"),
     "cashin.confirmed": _l("Cash-in sent"),
