@@ -349,6 +349,19 @@ class AccountLock(Base):
     touched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Throttle(Base):
+    """Tries counted for one throttled key (dashboard/throttle.py): a login pair, an account's
+    two-factor codes, an address's pairing codes or callbacks. ``version`` changes with every
+    write, so counting a try is a compare-and-swap that one request wins at a time."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class Setting(Base):
     """A value an admin saved on the settings page; DASHBOARD_<KEY> in the environment wins."""
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
-import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,7 +14,7 @@ from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
@@ -247,26 +246,6 @@ class LoginLimits:
     window_minutes: int = 60
 
 
-def _failures(
-    since: datetime, action: str = "auth.login_failed", **where: str | None
-) -> tuple[int, datetime | None]:
-    """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
-    query = select(func.count(), func.max(AuditEvent.created_at)).where(
-        AuditEvent.action == action, AuditEvent.created_at >= since
-    )
-    if "email" in where:
-        query = query.where(AuditEvent.actor_label == where["email"])
-    if "address" in where:
-        address = where["address"]
-        query = query.where(
-            AuditEvent.remote_addr.is_(None)
-            if address is None
-            else AuditEvent.remote_addr == address
-        )
-    count, last = db.session.execute(query).one()
-    return count or 0, last
-
-
 def _has_logged_in_from(user: User | None, address: str | None) -> bool:
     if user is None or address is None:
         return False
@@ -279,43 +258,50 @@ def _has_logged_in_from(user: User | None, address: str | None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _delay_left(failures: int, free: int, last: datetime | None, limits: LoginLimits) -> float:
-    """Seconds still to wait: 1, 2, 4, … (at most the maximum) after each failure past ``free``."""
-    if failures < free or last is None:
-        return 0.0
-    growing = limits.first_delay_seconds * 2.0 ** min(failures - free, 30)
-    delay = min(growing, limits.max_delay_seconds)
-    return delay - (utcnow() - last).total_seconds()
+def throttle_rule(limits: LoginLimits, free: int) -> throttle.Rule:
+    return throttle.Rule(
+        free=free,
+        first_delay=limits.first_delay_seconds,
+        max_delay=limits.max_delay_seconds,
+        window=timedelta(minutes=limits.window_minutes),
+    )
 
 
-def login_wait_seconds(
+def _claim_login_try(
     label: str, address: str | None, user: User | None, limits: LoginLimits
-) -> int:
-    """How long this address must wait before its next try at this account (0: try now).
+) -> tuple[int, list[str]]:
+    """Count this try at this account from this address, if it may be made now.
 
-    Counted per account *and* address, so nobody's failures delay the owner elsewhere; an address
-    the account has logged in from before gets more tries before any delay.
+    Returns (0, the throttle keys counted) or (seconds to wait, []). Counted per account *and*
+    address, so nobody's failures delay the owner elsewhere; an address the account has logged
+    in from before gets more tries before any delay. Checking and counting are one step in the
+    database (dashboard/throttle.py), so requests sent together get no extra guesses.
     """
-    since = utcnow() - timedelta(minutes=limits.window_minutes)
     known = _has_logged_in_from(user, address)
-    pair, pair_last = _failures(since, email=label, address=address)
+    pair = throttle.key("login", label, address or "")
     free = limits.free_failures_known if known else limits.free_failures
-    wait = _delay_left(pair, free, pair_last, limits)
-    if not known and address is not None:
-        # Many accounts tried from one address (credential stuffing): slow its new pairs too.
-        total, total_last = _failures(since, address=address)
-        wait = max(wait, _delay_left(total, limits.failures_per_address, total_last, limits))
-    return max(0, math.ceil(wait))
+    wait = throttle.claim(pair, throttle_rule(limits, free))
+    if wait:
+        return wait, []
+    if known or address is None:
+        return 0, [pair]
+    # Many accounts tried from one address (credential stuffing): slow its new pairs too.
+    everyone = throttle.key("login-address", address)
+    wait = throttle.claim(everyone, throttle_rule(limits, limits.failures_per_address))
+    if wait:
+        throttle.forgive(pair)  # not tried after all
+        return wait, []
+    return 0, [pair, everyone]
 
 
 def authenticate(
     email: str, password: str, *, address: str | None, limits: LoginLimits | None = None
 ) -> User:
-    """Check a login. Failures are counted in the audit trail, so limits hold across servers."""
+    """Check a login. Tries are counted in the database, so limits hold across servers."""
     limits = limits or LoginLimits()
     label = email.strip().lower()[:254]
     user = find_user_by_email(label)
-    wait = login_wait_seconds(label, address, user, limits)
+    wait, counted = _claim_login_try(label, address, user, limits)
     if wait:
         # The password is not even checked: a guess made too early is no guess at all.
         audit.record(
@@ -346,6 +332,11 @@ def authenticate(
         )
         db.session.commit()
         raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
+    # The right password: this try was no guess. The pair starts again from zero; the address
+    # only gets this one try back (its other accounts' failures still count).
+    throttle.clear(counted[0])
+    for key in counted[1:]:
+        throttle.forgive(key)
     if user.two_factor_enabled:
         # Not logged in yet: the code step (auth/twofactor_views.py) finishes the login.
         audit.record(

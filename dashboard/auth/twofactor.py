@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import re
 import secrets
 import time
-from datetime import timedelta
 
 import pyotp
 import segno
@@ -17,15 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
-from dashboard.auth.services import (
-    AccountError,
-    LoginLimits,
-    LoginThrottled,
-    _delay_left,
-    _failures,
-)
+from dashboard.auth.services import AccountError, LoginLimits, LoginThrottled, throttle_rule
 from dashboard.db import db, utcnow
 from dashboard.models import RecoveryCode, Role, RolePolicy, User
 
@@ -129,15 +121,18 @@ def _check_code(user: User, code: str, secret: str | None = None) -> str | None:
     return None
 
 
-def code_wait_seconds(user: User, limits: LoginLimits) -> int:
-    """How long before the next code may be tried for this account, from any address.
+def _claim_code_try(user: User, limits: LoginLimits) -> int:
+    """Count one code try for this account if it may be made now (0), else the seconds to wait.
 
-    Whoever reaches this step knows the password, so failures count per account wherever they
-    come from; the delays are the password's (1, 2, 4 … seconds, never a lock-out).
+    Whoever reaches this step knows the password, so tries count per account wherever they come
+    from; the delays are the password's (1, 2, 4 … seconds, never a lock-out). Checking and
+    counting are one step in the database: codes sent together get no extra guesses.
     """
-    since = utcnow() - timedelta(minutes=limits.window_minutes)
-    count, last = _failures(since, "auth.code_failed", email=user.email)
-    return max(0, math.ceil(_delay_left(count, limits.free_failures, last, limits)))
+    return throttle.claim(_code_key(user), throttle_rule(limits, limits.free_failures))
+
+
+def _code_key(user: User) -> str:
+    return throttle.key("code", user.id)
 
 
 def _throttled(wait: int) -> LoginThrottled:
@@ -165,7 +160,7 @@ def _record_failure(user: User, summary: str) -> None:
 
 def verify_code(user: User, code: str, *, limits: LoginLimits, purpose: str = "login") -> str:
     """Check a second-factor code (TOTP or recovery); throttled, each code good once."""
-    wait = code_wait_seconds(user, limits)
+    wait = _claim_code_try(user, limits)
     if wait:
         audit.record(
             "auth.code_throttled",
@@ -176,12 +171,18 @@ def verify_code(user: User, code: str, *, limits: LoginLimits, purpose: str = "l
         )
         db.session.commit()
         raise _throttled(wait)
+    return _verify_counted(user, code, purpose)
+
+
+def _verify_counted(user: User, code: str, purpose: str) -> str:
+    """Check a code whose try was already counted."""
     method = _check_code(user, code)
     if method is None:
         _record_failure(user, msg.coded("audit.code_refused", purpose=purpose))
         raise CodeRefused(
             _("This code is wrong or was already used. Type the current code."), field="code"
         )
+    throttle.clear(_code_key(user))  # the person holds the phone (or a recovery code)
     if method == "recovery":
         audit.record(
             "auth.recovery_code_used",
@@ -261,13 +262,13 @@ def _turn_off(user: User) -> None:
 
 def disable(user: User, password: str, code: str, *, limits: LoginLimits) -> None:
     """The person turns two-factor off (to enrol a new phone): password and a code needed."""
+    wait = _claim_code_try(user, limits)  # one try, for the password and the code together
+    if wait:
+        raise _throttled(wait)
     if not user.check_password(password):
-        wait = code_wait_seconds(user, limits)
-        if wait:
-            raise _throttled(wait)
         _record_failure(user, msg.coded("audit.code_wrong_password_off"))
         raise AccountError(_("Wrong password."), field="password")
-    verify_code(user, code, limits=limits, purpose="turn off")
+    _verify_counted(user, code, purpose="turn off")
     _turn_off(user)
     audit.record(
         "user.two_factor_disabled",
