@@ -44,9 +44,10 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Two-factor sign-in (auth/twofactor.py): the TOTP secret once confirmed, the one being
-    # enrolled, and the last time step used (a code is never accepted twice).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # enrolled (both sealed, auth/sealing.py), and the last time step used (a code is never
+    # accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 

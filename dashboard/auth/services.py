@@ -159,6 +159,7 @@ def set_password(
     """Change a password; every open session of that person ends."""
     check_password_strength(password, email=user.email, name=user.name)
     user.set_password(password)
+    user.totp_pending_secret = None  # a key shown before is never accepted after this
     audit.record(
         "user.password_changed",
         actor=by,
@@ -367,6 +368,7 @@ def record_login(user: User, summary: str | None = None) -> None:
 def record_logout(user: User) -> None:
     """Log out on the server too: a new nonce makes every copy of the session cookie useless."""
     user.login_nonce = secrets.token_urlsafe(12)
+    user.totp_pending_secret = None  # an enrolment under way ends with the session
     audit.record(
         "auth.logout",
         actor=user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -17,9 +18,12 @@ from sqlalchemy import delete, func, or_, select, update
 
 from dashboard import audit, throttle
 from dashboard import messages as msg
+from dashboard.auth.sealing import SealBroken, seal, unseal
 from dashboard.auth.services import AccountError, LoginLimits, LoginThrottled, throttle_rule
 from dashboard.db import db, utcnow
 from dashboard.models import RecoveryCode, Role, RolePolicy, User
+
+log = logging.getLogger("dashboard.auth")
 
 RECOVERY_CODE_COUNT = 10
 # 12 characters from 32 (60 random bits): too many to try even from a stolen hash, so a plain
@@ -107,16 +111,28 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _check_code(user: User, code: str, secret: str | None = None) -> str | None:
+def _open(sealed: str | None) -> str | None:
+    """A sealed secret from the database, opened; None when there is none or it cannot be."""
+    if sealed is None:
+        return None
+    try:
+        return unseal(sealed)
+    except SealBroken:
+        # The key changed (TOTP_KEY or SECRET_KEY): no code can match; an admin resets it.
+        log.error("a two-factor secret cannot be opened with the configured key")
+        return None
+
+
+def _check_code(user: User, code: str) -> str | None:
     """ "totp" or "recovery" when the code is good (and now used), else None."""
     code = normalise_code(code)
-    secret = secret or user.totp_secret
+    secret = _open(user.totp_secret)
     if secret is None:
         return None
     step = _matching_step(secret, code)
     if step is not None:
         return "totp" if _use_step(user, step) else None
-    if secret == user.totp_secret and not _is_totp_shape(code) and _use_recovery_code(user, code):
+    if not _is_totp_shape(code) and _use_recovery_code(user, code):
         return "recovery"
     return None
 
@@ -195,12 +211,35 @@ def _verify_counted(user: User, code: str, purpose: str) -> str:
     return method
 
 
+def begin_enrolment(user: User, password: str, *, limits: LoginLimits) -> str:
+    """The password again, then a new key for this attempt (sealed in the database): a stolen
+    session cannot bind its own authenticator, and a key once shown is not offered again."""
+    wait = _claim_code_try(user, limits)
+    if wait:
+        raise _throttled(wait)
+    if not user.check_password(password):
+        _record_failure(user, msg.coded("audit.code_wrong_password_enrol"))
+        raise AccountError(_("Wrong password."), field="password")
+    throttle.forgive(_code_key(user))  # the right password was no guess
+    return start_enrolment(user)
+
+
 def start_enrolment(user: User) -> str:
-    """The secret being enrolled (a new one the first time the page is opened)."""
-    if user.totp_pending_secret is None:
-        user.totp_pending_secret = pyotp.random_base32()
-        db.session.commit()
-    return user.totp_pending_secret
+    """A new secret for this enrolment attempt (any earlier attempt's key stops working)."""
+    secret = pyotp.random_base32()
+    user.totp_pending_secret = seal(secret)
+    db.session.commit()
+    return secret
+
+
+def pending_secret(user: User) -> str | None:
+    """The key of the enrolment attempt under way, if any."""
+    return _open(user.totp_pending_secret)
+
+
+def forget_enrolment(user: User) -> None:
+    """End an enrolment attempt (logout, a new password): its key will never be accepted."""
+    user.totp_pending_secret = None
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -227,14 +266,14 @@ def _end_other_sessions(user: User) -> None:
 
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Turn two-factor on once the app shows the right code; returns the recovery codes (once)."""
-    secret = user.totp_pending_secret
+    secret = pending_secret(user)
     step = _matching_step(secret, normalise_code(code)) if secret else None
     if secret is None or step is None:
         raise CodeRefused(
             _("This code does not match. Check the phone's clock and type the current code."),
             field="code",
         )
-    user.totp_secret = secret
+    user.totp_secret = user.totp_pending_secret  # sealed as it is
     user.totp_pending_secret = None
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
