@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from dashboard import audit, throttle
 from dashboard import messages as msg
@@ -65,20 +69,56 @@ def _is_common(password: str) -> bool:
     return lowered in common_passwords() or stem in common_passwords()
 
 
-def _personal_words(email: str | None, name: str | None) -> list[str]:
+# Words anyone would try first against this dashboard: treated like the person's own name.
+LOCAL_WORDS = ("ihela", "bujumbura", "burundi", "gitega", "ngozi", "merchant", "marchand")
+MIN_STRENGTH = 3  # zxcvbn's score (0-4): 3 is at least 10^8 guesses
+
+
+def _personal_words(*texts: str | None) -> list[str]:
+    """The words of an e-mail or a name, whole and squeezed (lower-cased, 3 letters or more)."""
     words = []
-    if email:
-        words.append(email.strip().lower().split("@")[0])
-    if name:
-        words.append("".join(name.lower().split()))
-        words.extend(name.lower().split())
-    return [w for w in words if len(w) >= 3]
+    for text in texts:
+        if not text:
+            continue
+        lowered = text.strip().lower()
+        if "@" in lowered:
+            local = lowered.split("@")[0]
+            words.extend([lowered, local, *re.split(r"[._+-]", local)])
+        else:
+            words.append("".join(lowered.split()))
+            words.extend(lowered.split())
+    return [w for w in dict.fromkeys(words) if len(w) >= 3]
+
+
+def _weakness(result: dict[str, Any], personal: list[str]) -> str:
+    """Why zxcvbn finds a password easy, said in the reader's language (never its English)."""
+    patterns = [m for m in result["sequence"] if m["pattern"] != "bruteforce"]
+    for match in patterns:
+        if match["pattern"] == "dictionary" and match.get("dictionary_name") == "user_inputs":
+            if match.get("matched_word") in personal:  # e.g. the name with 0 for o
+                return str(_("It contains the person's name or e-mail, or the merchant's name."))
+            return str(_("It contains a word anyone would try first here (iHela, a town …)."))
+    longest = max(patterns, key=lambda m: len(m["token"]), default=None)
+    pattern = longest["pattern"] if longest else ""
+    if pattern == "dictionary" and longest and (longest.get("l33t") or longest.get("reversed")):
+        pattern = "disguised"
+    reasons = {
+        "repeat": _("Repeated characters or groups (aaaa, 123123) are easy to guess."),
+        "sequence": _("Sequences (abcd, 6543) are easy to guess."),
+        "spatial": _("Rows of neighbouring keys (qwerty, 1qaz) are easy to guess."),
+        "date": _("Dates and years are easy to guess."),
+        "regex": _("Dates and years are easy to guess."),
+        "disguised": _("Common words stay easy to guess with signs for letters, or backwards."),
+        "dictionary": _("Common words, names and passwords are easy to guess."),
+    }
+    return str(reasons.get(pattern) or _("It is too short or too simple for its length."))
 
 
 def check_password_strength(
     password: str, *, email: str | None = None, name: str | None = None
 ) -> None:
-    """Long enough, not among the most common, not made of the person's e-mail or name."""
+    """Long enough, not among the most common, and hard to guess by zxcvbn's estimate fed with
+    the person's name and e-mail and the merchant's name (README, *Passwords*)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Use at least %(count)d characters for the password.", count=MIN_PASSWORD_LENGTH),
@@ -89,12 +129,39 @@ def check_password_strength(
             _("This password is among the most common ones; choose one that is harder to guess."),
             field="password",
         )
+    person = _personal_words(email, name)
+    merchant = _personal_words(_merchant_name())
     squeezed = "".join(password.lower().split())
-    if any(word in squeezed for word in _personal_words(email, name)):
+    if any(word in squeezed for word in person):
         raise AccountError(
             _("The password must not contain the person's e-mail address or name."),
             field="password",
         )
+    # The merchant's whole name, or one of its longer words ("Boutique La Paix": not "paix").
+    if any(word in squeezed for word in merchant if len(word) >= 5 or word == merchant[0]):
+        raise AccountError(
+            _("The password must not contain the merchant's name."), field="password"
+        )
+    personal = person + merchant
+    # zxcvbn looks at 100 characters at most: longer passwords are strong by length alone.
+    result = zxcvbn(password[:100], user_inputs=[*personal, *LOCAL_WORDS])
+    if result["score"] < MIN_STRENGTH:
+        raise AccountError(
+            _("This password is too easy to guess.")
+            + " "
+            + _weakness(result, personal)
+            + " "
+            + _("A few unrelated words, with a digit or a sign, are easy to remember."),
+            field="password",
+        )
+
+
+def _merchant_name() -> str | None:
+    if not has_app_context():
+        return None
+    from dashboard.settings import setting  # the name saved on the Settings page wins
+
+    return str(setting("MERCHANT_NAME") or "") or None
 
 
 def generate_password() -> str:
