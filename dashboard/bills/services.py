@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dashboard import audit
 from dashboard import messages as msg
@@ -202,11 +203,25 @@ def find_by_form_token(token: str) -> Bill | None:
 
 def _change_state(
     bill: Bill, new: BillState, *, actor: User | None, actor_label: str, note: str = ""
-) -> None:
+) -> bool:
+    """Move the bill from the state this request saw to ``new``, with one history row.
+
+    A conditional UPDATE (only while the row still has that state): of requests that learnt the
+    same news together (callbacks, polls, the display), one writes the change and its history
+    row; the others find it done and write nothing. Returns whether this one changed it."""
     old = bill.status
     if old == new:
-        return
-    bill.status = new
+        return False
+    moved = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.status == old)
+        .values(status=new, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        db.session.refresh(bill)  # another request moved it first: show what it wrote
+        return False
+    set_committed_value(bill, "status", new)
     db.session.add(
         BillEvent(
             bill=bill,
@@ -225,6 +240,7 @@ def _change_state(
         object_id=bill.merchant_reference,
         summary=_status_summary(old, new, note),
     )
+    return True
 
 
 def _status_summary(old: str, new: str, note: str) -> str:
