@@ -342,6 +342,11 @@ class IhelaClient:
         self, operation: Operation, reply: _Reply, not_found: type[GatewayRejected]
     ) -> dict[str, Any]:
         status, body = reply.status, reply.body
+        if status == 404 and not self._dialect.says_not_found(status, body):
+            # A proxy's or a wrong path's 404 says nothing about our operation.
+            raise self._no_usable_answer(
+                operation, "unreadable", status, body, detail="not the gateway's own not-found"
+            )
         refusal = self._dialect.refusal(operation, status, body, not_found)
         if refusal is not None:
             raise refusal

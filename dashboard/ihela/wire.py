@@ -89,6 +89,13 @@ class Dialect(Protocol):
         """A dialect-specific reading of a reply that says no; None: use the common rules."""
         ...
 
+    def says_not_found(self, status: int, body: dict[str, Any] | None) -> bool:
+        """Whether an HTTP 404 is the gateway's own "no such thing" (else: no usable answer).
+
+        Settling money as failed rests on this, so it must be iHela's statement, not a proxy's.
+        """
+        ...
+
 
 class OperationNotFound(GatewayRejected):
     """The gateway has no operation under the reference we asked about."""

@@ -149,3 +149,6 @@ class V1Dialect:
         not_found: type[GatewayRejected],
     ) -> IhelaError | None:
         return None  # the client's common rules are v1's rules
+
+    def says_not_found(self, status: int, body: dict[str, Any] | None) -> bool:
+        return status == 404  # v1 answers "not found" with the status alone

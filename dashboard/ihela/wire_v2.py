@@ -46,6 +46,7 @@ CASHIN = Operation("cash-in", "POST", "api/v2/payments/cash-in/", moves_money=Tr
 STATUS = Operation("operation status", "POST", "api/v2/operations/status/", moves_money=False)
 
 SUCCESS = "00"
+NOT_FOUND = "04"  # iHela's own "no such operation/account/bill": the only reply read as not found
 INSUFFICIENT_FUNDS = "05"
 TRY_LATER = "07"
 
@@ -271,8 +272,7 @@ class V2Dialect:
     ) -> IhelaError | None:
         if body is None:
             return None
-        code = body.get("response_code")
-        code = str(code).strip() if isinstance(code, str | int) else None
+        code = _code(body)
         if code == TRY_LATER:
             # iHela says it did not act and asking later may work, even for money.
             return GatewayUnavailable(
@@ -303,7 +303,7 @@ class V2Dialect:
                 if fields
                 else error_message(body, f"The iHela gateway refused the {operation.label}.")
             )
-            error_class = not_found if status == 404 else GatewayRejected
+            error_class = not_found if code == NOT_FOUND else GatewayRejected
             return error_class(
                 message,
                 status=status,
@@ -313,6 +313,15 @@ class V2Dialect:
                 gateway_text=error_message(body, ""),
             )
         return None
+
+    def says_not_found(self, status: int, body: dict[str, Any] | None) -> bool:
+        # A bare 404 may come from a proxy or a wrong path: only iHela's envelope says "04".
+        return body is not None and _code(body) == NOT_FOUND
+
+
+def _code(body: Mapping[str, Any]) -> str | None:
+    code = body.get("response_code")
+    return str(code).strip() if isinstance(code, str | int) and not isinstance(code, bool) else None
 
 
 def _data(reply: Mapping[str, Any]) -> dict[str, Any]:
