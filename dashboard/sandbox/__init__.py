@@ -29,9 +29,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # When set, the sandbox POSTs a bill's status there after it is paid (or otherwise settled).
     "SANDBOX_CALLBACK_URL": None,
     "SANDBOX_CALLBACK_SECRET": None,  # signs those callbacks (HMAC-SHA256)
+    "SANDBOX_CALLBACK_SIGNATURE": "prefixed",  # "sha256=<hex>"; "bare": hex alone, as the SDK
 }
 
-_FROM_ENVIRONMENT = ("SANDBOX_MERCHANT_PIN", "SANDBOX_CALLBACK_URL", "SANDBOX_CALLBACK_SECRET")
+_FROM_ENVIRONMENT = (
+    "SANDBOX_MERCHANT_PIN",
+    "SANDBOX_CALLBACK_URL",
+    "SANDBOX_CALLBACK_SECRET",
+    "SANDBOX_CALLBACK_SIGNATURE",
+)
 
 TOKEN_PATH = "/oAuth2/token"  # noqa: S105 - a path, not a password
 CONTROL_PREFIX = "/_sandbox/"
