@@ -1,7 +1,8 @@
 """A local stand-in for the iHela merchant gateway (v1 and v2 wire contracts, see ihela-api.md).
 
-Both API generations are served at once, over the same fixtures, state and rules: v1 under
-``/api/v1/`` (``api.py``), v2 under ``/api/v2/`` (``api_v2.py``).
+Every published client's calls are served at once, over the same fixtures, state and rules: v1
+under ``/api/v1/`` (``api.py``), v2 under ``/api/v2/`` and, where ihela-sdk 0.4.0 sends v2 bodies,
+under ``/api/v1/`` too (``api_v2.py``).
 
 It is a separate Flask app that the dashboard only ever reaches over HTTP, exactly like the
 real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a thread for tests;
@@ -125,7 +126,7 @@ def _count_and_inject_faults() -> Response | None:
     if effect.garbage:
         state.sleep(effect.stall)
         return Response(_GARBAGE_BODY, status=200, mimetype="text/html")
-    if effect.response_code and path.startswith("/api/v2/"):
+    if effect.response_code:
         state.sleep(effect.stall)
         messages = {"05": "Insufficient funds.", "07": "Service temporarily unavailable."}
         return jsonify(
