@@ -1,4 +1,4 @@
-"""HTTP client for the iHela merchant gateway, in either API generation (``wire_v1``/``wire_v2``).
+"""HTTP client for the iHela merchant gateway, in any of its shapes (``wire_v1``/``wire_v2``).
 
 What it guarantees, because the dashboard's money rules depend on it:
 - a money-moving call (bill init, cash-in) is sent at most once, except the single re-send after
@@ -43,15 +43,24 @@ from .types import (
     OperationOutcome,
     OperationStatus,
 )
-from .wire import TOKEN, Dialect, Operation, OperationNotFound, WireRequest
+from .wire import (
+    TOKEN,
+    BillRequest,
+    CashinRequest,
+    Dialect,
+    Operation,
+    OperationNotFound,
+    WireRequest,
+)
 from .wire_v1 import V1Dialect
-from .wire_v2 import V2Dialect
+from .wire_v2 import PATH_TABLES, V2Dialect
 
 log = logging.getLogger("dashboard.ihela")
 
 T = TypeVar("T")
 
-API_VERSIONS = ("v1", "v2")
+# v1; v2 under api/v2/; v2 on api/v1/ paths as the published ihela-sdk 0.4.0 calls it.
+API_VERSIONS = ("v1", "v2", "v2-on-v1")
 
 
 # Transient refusals: the gateway did not act, and asking again later may work.
@@ -148,7 +157,7 @@ class IhelaClient:
         pin: str | None = None,
     ) -> None:
         if api not in API_VERSIONS:
-            raise ValueError("The iHela API version must be v1 or v2.")
+            raise ValueError("The iHela API shape must be one of " + ", ".join(API_VERSIONS) + ".")
         if not client_id or not client_secret:
             raise ValueError("The iHela client id and secret are required.")
         if connect_timeout <= 0 or read_timeout <= 0 or token_margin < 0:
@@ -158,7 +167,9 @@ class IhelaClient:
         self._client_secret = _Secret(client_secret)
         self._timeout = (connect_timeout, read_timeout)
         self._token_margin = token_margin
-        self._dialect: Dialect = V2Dialect(pin or "") if api == "v2" else V1Dialect()
+        self._dialect: Dialect = (
+            V1Dialect() if api == "v1" else V2Dialect(pin or "", PATH_TABLES[api])
+        )
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
         self._session = requests.Session()
@@ -213,17 +224,10 @@ class IhelaClient:
         redirect_uri: str | None = None,
     ) -> Bill:
         """Ask the gateway to bill ``payer``; the bill waits for the payer to confirm it."""
-        return self._execute(
-            self._dialect.init_bill(
-                amount,
-                payer,
-                description,
-                merchant_reference,
-                bank=bank,
-                bank_client_id=bank_client_id,
-                redirect_uri=redirect_uri,
-            )
+        bill = BillRequest(
+            amount, payer, description, merchant_reference, bank, bank_client_id, redirect_uri
         )
+        return self._execute(self._dialect.init_bill(bill))
 
     def verify_bill(self, bill_code: str, merchant_reference: str) -> BillCheck:
         """Current status of a bill (one gateway call, never cached here)."""
@@ -232,6 +236,18 @@ class IhelaClient:
     def get_bank_list(self) -> list[Bank]:
         """Every bank the gateway lists, inactive ones included (``is_active`` tells)."""
         return self._execute(self._dialect.bank_list())
+
+    def get_cashin_bank_list(self) -> list[Bank] | None:
+        """The banks that take money in (cash-ins), or None where the gateway has no such list."""
+        request = self._dialect.cashin_bank_list()
+        if request is None:
+            return None
+        try:
+            return self._execute(request)
+        except (GatewayRejected, GatewayUnavailable) as exc:
+            if exc.status == 404:
+                return None  # this gateway does not serve it: the full list stands in
+            raise
 
     def customer_lookup(self, bank_slug: str, account: str) -> AccountHolder:
         """Who holds ``account`` at ``bank_slug``; AccountNotFound when nobody does."""
@@ -253,11 +269,10 @@ class IhelaClient:
         holder_name: str | None = None,
     ) -> CashinResult:
         """Send ``amount`` francs to ``account``. Never retried: see OutcomeUnknown."""
-        return self._execute(
-            self._dialect.cashin(
-                bank_slug, account, amount, merchant_reference, description, holder_name
-            )
+        cashin = CashinRequest(
+            bank_slug, account, amount, merchant_reference, description, holder_name
         )
+        return self._execute(self._dialect.cashin(cashin))
 
     def operation_status(self, merchant_reference: str) -> OperationStatus:
         """What became of the operation sent under ``merchant_reference`` (v2 only).
@@ -342,7 +357,7 @@ class IhelaClient:
         self, operation: Operation, reply: _Reply, not_found: type[GatewayRejected]
     ) -> dict[str, Any]:
         status, body = reply.status, reply.body
-        if status == 404 and not self._dialect.says_not_found(status, body):
+        if status == 404 and not self._dialect.says_not_found(operation, status, body):
             # A proxy's or a wrong path's 404 says nothing about our operation.
             raise self._no_usable_answer(
                 operation, "unreadable", status, body, detail="not the gateway's own not-found"

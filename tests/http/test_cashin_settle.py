@@ -155,7 +155,7 @@ def test_every_reason_a_check_settles_nothing_is_a_sentence_in_both_languages(ap
         assert not any("still in progress" in s for s in said[:1] + said[3:])
 
 
-@pytest.mark.parametrize("dialect", ["v2"])
+@pytest.mark.parametrize("dialect", ["v2", "v2-on-v1"])
 @pytest.mark.parametrize("how", ["cron", "check with iHela"])
 def test_a_bare_404_from_the_status_call_never_frees_a_refund_that_left(
     make_app: Callable[..., Flask],
