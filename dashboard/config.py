@@ -64,6 +64,10 @@ class Config:
     # ``flask ihela check`` tells which one a gateway serves.
     IHELA_API = "v1"
     IHELA_PIN: str | None = None
+    # Fail fast while iHela is down: after this many connection failures in a row, calls are
+    # answered at once ("iHela unreachable since ...") for the cool-down, on every worker.
+    IHELA_BREAKER_THRESHOLD = 5
+    IHELA_BREAKER_COOLDOWN_SECONDS = 30.0
     # Shared with iHela to sign payment callbacks (HMAC-SHA256); None: unsigned hints accepted.
     IHELA_CALLBACK_SECRET: str | None = None
     # Payment callbacks accepted per minute from one address (iHela's, or anyone's).

@@ -25,6 +25,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from .breaker import BreakerState, CircuitBreaker
 from .errors import (
     AuthenticationFailed,
     GatewayRejected,
@@ -155,6 +156,7 @@ class IhelaClient:
         token_margin: float = 60.0,
         api: str = "v1",
         pin: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if api not in API_VERSIONS:
             raise ValueError("The iHela API shape must be one of " + ", ".join(API_VERSIONS) + ".")
@@ -172,6 +174,9 @@ class IhelaClient:
         )
         self._token: _Token | None = None
         self._token_lock = threading.Lock()
+        # Fails fast while the gateway is unreachable; its state may be shared (see gateway.py).
+        self._breaker = breaker or CircuitBreaker()
+        self._local = threading.local()  # the breaker state this thread's call started from
         self._session = requests.Session()
         # max_retries=0: urllib3 must never re-send a request on its own (a POST may move money).
         for prefix in ("https://", "http://"):
@@ -180,6 +185,14 @@ class IhelaClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
 
     def __repr__(self) -> str:
         return (
@@ -299,6 +312,8 @@ class IhelaClient:
         operation = request.operation
         attempts = 2 if self._dialect.retries_reads and not operation.moves_money else 1
         for attempt in range(1, attempts + 1):
+            # While iHela is known to be down nothing is sent, money included (GatewayDown).
+            self._local.breaker_state = self._breaker.before(operation.label)
             try:
                 body = self._call(
                     operation,
@@ -476,7 +491,10 @@ class IhelaClient:
                 _elapsed_ms(started),
                 type(exc).__name__,
             )
+            # Any failure to get an answer counts (the SDK's rule); an HTTP error does not.
+            self._breaker.failed()
             raise self._transport_error(operation, exc) from exc
+        self._breaker.succeeded(self._breaker_state())
         log.info(
             "%s %s -> %d in %.0f ms",
             operation.method,
@@ -485,6 +503,11 @@ class IhelaClient:
             _elapsed_ms(started),
         )
         return _Reply(response.status_code, _json_object(response))
+
+    def _breaker_state(self) -> BreakerState:
+        state = getattr(self._local, "breaker_state", None)
+        # A call outside _execute (none today) resets the breaker if anything was recorded.
+        return state if isinstance(state, BreakerState) else BreakerState(failures=1)
 
     def _transport_error(self, operation: Operation, exc: requests.RequestException) -> IhelaError:
         label = operation.label
