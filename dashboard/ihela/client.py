@@ -140,6 +140,7 @@ class _Token:
 class _Reply:
     status: int
     body: dict[str, Any] | None  # None when the body is not a JSON object
+    date: str | None = None  # the gateway's Date header (``flask ihela check`` reads the skew)
 
 
 class IhelaClient:
@@ -173,6 +174,7 @@ class IhelaClient:
             V1Dialect() if api == "v1" else V2Dialect(pin or "", PATH_TABLES[api])
         )
         self._token: _Token | None = None
+        self._token_expires_in: float | None = None
         self._token_lock = threading.Lock()
         # Fails fast while the gateway is unreachable; its state may be shared (see gateway.py).
         self._breaker = breaker or CircuitBreaker()
@@ -306,6 +308,20 @@ class IhelaClient:
                 message=exc.message,
                 raw=exc.raw or {},
             )
+
+    def token_lifetime(self) -> float | None:
+        """Fetch a fresh token; its ``expires_in`` in seconds (None when not given)."""
+        with self._token_lock:
+            self._token = self._fetch_token()
+            return self._token_expires_in
+
+    def probe(self, path: str) -> tuple[int, str | None]:
+        """GET ``path`` with a token: (HTTP status, Date header). Never moves money: a GET on a
+        POST-only route answers 405 where the route exists and 404 where it does not."""
+        operation = Operation("probe", "GET", path, moves_money=False)
+        self._local.breaker_state = self._breaker.before(operation.label)
+        reply = self._send(operation, auth=_BearerAuth(self._current_token()))
+        return reply.status, reply.date
 
     def _execute(self, request: WireRequest[T]) -> T:
         """Send one request and read its reply; reads may be asked twice if the dialect allows."""
@@ -502,7 +518,7 @@ class IhelaClient:
             response.status_code,
             _elapsed_ms(started),
         )
-        return _Reply(response.status_code, _json_object(response))
+        return _Reply(response.status_code, _json_object(response), response.headers.get("Date"))
 
     def _breaker_state(self) -> BreakerState:
         state = getattr(self._local, "breaker_state", None)
@@ -602,7 +618,9 @@ class IhelaClient:
                 kind="no_token",
                 operation=TOKEN.label,
             )
-        return _Token(_Secret(access_token), sent_at + self._token_life(reply.body))
+        life = self._token_life(reply.body)
+        self._token_expires_in = None if math.isinf(life) else life + self._token_margin
+        return _Token(_Secret(access_token), sent_at + life)
 
     def _token_life(self, body: Mapping[str, Any]) -> float:
         """Seconds to reuse the token: its ``expires_in`` minus our safety margin."""

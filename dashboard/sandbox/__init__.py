@@ -31,7 +31,20 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SANDBOX_CALLBACK_URL": None,
     "SANDBOX_CALLBACK_SECRET": None,  # signs those callbacks (HMAC-SHA256)
     "SANDBOX_CALLBACK_SIGNATURE": "prefixed",  # "sha256=<hex>"; "bare": hex alone, as the SDK
+    # Which shapes it serves (all by default); one alone plays a gateway of that shape only.
+    "SANDBOX_SHAPES": ("v1", "v2", "v2-on-v1"),
 }
+
+# Which shapes use a path (the first matching prefix); unlisted paths belong to every shape.
+_SHAPES_BY_PREFIX = (
+    ("/api/v1/payments/bill/", {"v1"}),
+    ("/api/v1/bank/all", {"v1"}),
+    ("/api/v2/", {"v2"}),
+    ("/api/v1/payments/bill-", {"v2-on-v1"}),
+    ("/api/v1/payments/bank/cash", {"v2-on-v1"}),
+    ("/ihela/", {"v2-on-v1"}),
+    ("/api/v1/", {"v1", "v2-on-v1"}),
+)
 
 _FROM_ENVIRONMENT = (
     "SANDBOX_MERCHANT_PIN",
@@ -110,6 +123,9 @@ def _count_and_inject_faults() -> Response | None:
     # Controls are never counted nor faulted: tests must always be able to clear a fault.
     if path.startswith(CONTROL_PREFIX):
         return None
+    shapes = next((found for prefix, found in _SHAPES_BY_PREFIX if path.startswith(prefix)), None)
+    if shapes is not None and not shapes & set(current_app.config["SANDBOX_SHAPES"]):
+        return _not_served()
     state = get_state()
     is_token = _is_token_endpoint(path)
     state.count_request(path, is_token_endpoint=is_token)
@@ -138,6 +154,12 @@ def _count_and_inject_faults() -> Response | None:
             }
         )
     return None
+
+
+def _not_served() -> Response:
+    response = jsonify({"detail": "Not found."})
+    response.status_code = 404
+    return response
 
 
 def current_fault() -> FaultEffect:
