@@ -51,6 +51,8 @@ class BankOption:
     is_active: bool
     has_lookup: bool
     logo_url: str | None
+    # In the gateway's money-in list (or no such list): offered in the cash-in picker.
+    takes_money_in: bool = True
 
     @property
     def type_label(self) -> str:
@@ -61,7 +63,7 @@ class BankOption:
         return initials(self.name)
 
     @classmethod
-    def from_gateway(cls, bank: Bank) -> BankOption:
+    def from_gateway(cls, bank: Bank, money_in: set[str] | None = None) -> BankOption:
         limits = bank.limits
         return cls(
             slug=bank.slug,
@@ -73,6 +75,7 @@ class BankOption:
             is_active=bank.is_active,
             has_lookup=bank.has_lookup,
             logo_url=bank.icon_url or bank.logo_url,
+            takes_money_in=money_in is None or bank.slug in money_in,
         )
 
 
@@ -85,6 +88,11 @@ class BankList:
     @property
     def active(self) -> list[BankOption]:
         return [bank for bank in self.banks if bank.is_active]
+
+    @property
+    def money_in(self) -> list[BankOption]:
+        """The banks a cash-in can go to: active, and in the money-in list where there is one."""
+        return [bank for bank in self.active if bank.takes_money_in]
 
     def get(self, slug: str) -> BankOption | None:
         return next((bank for bank in self.banks if bank.slug == slug), None)
@@ -132,7 +140,11 @@ def _store(banks: list[BankOption] | None, error: str | None) -> None:
 def refresh_banks() -> BankList:
     """Ask the gateway now; on failure keep the old list and remember the error."""
     try:
-        banks = [BankOption.from_gateway(bank) for bank in gateway().get_bank_list()]
+        client = gateway()
+        listed = client.get_bank_list()
+        money_in = client.get_cashin_bank_list()  # None: this gateway has no such list
+        slugs = None if money_in is None else {bank.slug for bank in money_in}
+        banks = [BankOption.from_gateway(bank, slugs) for bank in listed]
     except IhelaError as exc:
         log.warning("bank list refresh failed: %s", exc.message)
         said = messages.coded(messages.gateway_error(exc))  # shown in the reader's language

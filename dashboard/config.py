@@ -60,9 +60,15 @@ class Config:
     IHELA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
     IHELA_CONNECT_TIMEOUT = 5.0
     IHELA_READ_TIMEOUT = 20.0
-    # Which generation of iHela's API the merchant account speaks: "v1" or "v2" (needs the PIN).
+    # Which shape of iHela's API the merchant's gateway speaks: "v1"; "v2" (api/v2/ paths) or
+    # "v2-on-v1" (v2 bodies on api/v1/ paths, as ihela-sdk 0.4.0 calls it): both need the PIN.
+    # ``flask ihela check`` tells which one a gateway serves.
     IHELA_API = "v1"
     IHELA_PIN: str | None = None
+    # Fail fast while iHela is down: after this many connection failures in a row, calls are
+    # answered at once ("iHela unreachable since ...") for the cool-down, on every worker.
+    IHELA_BREAKER_THRESHOLD = 5
+    IHELA_BREAKER_COOLDOWN_SECONDS = 30.0
     # Shared with iHela to sign payment callbacks (HMAC-SHA256); None: unsigned hints accepted.
     IHELA_CALLBACK_SECRET: str | None = None
     # Payment callbacks accepted per minute from one address (iHela's, or anyone's).
@@ -127,10 +133,12 @@ def _is_https_or_loopback(url: str) -> bool:
 def check_config(config: dict[str, Any]) -> None:
     """Refuse to start production with development defaults (before any default fills in)."""
     api = config.get("IHELA_API", "v1")
-    if api not in ("v1", "v2"):
-        raise ConfigError("DASHBOARD_IHELA_API must be v1 or v2.")
-    if api == "v2" and config.get("IHELA_PIN") in (None, ""):
-        raise ConfigError("DASHBOARD_IHELA_API=v2 needs the merchant PIN in DASHBOARD_IHELA_PIN.")
+    if api not in ("v1", "v2", "v2-on-v1"):
+        raise ConfigError("DASHBOARD_IHELA_API must be v1, v2 or v2-on-v1.")
+    if api != "v1" and config.get("IHELA_PIN") in (None, ""):
+        raise ConfigError(
+            f"DASHBOARD_IHELA_API={api} needs the merchant PIN in DASHBOARD_IHELA_PIN."
+        )
     public = urlsplit(str(config.get("PUBLIC_URL") or ""))
     if public.scheme not in ("http", "https") or not public.hostname:
         raise ConfigError(

@@ -404,3 +404,14 @@ class CounterDisplay(Base):
 
     user: Mapped[User] = relationship()
     bill: Mapped[Bill | None] = relationship()
+
+
+class GatewayBreaker(Base):
+    """The iHela circuit breaker's state, one row shared by every worker and server."""
+
+    __tablename__ = "gateway_breaker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    failures: Mapped[int] = mapped_column(default=0)
+    down_since: Mapped[datetime | None]
+    open_until: Mapped[datetime | None]

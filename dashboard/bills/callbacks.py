@@ -6,8 +6,9 @@ cause one extra verify, and a flood of them is bounded by a rate limit counted i
 (dashboard/throttle.py, like failed logins, per sending address), which holds across processes.
 
 When ``IHELA_CALLBACK_SECRET`` is set, the raw body must carry a valid signature in
-``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``. The verify runs after the answer,
-in a background thread, so iHela is answered at once.
+``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``, or the bare hex as the published
+ihela-sdk 0.4.0 signs (``X-iHela-Signature``: header names are not case-sensitive). The verify
+runs after the answer, in a background thread, so iHela is answered at once.
 
 Payload (JSON): ``{"bill_code": "...", "merchant_reference": "...", ...}``; other keys ignored.
 """
@@ -56,11 +57,14 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """``sha256=<hex>`` (ours) or the bare hex the published ihela-sdk 0.4.0 sends."""
     if header is None:
         return False
-    # Bytes, so a header with non-ASCII characters is a wrong signature, not an error.
-    sent = header.strip().encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(signature(secret, body).encode(), sent)
+    given = header.strip()
+    given = given[len("sha256=") :] if given.lower().startswith("sha256=") else given
+    expected = signature(secret, body).removeprefix("sha256=")
+    # Compared as bytes: a header that is not ASCII is simply wrong, never an error.
+    return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
 def _claim_callback() -> int:

@@ -544,6 +544,7 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
     """The review page's one click: sends now, or submits for approval. Counts once."""
     if cashin.created_by_id != by.id:
         raise CashinConflict(_("Only the person who prepared this cash-in can confirm it."))
+    _refuse_while_gateway_down()
     extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
     # A refund away from the payer's account never goes without a second person.
     needs_approval = cashin.needs_approval or cashin.account_warning is not None
@@ -609,6 +610,7 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     """A second person approves, which sends it. Nobody approves their own."""
     if cashin.created_by_id == by.id:
         raise CashinConflict(_("You prepared this cash-in: another accountant must approve it."))
+    _refuse_while_gateway_down()
     if cashin.state == CashinState.AWAITING_APPROVAL:
         _take_turn(cashin)
         try:
@@ -668,6 +670,13 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
     db.session.commit()
     db.session.refresh(cashin)
     return cashin
+
+
+def _refuse_while_gateway_down() -> None:
+    """Nothing is sent while iHela is known to be unreachable: the cash-in stays as it is."""
+    down = gateway().breaker.refuse("cash-in")
+    if down is not None:
+        raise CashinConflict(msg.render(msg.coded(msg.gateway_error(down))))
 
 
 def _send(cashin: Cashin, *, by: User) -> None:

@@ -78,20 +78,25 @@ def served(sandbox: Any) -> Iterator[Callable[[Flask], str]]:
     yield serve
     sandbox.app.config["SANDBOX_CALLBACK_URL"] = None
     sandbox.app.config["SANDBOX_CALLBACK_SECRET"] = None
+    sandbox.app.config["SANDBOX_CALLBACK_SIGNATURE"] = "prefixed"
     for server in servers:
         server.shutdown()
         server.server_close()
 
 
+@pytest.mark.parametrize("signed", ["prefixed", "bare"])
 def test_a_paid_bill_turns_paid_through_the_callback_alone(
     issued: Callable[..., tuple[Flask, Bill]],
     served: Callable[[Flask], str],
     sandbox: Any,
+    signed: str,
 ) -> None:
+    """Signed ``sha256=<hex>`` or, as ihela-sdk 0.4.0 signs, bare hex in X-iHela-Signature."""
     app, bill = issued(IHELA_CALLBACK_SECRET=SECRET)
     url = served(app)
     sandbox.app.config["SANDBOX_CALLBACK_URL"] = url + "ihela/callback"
     sandbox.app.config["SANDBOX_CALLBACK_SECRET"] = SECRET
+    sandbox.app.config["SANDBOX_CALLBACK_SIGNATURE"] = signed
     requests.post(sandbox.url + f"_sandbox/bills/{bill.code}/pay", timeout=5).raise_for_status()
     deadline = time.monotonic() + 10
     while only_bill(app).status != "paid" and time.monotonic() < deadline:
@@ -196,3 +201,19 @@ def test_an_oversized_callback_is_refused_unread(
     payload = {"bill_code": bill.code, "merchant_reference": bill.merchant_reference, "p": padding}
     assert callback(app, payload).status_code == 413
     assert verify_calls(sandbox) == 0
+
+
+def test_both_signature_forms_are_accepted_and_nothing_else(
+    issued: Callable[..., tuple[Flask, Bill]], sandbox: Any
+) -> None:
+    from ihela_sdk import generate_signature
+
+    app, bill = issued(IHELA_CALLBACK_SECRET=SECRET)
+    payload = {"bill_code": bill.code, "merchant_reference": bill.merchant_reference}
+    body = json.dumps(payload)
+    bare = generate_signature(body, SECRET)  # the published SDK's own signer
+    assert callback(app, payload, secret=SECRET, sig=bare).status_code == 202
+    assert callback(app, payload, secret=SECRET, sig="sha256=" + bare).status_code == 202
+    assert callback(app, payload, secret=SECRET, sig=bare.upper()).status_code == 202
+    for wrong in (bare[:-1] + ("0" if bare[-1] != "0" else "1"), "sha256=", "md5=" + bare):
+        assert callback(app, payload, secret=SECRET, sig=wrong).status_code == 401
