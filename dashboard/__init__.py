@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from dashboard import assets, cli, security, settings, templating
+from dashboard.background import queue as background_queue
 from dashboard.config import Config, check_config
 from dashboard.db import db as sqla
 from dashboard.extensions import babel, compress, csrf, login_manager, migrate
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     cli.init_app(app)
+    background_queue.init_app(app)
     if app.config.get("LOG_LEVEL"):
         logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
 
@@ -78,7 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except Exception:
             sqla.session.rollback()
             return jsonify(status="error", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
+        # Serving works without a worker, but bills and e-mails wait: "degraded", still 200.
+        background = background_queue.background_health()
+        status = "ok" if background["background"] == "ok" else "degraded"
+        return jsonify(status=status, database="ok", **background)
 
     return app
 
