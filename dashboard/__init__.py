@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.bills.views import public as bill_public_bp
     from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
+    from dashboard.notifications.views import bp as notifications_bp
     from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
@@ -132,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cashins_bp)
     app.register_blueprint(cashin_settle_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
 
     from dashboard.reports.views import overview

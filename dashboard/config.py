@@ -126,7 +126,7 @@ class Config:
         "refresh_banks": 300,
         "end_idle_displays": 600,
     }
-    DAILY_SUMMARY_AT = "07:00"  # merchant time (BABEL_DEFAULT_TIMEZONE)
+    DAILY_SUMMARY_AT = "07:00"  # merchant time (BABEL_DEFAULT_TIMEZONE); "" turns it off
     # /healthz says "degraded" when no periodic task ended for this long.
     PERIODIC_STALE_SECONDS = 300
 
@@ -136,7 +136,9 @@ class Config:
     SMTP_TIMEOUT = 20.0
     MAIL_FROM = "dashboard@localhost"
     MAIL_OUTBOX_DIR: str | None = None  # None: instance/outbox
-    APPROVAL_MAIL_EVERY_MINUTES = 10  # at most one approval e-mail per person; the rest: a digest
+    APPROVAL_MAIL_EVERY_MINUTES = 10.0
+    # Receipts e-mailed to payers identified by e-mail (a setting admins switch on the page).
+    PAYER_RECEIPTS = False  # at most one approval e-mail per person; the rest: a digest
 
 
 class ConfigError(RuntimeError):

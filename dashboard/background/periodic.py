@@ -60,9 +60,12 @@ def period_of(task: Periodic, now: datetime) -> int | None:
     summary before its hour)."""
     if not task.daily:
         return int(now.timestamp() // max(seconds_of(task.name), 0.1))
+    at = str(current_app.config.get("DAILY_SUMMARY_AT") or "")
+    if not at:
+        return None  # turned off
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     local = now.astimezone(zone)
-    hour, minute = (int(part) for part in str(current_app.config["DAILY_SUMMARY_AT"]).split(":"))
+    hour, minute = (int(part) for part in at.split(":"))
     if local.time() < time(hour, minute):
         return None
     return local.date().toordinal()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
 from sqlalchemy import update
 
 from dashboard import banks
@@ -14,6 +15,8 @@ from dashboard.bills import services as bills
 from dashboard.cashins import settle
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, CounterDisplay, Job
+from dashboard.notifications import services as notifications
+from dashboard.reports.services import local_today
 
 log = logging.getLogger("dashboard.background")
 
@@ -57,6 +60,19 @@ def end_idle_displays() -> None:
     db.session.commit()
 
 
+@periodic("watch_cashins")
+def watch_cashins() -> None:
+    """Cash-ins that need checking: accountants and admins are told, once per problem."""
+    notifications.cashin_problems()
+
+
+@periodic("daily_summary", daily=True)
+def daily_summary() -> None:
+    """07:00 merchant time: yesterday's figures and the open problems, to the admins."""
+    today = local_today(utcnow(), current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    notifications.daily_summary(today)
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 
@@ -78,3 +94,23 @@ def verify_bill(job: Job) -> None:
         actor_label=str(job.payload.get("actor_label") or "iHela callback"),
         min_interval=float(job.payload.get("min_interval") or 0.0),
     )
+
+
+@handler("email")
+def send_email(job: Job) -> None:
+    notifications.send(job)
+
+
+@handler("notify.cashin_awaiting")
+def cashin_awaiting(job: Job) -> None:
+    notifications.cashin_awaiting(int(job.payload["cashin_id"]))
+
+
+@handler("notify.bill_paid")
+def bill_paid(job: Job) -> None:
+    notifications.bill_paid(int(job.payload["bill_id"]))
+
+
+@handler("notify.noticed")
+def noticed(job: Job) -> None:
+    """A marker: this event was noticed (its key is what counts)."""

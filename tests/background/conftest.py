@@ -27,6 +27,7 @@ FAST = {
     "QUEUE_TICK_SECONDS": 0.1,
     "QUEUE_WORKERS": 2,
     "QUEUE_REQUEUE_SECONDS": 2.0,
+    "DAILY_SUMMARY_AT": "",  # once a day: tests/background/test_emails.py runs it by hand
     "PERIODIC_SECONDS": {
         "refresh_bills": 1.0,
         "settle_cashins": 1.0,
@@ -145,14 +146,16 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[Flask], Worker]]:
         worker.stop()
 
 
-def wait_until(check: Callable[[], Any], seconds: float, what: str) -> Any:
+def wait_until(
+    check: Callable[[], Any], seconds: float, what: str, show: Callable[[], Any] | None = None
+) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"not within {seconds:g} s: {what}")
+    raise AssertionError(f"not within {seconds:g} s: {what}" + (f"\n{show()}" if show else ""))
 
 
 @pytest.fixture()
@@ -168,3 +171,64 @@ def queued_app(make_app: Callable[..., Flask], storage: dict[str, Any]) -> Calla
 
 def queue_depth(app: Flask) -> int | None:
     return queue_of(app).depth()
+
+
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received, and how it should misbehave."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[tuple[list[str], Any]] = []
+        self.refuse: set[str] = set()  # recipients answered "451 try again later", always
+        self.stall_once: set[str] = set()  # hold the first RCPT for these until released
+        self.stalled = threading.Event()
+        self.released = threading.Event()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        import asyncio
+
+        if address in self.refuse:
+            return "451 4.3.0 Mailbox busy, try again later"
+        if address in self.stall_once:
+            self.stall_once.discard(address)
+            self.stalled.set()
+            while not self.released.is_set():
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 Gone"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default))
+        )
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[Any]:
+        return [message for rcpts, message in self.messages if address in rcpts]
+
+
+@pytest.fixture()
+def inbox() -> Iterator[tuple[Inbox, str]]:
+    """A real SMTP server on a free loopback port; yields it and its smtp:// URL."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, f"smtp://127.0.0.1:{port}"
+    finally:
+        handler.released.set()
+        controller.stop()
