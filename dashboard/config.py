@@ -110,6 +110,43 @@ class Config:
     # "submitting" is taken for a crash and offered to a person to resolve.
     CASHIN_STUCK_MARGIN_SECONDS = 60
 
+    # Background work (dashboard/background/, README *Background work*). The queue's storage:
+    # None: a SQLite file under instance/; "redis://host:6379/0" for several machines;
+    # "sqlite:////path/queue.sqlite3"; "memory://" (one process only: tests).
+    QUEUE_URL: str | None = None
+    QUEUE_NAME = "dashboard"  # Redis key prefix, to share one Redis between deployments
+    QUEUE_WORKERS = 2  # threads per worker process
+    # How often a worker looks at the periodic tasks and the outbox.
+    QUEUE_TICK_SECONDS = 5.0
+    # A job held longer than this by a worker is taken for dead and run again.
+    QUEUE_LEASE_SECONDS = 300.0
+    # A job handed to the queue and still waiting after this is handed again (its message may
+    # have been lost with a worker; running it twice is harmless: workers claim jobs).
+    QUEUE_REQUEUE_SECONDS = 60.0
+    JOB_MAX_ATTEMPTS = 5
+    JOB_RETRY_SECONDS = 30.0  # then doubled at each attempt
+    # Seconds between runs of each periodic task (the daily summary: DAILY_SUMMARY_AT).
+    PERIODIC_SECONDS: dict[str, float] = {
+        "refresh_bills": 60,
+        "settle_cashins": 120,
+        "watch_cashins": 60,
+        "refresh_banks": 300,
+        "end_idle_displays": 600,
+    }
+    DAILY_SUMMARY_AT = "07:00"  # merchant time (BABEL_DEFAULT_TIMEZONE); "" turns it off
+    # /healthz says "degraded" when no periodic task ended for this long.
+    PERIODIC_STALE_SECONDS = 300
+
+    # E-mail: smtp://user:pw@host:587 (STARTTLS) or smtps://user:pw@host:465 (TLS); None:
+    # messages are written to instance/outbox/ as .eml files (development).
+    SMTP_URL: str | None = None
+    SMTP_TIMEOUT = 20.0
+    MAIL_FROM = "dashboard@localhost"
+    MAIL_OUTBOX_DIR: str | None = None  # None: instance/outbox
+    APPROVAL_MAIL_EVERY_MINUTES = 10.0
+    # Receipts e-mailed to payers identified by e-mail (a setting admins switch on the page).
+    PAYER_RECEIPTS = False  # at most one approval e-mail per person; the rest: a digest
+
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe for the deployment it claims to be."""

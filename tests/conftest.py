@@ -143,6 +143,8 @@ def _test_config(url: str, gateway: str, dialect: str = "v1", **extra: Any) -> d
         "PUBLIC_URL": "http://dashboard.test",
         # Tests about money log in without two-factor; tests/*/test_two_factor*.py turn it on.
         "TWO_FACTOR_DEFAULT_REQUIRED_ROLES": (),
+        # Jobs wait in the database (tests run them with run_due_jobs, or start a worker).
+        "QUEUE_URL": "memory://",
         **extra,
     }
 
@@ -262,3 +264,14 @@ def staff(make_user: Callable[..., User]) -> dict[str, User]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a second")
     config.addinivalue_line("markers", "both_dialects: run once per iHela API generation")
+
+
+def run_jobs(app: Flask) -> int:
+    """Run the background jobs that wait, here and now, as a worker would (tests with no worker)."""
+    from dashboard.background.jobs import run_due_jobs
+
+    with app.app_context():
+        try:
+            return run_due_jobs()
+        finally:
+            db.session.remove()

@@ -25,6 +25,7 @@ from sqlalchemy.orm import load_only
 
 from dashboard import audit
 from dashboard import messages as msg
+from dashboard.background.jobs import add_job
 from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -37,6 +38,7 @@ from dashboard.models import (
     Cashin,
     CashinState,
     HolderCheck,
+    Role,
     User,
 )
 from dashboard.money import format_amount
@@ -591,6 +593,8 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
             }
         )
     approval = target == CashinState.AWAITING_APPROVAL
+    if approval:  # the people who may approve it are told (background/tasks.py), once
+        add_job("notify.cashin_awaiting", f"cashin_awaiting:{cashin.id}", {"cashin_id": cashin.id})
     _trail(
         "cashin.submitted_for_approval" if approval else "cashin.confirmed",
         cashin,
@@ -1063,6 +1067,28 @@ def approvals_waiting_for(user: User) -> int:
             .where(Cashin.status == CashinState.AWAITING_APPROVAL, Cashin.created_by_id != user.id)
         )
         or 0
+    )
+
+
+def cashins_needing_checking(limit: int = 200) -> list[Cashin]:
+    """The cash-ins the needs-checking banner counts (oldest first)."""
+    query = select(Cashin).where(_needs_checking_condition()).order_by(Cashin.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def approvers_of(cashin: Cashin) -> list[User]:
+    """Who may approve this cash-in (the rule of ``approve_cashin`` and its view: an active
+    accountant or admin who did not prepare it), for the e-mail asking them to."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.role.in_((Role.ACCOUNTANT, Role.ADMIN)),
+                User.id != cashin.created_by_id,
+            )
+            .order_by(User.id)
+        )
     )
 
 
