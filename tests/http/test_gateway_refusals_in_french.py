@@ -69,7 +69,9 @@ def sandbox_sentences() -> list[str]:
                 skip.add(id(body[0].value))  # a docstring
             if isinstance(node, ast.JoinedStr):
                 skip.update(id(part) for part in node.values)
-                found.append(_sample(node))
+                sample = _sample(node)
+                if " " in sample or sample.endswith("."):  # a sentence, not a path or a key
+                    found.append(sample)
         for node in ast.walk(tree):
             if (
                 isinstance(node, ast.Constant)
