@@ -70,7 +70,8 @@ def sandbox_sentences() -> list[str]:
             if isinstance(node, ast.JoinedStr):
                 skip.update(id(part) for part in node.values)
                 sample = _sample(node)
-                if " " in sample or sample.endswith("."):  # a sentence, not a path or a key
+                path = sample.endswith("/") or "/<" in sample
+                if (" " in sample or sample.endswith(".")) and not path:  # a sentence, no route
                     found.append(sample)
         for node in ast.walk(tree):
             if (
