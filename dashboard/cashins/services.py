@@ -242,13 +242,34 @@ def _shown(amount: int) -> str:
     return format_amount(amount, str(locale) if locale else "en").replace("\u00a0", " ")
 
 
+def amount_range(bank: BankOption, limits: Limits) -> tuple[int, int]:
+    """The smallest and the largest amount of one cash-in to this bank: the gateway's and the
+    merchant's limits, narrowed by the bank's own."""
+    lowest = max(limits.minimum, bank.in_minimum or 0)
+    highest = min(limits.maximum, bank.in_maximum or limits.maximum)
+    return lowest, highest
+
+
+def amount_limits(bank: BankOption, limits: Limits) -> str:
+    """What one cash-in to this bank may carry, said before anyone types an amount (the form
+    shows it as soon as the bank is chosen; ``check_amount`` holds to the same range)."""
+    lowest, highest = amount_range(bank, limits)
+    if lowest > limits.minimum:
+        return _(
+            "From %(lowest)s to %(highest)s per cash-in to %(bank)s.",
+            lowest=_shown(lowest),
+            highest=_shown(highest),
+            bank=bank.name,
+        )
+    return _("Up to %(highest)s per cash-in to %(bank)s.", highest=_shown(highest), bank=bank.name)
+
+
 def check_amount(
     amount: int, bank: BankOption, account: str, limits: Limits, bill: Bill | None
 ) -> list[str]:
     """Every limit the amount must respect: gateway, bank, merchant, per-account day, refund."""
     problems = []
-    lowest = max(limits.minimum, bank.in_minimum or 0)
-    highest = min(limits.maximum, bank.in_maximum or limits.maximum)
+    lowest, highest = amount_range(bank, limits)
     if amount < lowest:
         problems.append(
             _(
