@@ -264,13 +264,38 @@ def _shown(amount: int) -> str:
     return format_amount(amount, str(locale) if locale else "en").replace("\u00a0", " ")
 
 
+def amount_range(bank: BankOption, limits: Limits) -> tuple[int, int]:
+    """The smallest and the largest amount of one cash-in to this bank: the gateway's and the
+    merchant's limits, narrowed by the bank's own."""
+    lowest = max(limits.minimum, bank.in_minimum or 0)
+    highest = min(limits.maximum, bank.in_maximum or limits.maximum)
+    return lowest, highest
+
+
+def amount_limits(bank: BankOption, limits: Limits) -> str:
+    """What one cash-in to this bank may carry, said before anyone types an amount (the form
+    shows it as soon as the bank is chosen; ``check_amount`` holds to the same range)."""
+    lowest, highest = amount_range(bank, limits)
+    if lowest > limits.minimum:
+        said = _(
+            "From %(lowest)s to %(highest)s per cash-in to %(bank)s.",
+            lowest=_shown(lowest),
+            highest=_shown(highest),
+            bank=bank.name,
+        )
+    else:
+        said = _(
+            "Up to %(highest)s per cash-in to %(bank)s.", highest=_shown(highest), bank=bank.name
+        )
+    return str(said)
+
+
 def check_amount(
     amount: int, bank: BankOption, account: str, limits: Limits, bill: Bill | None
 ) -> list[str]:
     """Every limit the amount must respect: gateway, bank, merchant, per-account day, refund."""
     problems = []
-    lowest = max(limits.minimum, bank.in_minimum or 0)
-    highest = min(limits.maximum, bank.in_maximum or limits.maximum)
+    lowest, highest = amount_range(bank, limits)
     if amount < lowest:
         problems.append(
             _(
@@ -1058,16 +1083,21 @@ def needs_checking_count() -> int:
     )
 
 
+# The menu's badge counts no further: past it, it says "99+" (base.html).
+APPROVALS_BADGE_BOUND = 100
+
+
 def approvals_waiting_for(user: User) -> int:
-    """Cash-ins this person may approve (not their own)."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(Cashin)
-            .where(Cashin.status == CashinState.AWAITING_APPROVAL, Cashin.created_by_id != user.id)
-        )
-        or 0
+    """Cash-ins this person may approve: waiting, and prepared by someone else (the only rule
+    ``approve_cashin`` has about who approves; a refund away from the payer's account waits
+    like any other). On every accountant page, so read through ix_cashins_status_created_at
+    and counted no further than ``APPROVALS_BADGE_BOUND``."""
+    waiting = (
+        select(Cashin.id)
+        .where(Cashin.status == CashinState.AWAITING_APPROVAL, Cashin.created_by_id != user.id)
+        .limit(APPROVALS_BADGE_BOUND)
     )
+    return int(db.session.scalar(select(func.count()).select_from(waiting.subquery())) or 0)
 
 
 def cashins_needing_checking(limit: int = 200) -> list[Cashin]:

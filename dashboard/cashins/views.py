@@ -136,6 +136,9 @@ def new() -> ResponseReturnValue:
             return redirect(
                 url_for("bills.detail", bill_id=bill_id) if bill else url_for("cashins.index")
             )
+    limits = _limits()
+    # Each bank's amount range, in the reader's language: shown as soon as the bank is chosen.
+    amount_limits = {bank.slug: services.amount_limits(bank, limits) for bank in banks.banks}
     payer_account = None
     lookup = None
     if request.method == "GET":
@@ -160,7 +163,14 @@ def new() -> ResponseReturnValue:
         form.validate_on_submit()  # CSRF and lengths; nothing is created
         lookup, account = _lookup_for(banks, form.bank_slug.data or "", form.account.data or "")
         form.account.data = account
-        return render_template("cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup)
+        return render_template(
+            "cashins/new.html",
+            form=form,
+            banks=banks,
+            bill=bill,
+            lookup=lookup,
+            amount_limits=amount_limits,
+        )
     if form.validate_on_submit():
         assert form.amount.amount is not None
         token = form.form_token.data or ""
@@ -181,7 +191,7 @@ def new() -> ResponseReturnValue:
                 by=current_user,
                 form_token=token,
                 banks=banks,
-                limits=_limits(),
+                limits=limits,
             )
         except services.CashinInputError as exc:
             _show_errors(form, exc.errors)
@@ -192,7 +202,12 @@ def new() -> ResponseReturnValue:
         if lookup is not None and lookup.message in form.account.errors:
             lookup = None  # already said once, under the account field
         return render_template(
-            "cashins/new.html", form=form, banks=banks, bill=bill, lookup=lookup
+            "cashins/new.html",
+            form=form,
+            banks=banks,
+            bill=bill,
+            lookup=lookup,
+            amount_limits=amount_limits,
         ), 422
     return render_template(
         "cashins/new.html",
@@ -201,6 +216,7 @@ def new() -> ResponseReturnValue:
         bill=bill,
         lookup=lookup,
         payer_account=payer_account,
+        amount_limits=amount_limits,
     )
 
 

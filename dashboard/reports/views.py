@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from dashboard.auth.twofactor import may_send_money
 from dashboard.bills.services import BillFilters
 from dashboard.cashins.services import parse_list_filters
 from dashboard.db import utcnow
@@ -282,6 +283,8 @@ def overview() -> ResponseReturnValue:
         series=series,
         chart=bar_chart(flows, series),
         chart_period=chart_period,
+        # Said here, before the first cash-in is refused for it.
+        enrol_two_factor=everyone and not may_send_money(current_user),
     )
 
 

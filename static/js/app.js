@@ -119,6 +119,14 @@
       // The label now names Tom Select's box; the hidden <select> it keeps in sync says the same.
       var labelledBy = picker.control_input.getAttribute("aria-labelledby");
       if (labelledBy) select.setAttribute("aria-labelledby", labelledBy);
+      // A fresh form starts at the bank (the server marks it autofocus only then): the cursor
+      // waits in the search box with the list closed, as on a page's first field; typing, the
+      // arrow keys or a click open it.
+      if (select.autofocus) {
+        picker.settings.openOnFocus = false;
+        picker.focus(); // Tom Select ends its focus in a timeout: put the setting back after it
+        setTimeout(function () { picker.settings.openOnFocus = true; }, 0);
+      }
       select.dispatchEvent(new Event("bank-picker-ready"));
     });
   }
@@ -156,6 +164,30 @@
       };
       select.addEventListener("change", apply);
       apply();
+    });
+  }
+
+  // Choosing a bank says at once what one cash-in to it may carry (the server wrote each bank's
+  // sentence on its option, in the reader's language) and moves the cursor on to the account.
+  function setupBankChoice(root) {
+    root.querySelectorAll("select[data-limits-target]").forEach(function (select) {
+      if (select.dataset.choiceReady) return;
+      select.dataset.choiceReady = "1";
+      var limits = document.querySelector(select.getAttribute("data-limits-target"));
+      var next = document.querySelector(select.getAttribute("data-next-focus"));
+      var show = function () {
+        if (!limits) return;
+        var option = select.options[select.selectedIndex];
+        var text = option ? (option.getAttribute("data-limits") || "") : "";
+        limits.textContent = text;
+        limits.hidden = !text;
+      };
+      select.addEventListener("change", function () {
+        show();
+        // After the picker has closed its list (it keeps the focus until then).
+        if (next && select.value) setTimeout(function () { next.focus(); }, 0);
+      });
+      show();
     });
   }
 
@@ -300,6 +332,7 @@
     setupOnce(root);
     setupBankPicker(root);
     setupAccountMask(root);
+    setupBankChoice(root);
     setupHolderRecheck(root);
   }
 
