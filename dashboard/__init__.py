@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.bills.views import public as bill_public_bp
     from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
+    from dashboard.customers.views import bp as customers_bp
     from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
     app.register_blueprint(cashin_settle_bp)
+    app.register_blueprint(customers_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
 

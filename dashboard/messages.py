@@ -98,6 +98,10 @@ TEMPLATES: dict[str, Any] = {
     "audit.bill_status_note": _l("%(old)s → %(new)s: %(note)s"),
     "audit.bill_created": _l("%(amount)s for %(payer)s: %(description)s"),
     "audit.bill_checked": _l("status checked with iHela"),
+    "audit.customer_merged": _l(
+        "customer %(merged)s is the same iHela account: merged into this one"
+    ),
+    "audit.customer_note": _l("note changed"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
     "audit.cashin_sent_without_approval": _l("sent without approval"),
     "audit.cashin_to": _l("%(amount)s to %(holder)s"),

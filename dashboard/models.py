@@ -186,6 +186,8 @@ class Bill(Base):
     refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     # The payer's name when iHela gives it (v1 verify replies never do: then it stays empty).
     payer_name: Mapped[str | None] = mapped_column(String(160))
+    # The customer the payer is (customers/services.py), set in the transaction that issues it.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
 
     issued_by: Mapped[User] = relationship()
     events: Mapped[list[BillEvent]] = relationship(
@@ -385,3 +387,53 @@ class CounterDisplay(Base):
 
     user: Mapped[User] = relationship()
     bill: Mapped[Bill | None] = relationship()
+
+
+# Case-sensitive byte order on PostgreSQL too, so that a prefix is one index range.
+_TERM = String(160).with_variant(String(160, collation="C"), "postgresql")
+
+
+class Customer(Base):
+    """A payer, built by itself from the bills: each of their iHela identifiers, the name iHela
+    confirmed, and running figures kept in the transactions that change them."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(160))  # as iHela confirmed it
+    note: Mapped[str | None] = mapped_column(Text)  # accountants' and admins' own words
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_bill_at: Mapped[datetime | None]
+    last_bill_at: Mapped[datetime | None] = mapped_column(index=True)
+    bills_count: Mapped[int] = mapped_column(default=0)
+    paid_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    identifiers: Mapped[list[CustomerIdentifier]] = relationship(
+        back_populates="customer", order_by="CustomerIdentifier.id"
+    )
+
+
+class CustomerIdentifier(Base):
+    """One way iHela knows a customer: e-mail, phone, username or client code (as bills send it)."""
+
+    __tablename__ = "customer_identifiers"
+    __table_args__ = (Index("uq_customer_identifiers_kind_value", "kind", "value", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(120))
+
+    customer: Mapped[Customer] = relationship(back_populates="identifiers")
+
+
+class CustomerTerm(Base):
+    """A lower-case word a customer is found by (a name's words, each identifier): suggestions
+    read one index range of this table for what is typed, however many customers there are."""
+
+    __tablename__ = "customer_terms"
+
+    term: Mapped[str] = mapped_column(_TERM, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id"), primary_key=True, index=True
+    )

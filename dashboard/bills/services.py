@@ -34,6 +34,7 @@ from sqlalchemy.orm import aliased
 
 from dashboard import audit
 from dashboard import messages as msg
+from dashboard.customers import services as customers
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import (
@@ -209,6 +210,8 @@ def _change_state(
     if old == new:
         return
     bill.status = new
+    if new == BillState.PAID:
+        customers.record_paid(bill)
     db.session.add(
         BillEvent(
             bill=bill,
@@ -289,6 +292,7 @@ def issue_bill(
         if existing is None:
             raise
         return existing
+    customers.record_bill(bill)
     audit.record(
         "bill.created",
         actor=by,
@@ -351,6 +355,7 @@ def issue_bill(
         bill.gateway_reply = result.raw
         bill.payment_reference = result.payment_reference
         bill.last_checked_at = utcnow()
+        customers.learn_identity(bill, identifiers=result.payer_identity)
         # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
         if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
             bill.confirmation_uri = result.confirmation_uri
@@ -525,6 +530,7 @@ def refresh_bill_status(
         bill.payment_reference = check.bank_reference
     if check.payer_name:
         bill.payer_name = check.payer_name
+        customers.learn_identity(bill, name=check.payer_name)
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
         bill.last_error = msg.coded("bill.unknown_status", status=repr(check.raw_status))

@@ -177,6 +177,10 @@ def new() -> ResponseReturnValue:
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
         retry = id_arg("copy")
+        payer = request.args.get("payer", "").strip()[:120]
+        if payer and request.args.get("payer_kind") in services.PAYER_KINDS:
+            # From a customer's page: "New bill for this customer".
+            form.payer_kind.data, form.payer.data = request.args["payer_kind"], payer
         if retry and (source := services.get_bill(retry)) is not None:
             form.amount.data = str(source.amount)
             form.payer_kind.data, form.payer.data = source.payer_kind, source.payer

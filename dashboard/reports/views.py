@@ -58,6 +58,20 @@ def index() -> ResponseReturnValue:
     return _page(month, None)
 
 
+@bp.get("/customers.csv")
+@roles_required(Role.ACCOUNTANT)
+def customers_csv() -> ResponseReturnValue:
+    """The customer directory, whole (the exports' format)."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    separator = services.SEPARATORS[_separator_name()]
+    stamp = datetime.now(ZoneInfo(zone)).strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(services.customers_csv(zone, separator, _french())),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
+    )
+
+
 @bp.get("/<kind>.csv")
 @roles_required(Role.ACCOUNTANT)
 def export(kind: str) -> ResponseReturnValue:
