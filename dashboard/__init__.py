@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
     from dashboard.customers.views import bp as customers_bp
+    from dashboard.pricelist.views import bp as pricelist_bp
     from dashboard.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cashins_bp)
     app.register_blueprint(cashin_settle_bp)
     app.register_blueprint(customers_bp)
+    app.register_blueprint(pricelist_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
 

@@ -102,6 +102,10 @@ TEMPLATES: dict[str, Any] = {
         "customer %(merged)s is the same iHela account: merged into this one"
     ),
     "audit.customer_note": _l("note changed"),
+    "audit.item_created": _l("%(name)s at %(price)s"),
+    "audit.item_changed": _l("%(name)s: %(old)s → %(new)s, %(state)s"),
+    "item.active": _l("on sale"),
+    "item.inactive": _l("not on sale"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
     "audit.cashin_sent_without_approval": _l("sent without approval"),
     "audit.cashin_to": _l("%(amount)s to %(holder)s"),

@@ -193,6 +193,10 @@ class Bill(Base):
     events: Mapped[list[BillEvent]] = relationship(
         back_populates="bill", order_by="BillEvent.id", cascade="all, delete-orphan"
     )
+    # What the bill is made of, when it was built from the price list or free lines.
+    lines: Mapped[list[BillLine]] = relationship(
+        order_by="BillLine.position", cascade="all, delete-orphan"
+    )
 
     @property
     def state(self) -> BillState:
@@ -437,3 +441,35 @@ class CustomerTerm(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id"), primary_key=True, index=True
     )
+
+
+class PriceItem(Base):
+    """An item of the price list: a name and a price in whole francs, offered while active."""
+
+    __tablename__ = "price_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+    uses: Mapped[int] = mapped_column(default=0)  # lines billed: the most used are offered first
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BillLine(Base):
+    """One line of a bill: an item at the price it had then (or a free line), times a quantity."""
+
+    __tablename__ = "bill_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    position: Mapped[int]
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("price_items.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int]
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity

@@ -38,11 +38,12 @@ from sqlalchemy import func, select, update
 
 from dashboard import audit
 from dashboard import messages as msg
-from dashboard.bills import services
+from dashboard.bills import lines, services
 from dashboard.bills.forms import ActionForm, CounterForm
 from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Bill, BillState, CounterDisplay, Role, User
+from dashboard.pricelist.services import offered_items
 from dashboard.security import roles_required
 from dashboard.settings import setting
 
@@ -131,7 +132,13 @@ def _pairing_link(counter: CounterDisplay) -> str:
     return base + url_for("counter.display_pair", code=counter.pairing_code)
 
 
-def _counter_page(counter: CounterDisplay, form: CounterForm, status: int = 200) -> Response:
+def _counter_page(
+    counter: CounterDisplay,
+    form: CounterForm,
+    status: int = 200,
+    rows: list[lines.LineRow] | None = None,
+    line_errors: list[str] | None = None,
+) -> Response:
     bill = counter.bill
     response = make_response(
         render_template(
@@ -139,6 +146,10 @@ def _counter_page(counter: CounterDisplay, form: CounterForm, status: int = 200)
             counter=counter,
             form=form,
             bill=bill,
+            rows=rows or [],
+            line_errors=line_errors or [],
+            offered=offered_items(limit=lines.OFFERED_IN_FORM) if bill is None else [],
+            empty_rows=lines.EMPTY_ROWS,
             followed=services.is_followed(bill) if bill else False,
             display_url=current_app.config["PUBLIC_URL"].rstrip("/")
             + url_for("counter.display_pair"),
@@ -159,16 +170,20 @@ def counter() -> ResponseReturnValue:
         if not form.description.data:
             form.description.data = _("Purchase at %(merchant)s", merchant=_merchant())
         return _counter_page(counter, form)
-    if not form.validate_on_submit():
-        return _counter_page(counter, form, 422)
+    rows, priced, line_errors = lines.posted_lines(form)
+    if not form.validate_on_submit() or line_errors:
+        return _counter_page(counter, form, 422, rows, line_errors)
     assert form.amount.amount is not None
     config = current_app.config
     token = form.form_token.data or ""
     payer = form.payer.data or ""
+    description = form.description.data or ""
+    if priced and description == _("Purchase at %(merchant)s", merchant=_merchant()):
+        description = ""  # the lines say what it is
     kind = form.payer_kind.data if form.payer_kind.data != "auto" else guess_payer_kind(payer)
     try:
         bill_request = services.check_bill_request(
-            services.BillRequest(form.amount.amount, kind, payer, form.description.data or ""),
+            services.BillRequest(form.amount.amount, kind, payer, description, lines=priced),
             minimum=config["GATEWAY_MIN_AMOUNT"],
             maximum=config["BILL_MAX_AMOUNT"],
         )
@@ -178,7 +193,7 @@ def counter() -> ResponseReturnValue:
         for name, messages in exc.errors.items():
             field = getattr(form, name, None) or form.amount
             field.errors = [*field.errors, *messages]
-        return _counter_page(counter, form, 422)
+        return _counter_page(counter, form, 422, rows)
     bill = services.issue_bill(
         bill_request, by=current_user, form_token=token, return_url=_return_url
     )

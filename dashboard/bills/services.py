@@ -43,7 +43,16 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, User
+from dashboard.models import (
+    STUCK_AFTER,
+    Bill,
+    BillDayTotal,
+    BillEvent,
+    BillLine,
+    BillState,
+    PriceItem,
+    User,
+)
 from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
@@ -94,6 +103,20 @@ class BillInputError(ValueError):
 
 
 @dataclass(frozen=True)
+class BillLineRequest:
+    """A line of a bill as priced when it is issued (an item's price now, or a free line)."""
+
+    name: str
+    unit_price: int
+    quantity: int
+    item_id: int | None = None
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
 class BillRequest:
     amount: int
     payer_kind: str
@@ -101,6 +124,24 @@ class BillRequest:
     description: str
     bank_slug: str | None = None
     bank_client_id: str | None = None
+    lines: tuple[BillLineRequest, ...] = ()
+
+
+def compose_description(lines: tuple[BillLineRequest, ...], limit: int = DESCRIPTION_MAX) -> str:
+    """What a bill of lines is for, as iHela shows it to the payer: ``2 x Rice, Oil``, cut at a
+    whole line and ending ``(+3)`` when the rest does not fit. Plain characters only: the text
+    also goes out by SMS. The full lines stay with the bill."""
+    parts = [f"{line.quantity} x {line.name}" if line.quantity > 1 else line.name for line in lines]
+    text = ""
+    for shown, part in enumerate(parts):
+        candidate = f"{text}, {part}" if text else part
+        left = len(parts) - shown - 1
+        room = limit - (len(f" (+{left})") if left else 0)
+        if len(candidate) > room:
+            more = f" (+{len(parts) - shown})"
+            return (text + more) if text else (part[: limit - len(more) - 3] + "..." + more)
+        text = candidate
+    return text
 
 
 @dataclass
@@ -168,6 +209,13 @@ def check_bill_request(
 ) -> BillRequest:
     """Every rule a bill must meet before it is sent; raises with all problems at once."""
     errors: dict[str, list[str]] = {}
+    if request.lines:
+        total = sum(line.amount for line in request.lines)
+        if request.amount != total:
+            total_text = f"{total:,} FBu".replace(",", " ")
+            errors["amount"] = [
+                _("The lines add up to %(amount)s: the amount must be that.", amount=total_text)
+            ]
     if request.amount < minimum:
         smallest = f"{minimum:,} FBu".replace(",", " ")
         errors["amount"] = [_("The smallest amount is %(amount)s.", amount=smallest)]
@@ -180,6 +228,8 @@ def check_bill_request(
     except BillInputError as exc:
         errors.update(exc.errors)
     description = " ".join(request.description.split())
+    if not description and request.lines:
+        description = compose_description(request.lines)
     if not description:
         errors["description"] = [_("Say what the bill is for.")]
     elif len(description) > DESCRIPTION_MAX:
@@ -195,7 +245,13 @@ def check_bill_request(
     if errors:
         raise BillInputError(errors)
     return BillRequest(
-        request.amount, request.payer_kind, payer, description, bank_slug, bank_client_id
+        request.amount,
+        request.payer_kind,
+        payer,
+        description,
+        bank_slug,
+        bank_client_id,
+        request.lines,
     )
 
 
@@ -270,6 +326,16 @@ def issue_bill(
         status=BillState.CREATING,
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
+        lines=[
+            BillLine(
+                position=position,
+                item_id=line.item_id,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+            for position, line in enumerate(request.lines)
+        ],
     )
     db.session.add(bill)
     db.session.add(
@@ -293,6 +359,11 @@ def issue_bill(
             raise
         return existing
     customers.record_bill(bill)
+    used = [line.item_id for line in request.lines if line.item_id is not None]
+    if used:  # the most used items are offered first
+        db.session.execute(
+            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
+        )
     audit.record(
         "bill.created",
         actor=by,

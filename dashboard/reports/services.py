@@ -20,7 +20,7 @@ from dashboard.bills.services import _filtered as filtered_bills
 from dashboard.cashins.services import CashinFilters, filtered_cashins
 from dashboard.customers import queries as customer_queries
 from dashboard.db import db
-from dashboard.models import Bill, BillState, Cashin, CashinState, Customer, User
+from dashboard.models import Bill, BillLine, BillState, Cashin, CashinState, Customer, User
 
 # What starts a formula in some spreadsheet, full-width forms included (some convert them).
 _FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "|", "\t", "\r")
@@ -217,6 +217,41 @@ def _customer_rows(timezone: str) -> Iterator[list[object]]:
 
 def customers_csv(timezone: str, separator: str = ",", french: bool = False) -> Iterator[str]:
     return _csv(CUSTOMER_COLUMNS, _customer_rows(timezone), separator, french)
+
+
+LINE_COLUMNS = [
+    ("issued_at", _l("Issued at")),
+    ("reference", _l("Reference")),
+    ("status", _l("Status")),
+    ("item", _l("Item")),
+    ("quantity", _l("Quantity")),
+    ("unit_price_bif", _l("Price (BIF)")),
+    ("line_bif", _l("Line total (BIF)")),
+]
+
+
+def lines_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The lines of the month's bills, one row each, at the prices they were billed."""
+    query = (
+        select(
+            BillLine.id,
+            Bill.created_at,
+            Bill.merchant_reference,
+            Bill.status,
+            BillLine.name,
+            BillLine.quantity,
+            BillLine.unit_price,
+        )
+        .join(Bill, BillLine.bill_id == Bill.id)
+        .where(Bill.created_at >= start, Bill.created_at < end)
+    )
+    rows = (
+        [_local(r[1], timezone), r[2], r[3], r[4], r[5], r[6], r[5] * r[6]]
+        for r in _rows_in_chunks(query, BillLine.id)
+    )
+    return _csv(LINE_COLUMNS, rows, separator, french)
 
 
 def bills_csv(

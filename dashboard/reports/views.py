@@ -30,7 +30,11 @@ from dashboard.reports.chart import bar_chart
 from dashboard.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-KINDS = {"bills": services.bills_csv, "cashins": services.cashins_csv}
+KINDS = {
+    "bills": services.bills_csv,
+    "cashins": services.cashins_csv,
+    "lines": services.lines_csv,
+}
 
 
 def _french() -> bool:

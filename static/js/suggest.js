@@ -1,6 +1,9 @@
-// Payer suggestions from the customer directory, on <input data-suggest="/customers/suggest">.
-// A combobox (ARIA 1.2): type two characters, arrows move, Enter picks (the form is not sent),
-// Escape closes; with no suggestion highlighted, Enter sends the form as before.
+// Suggestions while typing, on <input data-suggest="URL">: a combobox (ARIA 1.2).
+// Payers (the customer directory): two characters, arrows move, Enter picks the highlighted one
+// (the form is not sent), Escape closes; with none highlighted, Enter sends the form as before.
+// Items (data-suggest-mode="item", the price list): offered on focus, the most used first;
+// Enter adds the highlighted or first one (an "item-chosen" event) and clears the field for the
+// next; Enter in the empty field sends the form.
 (function () {
   "use strict";
   var count = 0;
@@ -9,6 +12,8 @@
     if (input.getAttribute("data-suggest-ready")) return;
     input.setAttribute("data-suggest-ready", "1");
     var url = input.getAttribute("data-suggest");
+    var itemMode = input.getAttribute("data-suggest-mode") === "item";
+    var minimum = itemMode ? 0 : 2;
     var list = document.createElement("ul");
     var listId = input.id + "-suggestions";
     var form = input.form;
@@ -50,6 +55,12 @@
     function choose(index) {
       var found = items[index];
       if (!found) return;
+      if (itemMode) {
+        close();
+        input.value = "";
+        input.dispatchEvent(new CustomEvent("item-chosen", { bubbles: true, detail: found }));
+        return;
+      }
       input.value = found.value;
       if (kind && kind.querySelector('option[value="' + found.kind + '"]')) kind.value = found.kind;
       close();
@@ -59,7 +70,7 @@
     function show(found) {
       items = found;
       list.innerHTML = "";
-      if (!found.length) { close(); return; }
+      if (!found.length) { pickWhenShown = false; close(); return; }
       found.forEach(function (item, i) {
         var li = document.createElement("li");
         li.id = listId + "-" + i;
@@ -71,7 +82,7 @@
         name.textContent = item.name || item.value;
         var detail = document.createElement("span");
         detail.className = "small text-nowrap";
-        detail.textContent = item.name ? item.value : item.kind_label;
+        detail.textContent = itemMode ? item.price_text : (item.name ? item.value : item.kind_label);
         li.appendChild(name);
         li.appendChild(detail);
         li.addEventListener("mousedown", function (event) {
@@ -83,11 +94,12 @@
       list.classList.remove("d-none");
       input.setAttribute("aria-expanded", "true");
       highlight(-1);
+      if (pickWhenShown) { pickWhenShown = false; choose(0); }
     }
 
     function ask() {
       var typed = input.value.trim();
-      if (typed.length < 2) { close(); return; }
+      if (typed.length < minimum) { close(); return; }
       var mine = ++asked;
       fetch(url + "?q=" + encodeURIComponent(typed), {
         credentials: "same-origin", headers: { Accept: "application/json" }
@@ -102,7 +114,16 @@
       clearTimeout(timer);
       timer = setTimeout(ask, 120);
     });
+    var pickWhenShown = false;
     input.addEventListener("keydown", function (event) {
+      if (itemMode && event.key === "Enter" && !items.length && input.value.trim()) {
+        // Typed faster than the suggestions came: add the first one when they do.
+        event.preventDefault();
+        pickWhenShown = true;
+        clearTimeout(timer);
+        ask();
+        return;
+      }
       if (!items.length) return;
       if (event.key === "ArrowDown") {
         event.preventDefault();
@@ -110,15 +131,16 @@
       } else if (event.key === "ArrowUp") {
         event.preventDefault();
         highlight(active <= 0 ? items.length - 1 : active - 1);
-      } else if (event.key === "Enter" && active >= 0) {
+      } else if (event.key === "Enter" && (active >= 0 || (itemMode && input.value.trim()))) {
         event.preventDefault();
-        choose(active);
+        choose(active >= 0 ? active : 0);
       } else if (event.key === "Escape") {
         event.preventDefault();
         close();
       }
     });
     input.addEventListener("blur", function () { setTimeout(close, 150); });
+    if (itemMode) input.addEventListener("focus", ask);
   }
 
   function enhance(root) {
