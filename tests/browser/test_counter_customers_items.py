@@ -1,5 +1,6 @@
 """The Counter without retyping: a known customer picked from suggestions with the keyboard, two
-items of the price list added by typing, Enter: the QR is for their total; the receipt lists both."""
+items of the price list added by typing, Enter: the QR is for their total, the receipt lists both.
+"""
 
 from __future__ import annotations
 
