@@ -42,6 +42,7 @@ class Config:
     # otherwise on the two-factor page (stored per role; README, *Two-factor sign-in*).
     TWO_FACTOR_DEFAULT_REQUIRED_ROLES: tuple[str, ...] = ("accountant", "admin")
     TWO_FACTOR_CODE_STEP_MINUTES = 5  # how long the code step waits after the password
+    TOTP_KEY: str | None = None  # seals two-factor secrets at rest; unset: derived from SECRET_KEY
 
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Africa/Bujumbura"

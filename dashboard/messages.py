@@ -136,6 +136,7 @@ TEMPLATES: dict[str, Any] = {
     "audit.password_ok": _l("password accepted; waiting for the two-factor code"),
     "audit.code_refused": _l("two-factor code refused (%(purpose)s)"),
     "audit.code_wrong_password_off": _l("wrong password (turn off two-factor)"),
+    "audit.code_wrong_password_enrol": _l("wrong password (enrol two-factor)"),
     "audit.code_throttled": _l("two-factor code refused (%(purpose)s): too many attempts"),
     "audit.recovery_code_used": _l("recovery code used (%(purpose)s)"),
     "audit.two_factor_on": _l("two-factor sign-in turned on for %(email)s"),

@@ -44,9 +44,10 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Two-factor sign-in (auth/twofactor.py): the TOTP secret once confirmed, the one being
-    # enrolled, and the last time step used (a code is never accepted twice).
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # enrolled (both sealed, auth/sealing.py), and the last time step used (a code is never
+    # accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
@@ -353,6 +354,19 @@ class AccountLock(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     touched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Throttle(Base):
+    """Tries counted for one throttled key (dashboard/throttle.py): a login pair, an account's
+    two-factor codes, an address's pairing codes or callbacks. ``version`` changes with every
+    write, so counting a try is a compare-and-swap that one request wins at a time."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    last_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Setting(Base):

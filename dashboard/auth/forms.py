@@ -18,6 +18,10 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(_l("Type the code.")), Length(max=40)])
 
 
+class EnrolPasswordForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+
+
 class DisableTwoFactorForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     code = StringField(

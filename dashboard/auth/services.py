@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import functools
-import math
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
 from dashboard.db import db, utcnow
 from dashboard.models import AuditEvent, Role, User
@@ -66,20 +69,56 @@ def _is_common(password: str) -> bool:
     return lowered in common_passwords() or stem in common_passwords()
 
 
-def _personal_words(email: str | None, name: str | None) -> list[str]:
+# Words anyone would try first against this dashboard: treated like the person's own name.
+LOCAL_WORDS = ("ihela", "bujumbura", "burundi", "gitega", "ngozi", "merchant", "marchand")
+MIN_STRENGTH = 3  # zxcvbn's score (0-4): 3 is at least 10^8 guesses
+
+
+def _personal_words(*texts: str | None) -> list[str]:
+    """The words of an e-mail or a name, whole and squeezed (lower-cased, 3 letters or more)."""
     words = []
-    if email:
-        words.append(email.strip().lower().split("@")[0])
-    if name:
-        words.append("".join(name.lower().split()))
-        words.extend(name.lower().split())
-    return [w for w in words if len(w) >= 3]
+    for text in texts:
+        if not text:
+            continue
+        lowered = text.strip().lower()
+        if "@" in lowered:
+            local = lowered.split("@")[0]
+            words.extend([lowered, local, *re.split(r"[._+-]", local)])
+        else:
+            words.append("".join(lowered.split()))
+            words.extend(lowered.split())
+    return [w for w in dict.fromkeys(words) if len(w) >= 3]
+
+
+def _weakness(result: dict[str, Any], personal: list[str]) -> str:
+    """Why zxcvbn finds a password easy, said in the reader's language (never its English)."""
+    patterns = [m for m in result["sequence"] if m["pattern"] != "bruteforce"]
+    for match in patterns:
+        if match["pattern"] == "dictionary" and match.get("dictionary_name") == "user_inputs":
+            if match.get("matched_word") in personal:  # e.g. the name with 0 for o
+                return str(_("It contains the person's name or e-mail, or the merchant's name."))
+            return str(_("It contains a word anyone would try first here (iHela, a town …)."))
+    longest = max(patterns, key=lambda m: len(m["token"]), default=None)
+    pattern = longest["pattern"] if longest else ""
+    if pattern == "dictionary" and longest and (longest.get("l33t") or longest.get("reversed")):
+        pattern = "disguised"
+    reasons = {
+        "repeat": _("Repeated characters or groups (aaaa, 123123) are easy to guess."),
+        "sequence": _("Sequences (abcd, 6543) are easy to guess."),
+        "spatial": _("Rows of neighbouring keys (qwerty, 1qaz) are easy to guess."),
+        "date": _("Dates and years are easy to guess."),
+        "regex": _("Dates and years are easy to guess."),
+        "disguised": _("Common words stay easy to guess with signs for letters, or backwards."),
+        "dictionary": _("Common words, names and passwords are easy to guess."),
+    }
+    return str(reasons.get(pattern) or _("It is too short or too simple for its length."))
 
 
 def check_password_strength(
     password: str, *, email: str | None = None, name: str | None = None
 ) -> None:
-    """Long enough, not among the most common, not made of the person's e-mail or name."""
+    """Long enough, not among the most common, and hard to guess by zxcvbn's estimate fed with
+    the person's name and e-mail and the merchant's name (README, *Passwords*)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Use at least %(count)d characters for the password.", count=MIN_PASSWORD_LENGTH),
@@ -90,12 +129,39 @@ def check_password_strength(
             _("This password is among the most common ones; choose one that is harder to guess."),
             field="password",
         )
+    person = _personal_words(email, name)
+    merchant = _personal_words(_merchant_name())
     squeezed = "".join(password.lower().split())
-    if any(word in squeezed for word in _personal_words(email, name)):
+    if any(word in squeezed for word in person):
         raise AccountError(
             _("The password must not contain the person's e-mail address or name."),
             field="password",
         )
+    # The merchant's whole name, or one of its longer words ("Boutique La Paix": not "paix").
+    if any(word in squeezed for word in merchant if len(word) >= 5 or word == merchant[0]):
+        raise AccountError(
+            _("The password must not contain the merchant's name."), field="password"
+        )
+    personal = person + merchant
+    # zxcvbn looks at 100 characters at most: longer passwords are strong by length alone.
+    result = zxcvbn(password[:100], user_inputs=[*personal, *LOCAL_WORDS])
+    if result["score"] < MIN_STRENGTH:
+        raise AccountError(
+            _("This password is too easy to guess.")
+            + " "
+            + _weakness(result, personal)
+            + " "
+            + _("A few unrelated words, with a digit or a sign, are easy to remember."),
+            field="password",
+        )
+
+
+def _merchant_name() -> str | None:
+    if not has_app_context():
+        return None
+    from dashboard.settings import setting  # the name saved on the Settings page wins
+
+    return str(setting("MERCHANT_NAME") or "") or None
 
 
 def generate_password() -> str:
@@ -160,6 +226,7 @@ def set_password(
     """Change a password; every open session of that person ends."""
     check_password_strength(password, email=user.email, name=user.name)
     user.set_password(password)
+    user.totp_pending_secret = None  # a key shown before is never accepted after this
     audit.record(
         "user.password_changed",
         actor=by,
@@ -247,26 +314,6 @@ class LoginLimits:
     window_minutes: int = 60
 
 
-def _failures(
-    since: datetime, action: str = "auth.login_failed", **where: str | None
-) -> tuple[int, datetime | None]:
-    """How many failed logins since ``since`` (for an e-mail, an address or both) and the last."""
-    query = select(func.count(), func.max(AuditEvent.created_at)).where(
-        AuditEvent.action == action, AuditEvent.created_at >= since
-    )
-    if "email" in where:
-        query = query.where(AuditEvent.actor_label == where["email"])
-    if "address" in where:
-        address = where["address"]
-        query = query.where(
-            AuditEvent.remote_addr.is_(None)
-            if address is None
-            else AuditEvent.remote_addr == address
-        )
-    count, last = db.session.execute(query).one()
-    return count or 0, last
-
-
 def _has_logged_in_from(user: User | None, address: str | None) -> bool:
     if user is None or address is None:
         return False
@@ -279,43 +326,50 @@ def _has_logged_in_from(user: User | None, address: str | None) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _delay_left(failures: int, free: int, last: datetime | None, limits: LoginLimits) -> float:
-    """Seconds still to wait: 1, 2, 4, … (at most the maximum) after each failure past ``free``."""
-    if failures < free or last is None:
-        return 0.0
-    growing = limits.first_delay_seconds * 2.0 ** min(failures - free, 30)
-    delay = min(growing, limits.max_delay_seconds)
-    return delay - (utcnow() - last).total_seconds()
+def throttle_rule(limits: LoginLimits, free: int) -> throttle.Rule:
+    return throttle.Rule(
+        free=free,
+        first_delay=limits.first_delay_seconds,
+        max_delay=limits.max_delay_seconds,
+        window=timedelta(minutes=limits.window_minutes),
+    )
 
 
-def login_wait_seconds(
+def _claim_login_try(
     label: str, address: str | None, user: User | None, limits: LoginLimits
-) -> int:
-    """How long this address must wait before its next try at this account (0: try now).
+) -> tuple[int, list[str]]:
+    """Count this try at this account from this address, if it may be made now.
 
-    Counted per account *and* address, so nobody's failures delay the owner elsewhere; an address
-    the account has logged in from before gets more tries before any delay.
+    Returns (0, the throttle keys counted) or (seconds to wait, []). Counted per account *and*
+    address, so nobody's failures delay the owner elsewhere; an address the account has logged
+    in from before gets more tries before any delay. Checking and counting are one step in the
+    database (dashboard/throttle.py), so requests sent together get no extra guesses.
     """
-    since = utcnow() - timedelta(minutes=limits.window_minutes)
     known = _has_logged_in_from(user, address)
-    pair, pair_last = _failures(since, email=label, address=address)
+    pair = throttle.key("login", label, address or "")
     free = limits.free_failures_known if known else limits.free_failures
-    wait = _delay_left(pair, free, pair_last, limits)
-    if not known and address is not None:
-        # Many accounts tried from one address (credential stuffing): slow its new pairs too.
-        total, total_last = _failures(since, address=address)
-        wait = max(wait, _delay_left(total, limits.failures_per_address, total_last, limits))
-    return max(0, math.ceil(wait))
+    wait = throttle.claim(pair, throttle_rule(limits, free))
+    if wait:
+        return wait, []
+    if known or address is None:
+        return 0, [pair]
+    # Many accounts tried from one address (credential stuffing): slow its new pairs too.
+    everyone = throttle.key("login-address", address)
+    wait = throttle.claim(everyone, throttle_rule(limits, limits.failures_per_address))
+    if wait:
+        throttle.forgive(pair)  # not tried after all
+        return wait, []
+    return 0, [pair, everyone]
 
 
 def authenticate(
     email: str, password: str, *, address: str | None, limits: LoginLimits | None = None
 ) -> User:
-    """Check a login. Failures are counted in the audit trail, so limits hold across servers."""
+    """Check a login. Tries are counted in the database, so limits hold across servers."""
     limits = limits or LoginLimits()
     label = email.strip().lower()[:254]
     user = find_user_by_email(label)
-    wait = login_wait_seconds(label, address, user, limits)
+    wait, counted = _claim_login_try(label, address, user, limits)
     if wait:
         # The password is not even checked: a guess made too early is no guess at all.
         audit.record(
@@ -346,6 +400,11 @@ def authenticate(
         )
         db.session.commit()
         raise LoginRefused(_("Wrong e-mail or password, or the account is not active."))
+    # The right password: this try was no guess. The pair starts again from zero; the address
+    # only gets this one try back (its other accounts' failures still count).
+    throttle.clear(counted[0])
+    for key in counted[1:]:
+        throttle.forgive(key)
     if user.two_factor_enabled:
         # Not logged in yet: the code step (auth/twofactor_views.py) finishes the login.
         audit.record(
@@ -376,6 +435,7 @@ def record_login(user: User, summary: str | None = None) -> None:
 def record_logout(user: User) -> None:
     """Log out on the server too: a new nonce makes every copy of the session cookie useless."""
     user.login_nonce = secrets.token_urlsafe(12)
+    user.totp_pending_secret = None  # an enrolment under way ends with the session
     audit.record(
         "auth.logout",
         actor=user,

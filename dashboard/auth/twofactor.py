@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
+import logging
 import re
 import secrets
 import time
-from datetime import timedelta
 
 import pyotp
 import segno
@@ -17,17 +16,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
-from dashboard.auth.services import (
-    AccountError,
-    LoginLimits,
-    LoginThrottled,
-    _delay_left,
-    _failures,
-)
+from dashboard.auth.sealing import SealBroken, seal, unseal
+from dashboard.auth.services import AccountError, LoginLimits, LoginThrottled, throttle_rule
 from dashboard.db import db, utcnow
 from dashboard.models import RecoveryCode, Role, RolePolicy, User
+
+log = logging.getLogger("dashboard.auth")
 
 RECOVERY_CODE_COUNT = 10
 # 12 characters from 32 (60 random bits): too many to try even from a stolen hash, so a plain
@@ -115,29 +111,44 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _check_code(user: User, code: str, secret: str | None = None) -> str | None:
+def _open(sealed: str | None) -> str | None:
+    """A sealed secret from the database, opened; None when there is none or it cannot be."""
+    if sealed is None:
+        return None
+    try:
+        return unseal(sealed)
+    except SealBroken:
+        # The key changed (TOTP_KEY or SECRET_KEY): no code can match; an admin resets it.
+        log.error("a two-factor secret cannot be opened with the configured key")
+        return None
+
+
+def _check_code(user: User, code: str) -> str | None:
     """ "totp" or "recovery" when the code is good (and now used), else None."""
     code = normalise_code(code)
-    secret = secret or user.totp_secret
+    secret = _open(user.totp_secret)
     if secret is None:
         return None
     step = _matching_step(secret, code)
     if step is not None:
         return "totp" if _use_step(user, step) else None
-    if secret == user.totp_secret and not _is_totp_shape(code) and _use_recovery_code(user, code):
+    if not _is_totp_shape(code) and _use_recovery_code(user, code):
         return "recovery"
     return None
 
 
-def code_wait_seconds(user: User, limits: LoginLimits) -> int:
-    """How long before the next code may be tried for this account, from any address.
+def _claim_code_try(user: User, limits: LoginLimits) -> int:
+    """Count one code try for this account if it may be made now (0), else the seconds to wait.
 
-    Whoever reaches this step knows the password, so failures count per account wherever they
-    come from; the delays are the password's (1, 2, 4 … seconds, never a lock-out).
+    Whoever reaches this step knows the password, so tries count per account wherever they come
+    from; the delays are the password's (1, 2, 4 … seconds, never a lock-out). Checking and
+    counting are one step in the database: codes sent together get no extra guesses.
     """
-    since = utcnow() - timedelta(minutes=limits.window_minutes)
-    count, last = _failures(since, "auth.code_failed", email=user.email)
-    return max(0, math.ceil(_delay_left(count, limits.free_failures, last, limits)))
+    return throttle.claim(_code_key(user), throttle_rule(limits, limits.free_failures))
+
+
+def _code_key(user: User) -> str:
+    return throttle.key("code", user.id)
 
 
 def _throttled(wait: int) -> LoginThrottled:
@@ -165,7 +176,7 @@ def _record_failure(user: User, summary: str) -> None:
 
 def verify_code(user: User, code: str, *, limits: LoginLimits, purpose: str = "login") -> str:
     """Check a second-factor code (TOTP or recovery); throttled, each code good once."""
-    wait = code_wait_seconds(user, limits)
+    wait = _claim_code_try(user, limits)
     if wait:
         audit.record(
             "auth.code_throttled",
@@ -176,12 +187,18 @@ def verify_code(user: User, code: str, *, limits: LoginLimits, purpose: str = "l
         )
         db.session.commit()
         raise _throttled(wait)
+    return _verify_counted(user, code, purpose)
+
+
+def _verify_counted(user: User, code: str, purpose: str) -> str:
+    """Check a code whose try was already counted."""
     method = _check_code(user, code)
     if method is None:
         _record_failure(user, msg.coded("audit.code_refused", purpose=purpose))
         raise CodeRefused(
             _("This code is wrong or was already used. Type the current code."), field="code"
         )
+    throttle.clear(_code_key(user))  # the person holds the phone (or a recovery code)
     if method == "recovery":
         audit.record(
             "auth.recovery_code_used",
@@ -194,12 +211,35 @@ def verify_code(user: User, code: str, *, limits: LoginLimits, purpose: str = "l
     return method
 
 
+def begin_enrolment(user: User, password: str, *, limits: LoginLimits) -> str:
+    """The password again, then a new key for this attempt (sealed in the database): a stolen
+    session cannot bind its own authenticator, and a key once shown is not offered again."""
+    wait = _claim_code_try(user, limits)
+    if wait:
+        raise _throttled(wait)
+    if not user.check_password(password):
+        _record_failure(user, msg.coded("audit.code_wrong_password_enrol"))
+        raise AccountError(_("Wrong password."), field="password")
+    throttle.forgive(_code_key(user))  # the right password was no guess
+    return start_enrolment(user)
+
+
 def start_enrolment(user: User) -> str:
-    """The secret being enrolled (a new one the first time the page is opened)."""
-    if user.totp_pending_secret is None:
-        user.totp_pending_secret = pyotp.random_base32()
-        db.session.commit()
-    return user.totp_pending_secret
+    """A new secret for this enrolment attempt (any earlier attempt's key stops working)."""
+    secret = pyotp.random_base32()
+    user.totp_pending_secret = seal(secret)
+    db.session.commit()
+    return secret
+
+
+def pending_secret(user: User) -> str | None:
+    """The key of the enrolment attempt under way, if any."""
+    return _open(user.totp_pending_secret)
+
+
+def forget_enrolment(user: User) -> None:
+    """End an enrolment attempt (logout, a new password): its key will never be accepted."""
+    user.totp_pending_secret = None
 
 
 def provisioning_uri(user: User, secret: str) -> str:
@@ -226,14 +266,14 @@ def _end_other_sessions(user: User) -> None:
 
 def confirm_enrolment(user: User, code: str) -> list[str]:
     """Turn two-factor on once the app shows the right code; returns the recovery codes (once)."""
-    secret = user.totp_pending_secret
+    secret = pending_secret(user)
     step = _matching_step(secret, normalise_code(code)) if secret else None
     if secret is None or step is None:
         raise CodeRefused(
             _("This code does not match. Check the phone's clock and type the current code."),
             field="code",
         )
-    user.totp_secret = secret
+    user.totp_secret = user.totp_pending_secret  # sealed as it is
     user.totp_pending_secret = None
     user.totp_enabled_at = utcnow()
     user.totp_last_step = step
@@ -261,13 +301,13 @@ def _turn_off(user: User) -> None:
 
 def disable(user: User, password: str, code: str, *, limits: LoginLimits) -> None:
     """The person turns two-factor off (to enrol a new phone): password and a code needed."""
+    wait = _claim_code_try(user, limits)  # one try, for the password and the code together
+    if wait:
+        raise _throttled(wait)
     if not user.check_password(password):
-        wait = code_wait_seconds(user, limits)
-        if wait:
-            raise _throttled(wait)
         _record_failure(user, msg.coded("audit.code_wrong_password_off"))
         raise AccountError(_("Wrong password."), field="password")
-    verify_code(user, code, limits=limits, purpose="turn off")
+    _verify_counted(user, code, purpose="turn off")
     _turn_off(user)
     audit.record(
         "user.two_factor_disabled",

@@ -28,7 +28,12 @@ from sqlalchemy import select
 from dashboard import messages as msg
 from dashboard.admin.forms import EmptyForm
 from dashboard.auth import services, twofactor
-from dashboard.auth.forms import CodeForm, DisableTwoFactorForm, TwoFactorPolicyForm
+from dashboard.auth.forms import (
+    CodeForm,
+    DisableTwoFactorForm,
+    EnrolPasswordForm,
+    TwoFactorPolicyForm,
+)
 from dashboard.auth.views import PENDING_KEY, home_for, safe_next
 from dashboard.db import db
 from dashboard.models import Role, User
@@ -111,15 +116,19 @@ def login_code() -> ResponseReturnValue:
 @bp.route("/account/two-factor", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
-    """Enrol (QR, secret as text, confirm with a code) or see the state and turn it off."""
+    """Enrol (password, then QR or key, confirm with a code) or see the state and turn it off."""
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     next_url = safe_next(request.values.get("next"))
     form = CodeForm()
+    secret = None
     if not user.two_factor_enabled and form.validate_on_submit():
         try:
             codes = twofactor.confirm_enrolment(user, form.code.data or "")
         except services.AccountError as exc:
             form.code.errors = [exc.message]
+            secret = twofactor.pending_secret(user)  # the same attempt: its key again
+            if secret is None:
+                flash(_("Type your password again to get a new key."), "info")
         else:
             _relogin(user)
             response = make_response(
@@ -128,7 +137,39 @@ def settings() -> ResponseReturnValue:
             response.headers["Cache-Control"] = "no-store"  # shown once, never from a cache
             return response
     status = 400 if form.errors else 200
-    return _settings_page(user, form, DisableTwoFactorForm(formdata=None), next_url, status)
+    return _settings_page(
+        user, form, DisableTwoFactorForm(formdata=None), next_url, status, secret=secret
+    )
+
+
+@bp.post("/account/two-factor/start")
+@login_required
+def start() -> ResponseReturnValue:
+    """The password again, then a new key for this enrolment attempt (never shown on a GET)."""
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    next_url = safe_next(request.values.get("next"))
+    if user.two_factor_enabled:
+        return redirect(url_for("two_factor.settings"), 303)
+    password_form = EnrolPasswordForm()
+    status, secret = 400, None
+    if password_form.validate_on_submit():
+        try:
+            secret = twofactor.begin_enrolment(
+                user, password_form.password.data or "", limits=login_limits()
+            )
+            status = 200
+        except services.AccountError as exc:
+            password_form.password.errors = [exc.message]
+            status = 429 if isinstance(exc, services.LoginThrottled) else 401
+    return _settings_page(
+        user,
+        CodeForm(formdata=None),
+        DisableTwoFactorForm(formdata=None),
+        next_url,
+        status,
+        secret=secret,
+        password_form=password_form,
+    )
 
 
 def _settings_page(
@@ -137,21 +178,24 @@ def _settings_page(
     disable_form: DisableTwoFactorForm,
     next_url: str | None,
     status: int = 200,
+    *,
+    secret: str | None = None,
+    password_form: EnrolPasswordForm | None = None,
 ) -> ResponseReturnValue:
     context: dict[str, Any] = {
         "form": form,
         "disable_form": disable_form,
+        "password_form": password_form or EnrolPasswordForm(formdata=None),
         "next_url": next_url,
         "required": twofactor.required_for(user.role),
     }
     if user.two_factor_enabled:
         context["codes_left"] = twofactor.recovery_codes_left(user)
-    else:
-        secret = twofactor.start_enrolment(user)
+    elif secret is not None:
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
         context["qr"] = twofactor.qr_data_uri(twofactor.provisioning_uri(user, secret))
     response = make_response(render_template("auth/two_factor.html", **context), status)
-    response.headers["Cache-Control"] = "no-store"  # the page shows the secret
+    response.headers["Cache-Control"] = "no-store"  # the page may show the secret
     return response
 
 

@@ -3,7 +3,7 @@
 A callback is only a hint. Its payload names a bill; we then verify that bill with the gateway,
 exactly as a poll would, and never take the status it claims. So a forged callback can at most
 cause one extra verify, and a flood of them is bounded by a rate limit counted in the database
-(the audit trail, like failed logins, per sending address), which holds across processes.
+(dashboard/throttle.py, like failed logins, per sending address), which holds across processes.
 
 When ``IHELA_CALLBACK_SECRET`` is set, the raw body must carry a valid signature in
 ``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``. The verify runs after the answer,
@@ -24,14 +24,14 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
 from dashboard.bills import services
-from dashboard.db import db, utcnow
+from dashboard.db import db
 from dashboard.extensions import csrf
-from dashboard.models import AuditEvent, Bill, BillState
+from dashboard.models import Bill, BillState
 
 log = logging.getLogger("dashboard.bills")
 
@@ -59,20 +59,13 @@ def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(signature(secret, body), header.strip())
 
 
-def _recent_callbacks() -> int:
-    """Callbacks from this address in the last minute (a flood from one sender cannot starve
-    iHela's own callbacks; behind a proxy this needs ``TRUST_PROXY_HOPS``)."""
-    since = utcnow() - timedelta(minutes=1)
-    query = (
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action.in_((ACCEPTED, REFUSED)),
-            AuditEvent.created_at >= since,
-            AuditEvent.remote_addr == audit.client_address(),
-        )
-    )
-    return db.session.scalar(query) or 0
+def _claim_callback() -> int:
+    """Count this callback for its sending address if the rate allows it (0), else the seconds
+    to wait: checked and counted in one step in the database, all servers together (a flood from
+    one sender cannot starve iHela's own; behind a proxy this needs ``TRUST_PROXY_HOPS``)."""
+    rate = int(current_app.config["CALLBACK_RATE_PER_MINUTE"])
+    rule = throttle.Rule(free=rate, first_delay=60, max_delay=60, window=timedelta(minutes=1))
+    return throttle.claim(throttle.key("callback", audit.client_address() or ""), rule)
 
 
 def _text(payload: dict[str, Any], key: str) -> str | None:
@@ -85,8 +78,9 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
 @bp.post("/ihela/callback")
 def payment_callback() -> ResponseReturnValue:
     config = current_app.config
-    if _recent_callbacks() >= int(config["CALLBACK_RATE_PER_MINUTE"]):
-        return {"detail": "Too many callbacks; try again later."}, 429, {"Retry-After": "60"}
+    wait = _claim_callback()
+    if wait:
+        return {"detail": "Too many callbacks; try again later."}, 429, {"Retry-After": str(wait)}
     # Read at most one byte more than allowed, whatever Content-Length says (or not).
     body = request.stream.read(_MAX_BODY + 1)
     if len(body) > _MAX_BODY:

@@ -34,15 +34,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_out
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from dashboard import audit
+from dashboard import audit, throttle
 from dashboard import messages as msg
 from dashboard.bills import lines, services
 from dashboard.bills.forms import ActionForm, CounterForm
 from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
-from dashboard.models import AuditEvent, Bill, BillState, CounterDisplay, Role, User
+from dashboard.models import Bill, BillState, CounterDisplay, Role, User
 from dashboard.pricelist.services import offered_items
 from dashboard.security import roles_required
 from dashboard.settings import setting
@@ -245,20 +245,15 @@ def _merchant() -> str:
     return str(setting("MERCHANT_NAME"))
 
 
-def _recent_failures() -> int:
-    since = utcnow() - PAIRING_WINDOW
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.action == PAIRING_FAILED,
-                AuditEvent.created_at >= since,
-                AuditEvent.remote_addr == audit.client_address(),
-            )
-        )
-        or 0
-    )
+def _pairing_key() -> str:
+    return throttle.key("pairing", audit.client_address() or "")
+
+
+def _pairing_rule() -> throttle.Rule:
+    """So many wrong codes per address, then ten minutes' wait (checked and counted at once)."""
+    limit = int(current_app.config.get("DISPLAY_PAIRING_ATTEMPTS", PAIRING_ATTEMPTS))
+    seconds = PAIRING_WINDOW.total_seconds()
+    return throttle.Rule(free=limit, first_delay=seconds, max_delay=seconds, window=PAIRING_WINDOW)
 
 
 def _live_by(**where: str) -> CounterDisplay | None:
@@ -284,13 +279,13 @@ def display_pair() -> ResponseReturnValue:
     error = ""
     status = 200
     if code:
-        limit = int(current_app.config.get("DISPLAY_PAIRING_ATTEMPTS", PAIRING_ATTEMPTS))
-        if _recent_failures() >= limit:
+        if throttle.claim(_pairing_key(), _pairing_rule()):
             error = _("Too many wrong codes. Wait ten minutes, then try again.")
             status = 429
         else:
             counter = _live_by(pairing_code=code)
             if counter is not None:
+                throttle.forgive(_pairing_key())  # only wrong codes count
                 audit.record(
                     "display.paired",
                     actor_label="customer display",

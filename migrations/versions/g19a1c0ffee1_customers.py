@@ -1,7 +1,7 @@
 """customers: a directory derived from bills' payers, their identifiers and search terms
 
 Revision ID: g19a1c0ffee1
-Revises: f7778a1b0013
+Revises: b15b00000002
 Create Date: 2026-12-07 16:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'g19a1c0ffee1'
-down_revision = 'f7778a1b0013'
+down_revision = 'b15b00000002'
 branch_labels = None
 depends_on = None
 

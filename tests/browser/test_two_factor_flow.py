@@ -82,7 +82,9 @@ def test_accountant_must_enrol_before_sending_money(
     expect(page).to_have_url(re.compile(r"/account/two-factor\?next="))
     assert received(sandbox) == []
 
-    # Enrol right there: QR and key on the page, confirm with a code, recovery codes once.
+    # Enrol right there: the password, then QR and key, a code, recovery codes once.
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Show the key").click()
     expect(page.get_by_test_id("two-factor-qr")).to_be_visible()
     secret = page.get_by_test_id("two-factor-secret").inner_text().replace(" ", "")
     page.get_by_label("Code").fill(code_for(secret, step_now()))

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from dashboard.db import db
-from dashboard.models import AuditEvent, Role, User
+from dashboard.models import AuditEvent, Role, Throttle, User
 from tests.conftest import PASSWORD, WebClient
 
 
@@ -84,6 +84,8 @@ def wait_seconds(app: Flask, seconds: float) -> None:
     with app.app_context():
         for event in db.session.scalars(select(AuditEvent)):
             event.created_at -= timedelta(seconds=seconds)
+        for row in db.session.scalars(select(Throttle)):
+            row.last_at -= timedelta(seconds=seconds)
         db.session.commit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from dashboard.db import db, utcnow
-from dashboard.models import AuditEvent, Role, User
+from dashboard.models import AuditEvent, Role, Throttle, User
 from tests.conftest import PASSWORD, WebClient
 
 CONTROL_TARGETS = ["/bills/\r\nSet-Cookie: x=1", "/bills/\nX: y", "/bills/\x00", "/bills/\x7f"]
@@ -180,13 +181,8 @@ def test_an_attackers_50_wrong_passwords_do_not_lock_the_owner_out(
     # From the attacker's address itself, within the documented delay (at most 300 s). The
     # attacker's last guess is made "just now", however slowly this machine ran the loop.
     with app.app_context():
-        last = db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.action == "auth.login_failed")
-            .order_by(AuditEvent.id.desc())
-        ).first()
-        assert last is not None
-        last.created_at = utcnow()
+        for row in db.session.scalars(select(Throttle)):
+            row.last_at = utcnow()
         db.session.commit()
     same_place = client_from(app, "203.0.113.9")
     response = same_place.login("admin@example.com")
@@ -332,3 +328,67 @@ def test_cli_refuses_common_and_personal_passwords(app: Flask) -> None:
     assert personal.exit_code != 0 and "must not contain" in personal.output
     fine = runner.invoke(args=[*base, "--password", "tambour-ikirundi-47"])
     assert fine.exit_code == 0, fine.output
+
+
+# --- password strength judged by zxcvbn (issue 15, row 6) ------------------------------------
+
+EASY = {
+    "aaaaaaaaaa": "Repeated characters or groups",
+    "0000000000": "Repeated characters or groups",
+    "1234512345": "Repeated characters or groups",
+    "abcdefghij": "Sequences (abcd, 6543)",
+    "ihela12345": "a word anyone would try first here",
+    "Bujumbura1": "a word anyone would try first here",
+    "Global Test Merchant": "must not contain the merchant's name",  # the merchant's own name
+    "globaltestmerchant!": "must not contain the merchant's name",
+}
+
+
+@pytest.mark.parametrize(("password", "reason"), EASY.items())
+def test_easy_passwords_are_refused_and_the_page_says_why(
+    web: WebClient, staff: dict[str, User], password: str, reason: str
+) -> None:
+    web.login("admin@example.com")
+    form = {"email": "ana@shop.bi", "name": "Ana Kaneza", "role": "cashier", "password": password}
+    response = web.post("/admin/users", form)
+    assert response.status_code == 400
+    error = re.search(r'data-field-error="password"[^>]*>([^<]*)<', response.get_data(as_text=True))
+    assert error and reason in html.unescape(error.group(1))
+
+
+def test_a_renamed_merchants_name_is_refused_too(
+    web: WebClient, staff: dict[str, User], app: Flask
+) -> None:
+    from dashboard.models import Setting
+
+    with app.app_context():
+        db.session.add(Setting(key="MERCHANT_NAME", value="Boutique Amahoro"))
+        db.session.commit()
+    web.login("admin@example.com")
+    cashier = staff["cashier"]
+    refused = web.post(f"/admin/users/{cashier.id}/password", {"password": "amahoro-2026-x"})
+    assert refused.status_code == 422
+    assert "merchant's name" in html.unescape(refused.get_data(as_text=True))
+
+
+def test_the_reason_is_said_in_french_never_in_zxcvbns_english(
+    web: WebClient, staff: dict[str, User]
+) -> None:
+    web.login("admin@example.com")
+    web.post("/lang", {"lang": "fr", "next": "/admin/users"})
+    for password in ["aaaaaaaaaa", "abcdefghij", "Bujumbura1", "P@ssw0rd123!x", "qazwsxedcr"]:
+        form = {"email": "ana@shop.bi", "name": "Ana", "role": "cashier", "password": password}
+        page = html.unescape(web.post("/admin/users", form).get_data(as_text=True))
+        error = re.search(r'data-field-error="password"[^>]*>([^<]*)<', page)
+        assert error, password
+        said = error.group(1)
+        assert "facile à deviner" in said or "plus courants" in said, said
+        assert not re.search(r"\b(easy|guess|Repeats|Sequences|common)\b", said), said
+
+
+def test_the_suites_password_and_good_passphrases_still_pass(app: Flask) -> None:
+    from dashboard.auth.services import check_password_strength
+
+    with app.test_request_context():
+        for password in [PASSWORD, "tambour-ikirundi-47", "another long passphrase 42"]:
+            check_password_strength(password, email="ana@shop.bi", name="Ana Kaneza")

@@ -44,6 +44,16 @@ def enrol(app: Flask, email: str) -> tuple[str, list[str]]:
         return secret, codes
 
 
+def new_key(web: WebClient, password: str = PASSWORD, next_url: str | None = None) -> str:
+    """Ask for a key on the two-factor page the way a person does: the password first."""
+    address = "/account/two-factor/start" + (f"?next={next_url}" if next_url else "")
+    page = web.post(address, {"password": password})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    match = SECRET_ON_PAGE.search(page.get_data(as_text=True))
+    assert match, "no key on the page"
+    return match.group(1).replace(" ", "")
+
+
 def events(app: Flask, action: str) -> list[AuditEvent]:
     with app.app_context():
         rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
@@ -71,10 +81,11 @@ def test_enrol_from_the_page_shows_qr_secret_then_ten_codes_once(
 ) -> None:
     web.login("accountant@example.com")
     page = web.get("/account/two-factor")
-    text = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert 'src="data:image/svg+xml' in text
-    secret = SECRET_ON_PAGE.search(text).group(1).replace(" ", "")  # type: ignore[union-attr]
+    assert SECRET_ON_PAGE.search(page.get_data(as_text=True)) is None  # the password first
+    start = web.post("/account/two-factor/start", {"password": PASSWORD})
+    assert 'src="data:image/svg+xml' in start.get_data(as_text=True)
+    secret = SECRET_ON_PAGE.search(start.get_data(as_text=True)).group(1).replace(" ", "")  # type: ignore[union-attr]
     # A wrong code is refused next to the field, and nothing is turned on.
     wrong = web.post("/account/two-factor", {"code": "000000"})
     assert wrong.status_code == 400
@@ -100,8 +111,7 @@ def test_enrolling_ends_other_sessions(app: Flask, web: WebClient, staff: dict[s
     other.login("accountant@example.com")
     assert other.get("/bills/").status_code == 200
     web.login("accountant@example.com")
-    text = web.get("/account/two-factor").get_data(as_text=True)
-    secret = SECRET_ON_PAGE.search(text).group(1).replace(" ", "")  # type: ignore[union-attr]
+    secret = new_key(web)
     web.post("/account/two-factor", {"code": code_for(secret, step_now())})
     assert other.get("/bills/").status_code == 302
     assert web.get("/bills/").status_code == 200
@@ -304,7 +314,7 @@ def test_accountant_without_two_factor_cannot_send_money_when_required(
     assert "must use two-factor sign-in before sending money" in page
     assert cashins(app)[0].state == CashinState.DRAFT and received(sandbox) == []
     # Enrol, then the same review page sends.
-    secret = SECRET_ON_PAGE.search(page).group(1).replace(" ", "")  # type: ignore[union-attr]
+    secret = new_key(web, next_url=cashin_url)
     web.post("/account/two-factor", {"code": code_for(secret, step_now())})
     sent = web.post(cashin_url + "/confirm", {"send_token": send_token}, follow_redirects=True)
     assert "Sent." in sent.get_data(as_text=True)
