@@ -198,6 +198,7 @@ def actor_label(label: str | None) -> str:
         "dashboard": pgettext("actor", "dashboard"),
         "iHela": pgettext("actor", "iHela"),
         "iHela callback": pgettext("actor", "iHela callback"),
+        "self-service": pgettext("actor", "customer through a shop QR"),
     }
     label = label or ""
     return str(systems.get(label, label))

@@ -189,6 +189,8 @@ class Bill(Base):
     payer_name: Mapped[str | None] = mapped_column(String(160))
     # The customer the payer is (customers/services.py), set in the transaction that issues it.
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Self-service: the shop QR poster a customer paid through (no cashier typed it).
+    poster_id: Mapped[int | None] = mapped_column(ForeignKey("posters.id"), index=True)
 
     issued_by: Mapped[User] = relationship()
     events: Mapped[list[BillEvent]] = relationship(
@@ -487,3 +489,28 @@ class BillLine(Base):
     @property
     def amount(self) -> int:
         return self.unit_price * self.quantity
+
+
+def _poster_token() -> str:
+    # Short enough to type from a printed poster: 8 letters and digits with no 0/O, 1/I.
+    return "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(8))
+
+
+class Poster(Base):
+    """A shop QR: printed at a shop or a counter, scanned by customers who pay by themselves.
+    The bills it issues are the counter's (its ``user``'s); turned off or replaced, its address
+    says so and issues nothing."""
+
+    __tablename__ = "posters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(16), unique=True, default=_poster_token)
+    label: Mapped[str] = mapped_column(String(80))  # the shop or counter, as customers see it
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    offers_items: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("posters.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -40,12 +40,14 @@ from dashboard import audit, throttle
 from dashboard import messages as msg
 from dashboard.bills import lines, services
 from dashboard.bills.forms import ActionForm, CounterForm
+from dashboard.bills.services import guess_payer_kind
 from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, CounterDisplay, Role, User
 from dashboard.pricelist.services import offered_items
 from dashboard.security import roles_required
 from dashboard.settings import setting
+from dashboard.shop.services import arrivals, has_posters
 
 bp = Blueprint("counter", __name__)
 
@@ -110,18 +112,6 @@ def _is_live(counter: CounterDisplay) -> bool:
     )
 
 
-def guess_payer_kind(payer: str) -> str:
-    """What a cashier typed: an e-mail, a Burundi phone number, a client code or a username."""
-    text = payer.strip()
-    if "@" in text:
-        return "email"
-    digits = re.sub(r"[\s().+-]", "", text)
-    if digits.isdigit():
-        local = re.sub(r"^(00)?257", "", digits)
-        return "phone" if re.fullmatch(r"[2-9]\d{7}", local) else "code"
-    return "username"
-
-
 def _return_url(public_token: str) -> str:
     base: str = current_app.config["PUBLIC_URL"].rstrip("/")
     return base + url_for("bill_public.payer_return", token=public_token)
@@ -149,6 +139,8 @@ def _counter_page(
             rows=rows or [],
             line_errors=line_errors or [],
             offered=offered_items(limit=lines.OFFERED_IN_FORM) if bill is None else [],
+            has_posters=has_posters(current_user),
+            arrivals=arrivals(current_user),
             empty_rows=lines.EMPTY_ROWS,
             followed=services.is_followed(bill) if bill else False,
             display_url=current_app.config["PUBLIC_URL"].rstrip("/")

@@ -204,6 +204,18 @@ def normalise_payer(kind: str, payer: str) -> str:
     return payer
 
 
+def guess_payer_kind(payer: str) -> str:
+    """What a cashier typed: an e-mail, a Burundi phone number, a client code or a username."""
+    text = payer.strip()
+    if "@" in text:
+        return "email"
+    digits = re.sub(r"[\s().+-]", "", text)
+    if digits.isdigit():
+        local = re.sub(r"^(00)?257", "", digits)
+        return "phone" if re.fullmatch(r"[2-9]\d{7}", local) else "code"
+    return "username"
+
+
 def check_bill_request(
     request: BillRequest, *, minimum: int, maximum: int, known_banks: set[str] | None = None
 ) -> BillRequest:
@@ -303,6 +315,7 @@ def issue_bill(
     form_token: str,
     return_url: Callable[[str], str],
     retry_of: Bill | None = None,
+    poster_id: int | None = None,
 ) -> Bill:
     """Commit the bill, then ask iHela for it, and record whatever happened.
 
@@ -326,6 +339,7 @@ def issue_bill(
         status=BillState.CREATING,
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
+        poster_id=poster_id,
         lines=[
             BillLine(
                 position=position,
@@ -532,8 +546,19 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
         bill.description,
         bill.bank_slug,
         bill.bank_client_id,
+        tuple(
+            BillLineRequest(line.name, line.unit_price, line.quantity, line.item_id)
+            for line in bill.lines
+        ),
     )
-    return issue_bill(request, by=by, form_token=form_token, return_url=return_url, retry_of=bill)
+    return issue_bill(
+        request,
+        by=by,
+        form_token=form_token,
+        return_url=return_url,
+        retry_of=bill,
+        poster_id=bill.poster_id,
+    )
 
 
 def _claim_check(bill_id: int, min_interval: float) -> bool:
