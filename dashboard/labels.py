@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -24,6 +24,61 @@ from dashboard.money import format_amount
 REASONS = {"refund": _l("Refund"), "payout": _l("Payout"), "other": _l("Other")}
 
 
+# What happened, for every action code the audit trail stores (the code stays in the database,
+# in CSV exports and in the audit filter's values). A test checks every code the dashboard
+# records is here.
+AUDIT_ACTIONS: dict[str, Any] = {
+    "auth.login": _l("Signed in"),
+    "auth.logout": _l("Signed out"),
+    "auth.login_failed": _l("Sign-in failed"),
+    "auth.login_throttled": _l("Sign-in refused: too many attempts"),
+    "auth.password_ok": _l("Password accepted, two-factor code awaited"),
+    "auth.code_failed": _l("Two-factor code refused"),
+    "auth.code_throttled": _l("Two-factor code refused: too many attempts"),
+    "auth.recovery_code_used": _l("Recovery code used"),
+    "bill.created": _l("Bill issued"),
+    "bill.refreshed": _l("Bill checked with iHela"),
+    "bill.status_changed": _l("Bill status changed"),
+    "bill.callback": _l("Payment callback received"),
+    "bill.callback_refused": _l("Payment callback refused"),
+    "bill.unknown_settled": _l("Unknown bill settled by a person"),
+    "cashin.drafted": _l("Cash-in prepared"),
+    "cashin.submitted_for_approval": _l("Cash-in submitted for approval"),
+    "cashin.confirmed": _l("Cash-in sent"),
+    "cashin.approved": _l("Cash-in approved and sent"),
+    "cashin.succeeded": _l("Cash-in succeeded"),
+    "cashin.failed": _l("Cash-in failed"),
+    "cashin.unknown": _l("Cash-in outcome unknown"),
+    "cashin.rejected": _l("Cash-in rejected"),
+    "cashin.discarded": _l("Cash-in draft discarded"),
+    "cashin.settled": _l("Cash-in outcome learnt from iHela"),
+    "cashin.resolved": _l("Cash-in outcome recorded by hand"),
+    "cashin.late_reply": _l("Late answer from iHela about a cash-in"),
+    "cashin.conflict_settled": _l("Cash-in conflict settled"),
+    "display.paired": _l("Customer display paired"),
+    "display.pairing_failed": _l("Customer display: wrong pairing code"),
+    "setting.changed": _l("Setting changed"),
+    "settings.two_factor_policy": _l("Two-factor rule changed"),
+    "user.created": _l("Staff member added"),
+    "user.activated": _l("Staff member activated"),
+    "user.deactivated": _l("Staff member deactivated"),
+    "user.password_changed": _l("Password changed"),
+    "user.role_changed": _l("Role changed"),
+    "user.two_factor_enabled": _l("Two-factor sign-in turned on"),
+    "user.two_factor_disabled": _l("Two-factor sign-in turned off"),
+    "user.two_factor_reset": _l("Two-factor sign-in reset"),
+}
+# The audit filter also offers each family of actions ("bill." matches every bill action).
+AUDIT_ACTION_GROUPS: dict[str, Any] = {
+    "auth.": _l("Signing in (all)"),
+    "bill.": _l("Bills (all)"),
+    "cashin.": _l("Cash-ins (all)"),
+    "display.": _l("Customer display (all)"),
+    "setting": _l("Settings (all)"),
+    "user.": _l("Staff (all)"),
+}
+
+
 class _Formats:
     """The reader's locale and zone, and the labels already translated, looked up once per
     request: a list page formats hundreds of cells, and every Flask-Babel call walks the request
@@ -32,6 +87,7 @@ class _Formats:
     def __init__(self, locale: Locale | None) -> None:
         self.locale = locale or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
         self.name = str(self.locale)
+        self.date_locale = _date_locale(self.locale)
         self.zone: tzinfo = get_timezone()
         self.labels: dict[Callable[[], dict[str, str]], dict[str, str]] = {}
         self.datetime_formats: dict[str, Callable[[datetime], str]] = {}
@@ -47,10 +103,22 @@ class _Formats:
         patterns parsed once."""
         apply = self.datetime_formats.get(fmt)
         if apply is None:
-            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.locale)
+            apply = self.datetime_formats[fmt] = _datetime_format(fmt, self.date_locale)
         local = value.astimezone(self.zone)
         normalize = getattr(self.zone, "normalize", None)  # pytz zones
         return apply(normalize(local) if normalize else local)
+
+
+# Whose conventions dates and times follow, by language. In Bujumbura 12/7 is the 12th of July
+# and the clock has 24 hours: English pages write dates as British English does (07/12/2026,
+# 15:28), as the French ones do. en_BI would keep the month first (12/7/26, 15:28).
+_DATE_LOCALES = {"en": "en_GB"}
+
+
+@lru_cache(maxsize=8)
+def _date_locale(locale: Locale) -> Locale:
+    borrowed = _DATE_LOCALES.get(locale.language)
+    return Locale.parse(borrowed) if borrowed else locale
 
 
 _NAMED_FORMATS: dict[str, Literal["full", "long", "medium", "short"]] = {
@@ -185,6 +253,16 @@ def reason_label(reason: str | None) -> str:
     return str(REASONS.get(reason, reason.capitalize()))
 
 
+def holder_check_label(check: str | None) -> str:
+    """How the account holder's name was known: from the bank, or typed and vouched for."""
+    labels = {
+        "confirmed": _("confirmed by the bank"),
+        "unavailable": _("typed and vouched for"),
+    }
+    check = check or ""
+    return str(labels.get(check, check))
+
+
 def actor_label(label: str | None) -> str:
     """Who did something: a person's e-mail as stored, or the part of the system that acted
     (stored as a fixed English word) in the reader's language."""
@@ -202,6 +280,13 @@ def actor_label(label: str | None) -> str:
     }
     label = label or ""
     return str(systems.get(label, label))
+
+
+def audit_action_label(action: str | None) -> str:
+    """What an audit entry records, in words; a code this version does not know, as stored."""
+    action = action or ""
+    label = AUDIT_ACTIONS.get(action) or AUDIT_ACTION_GROUPS.get(action)
+    return str(label) if label is not None else action
 
 
 def payer_kind_label(kind: str | None) -> str:

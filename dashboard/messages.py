@@ -79,6 +79,8 @@ TEMPLATES: dict[str, Any] = {
     ),
     "note.bill_unsafe_link": _l("iHela bill %(code)s: payment link refused (not https)"),
     "note.code_confirmed": _l("iHela bill %(code)s confirmed for this reference"),
+    "note.settled_paid": _l("%(name)s checked that this request was paid: %(note)s"),
+    "note.settled_not_paid": _l("%(name)s checked that this request will not be paid: %(note)s"),
     "note.bank_reference": _l("bank reference %(reference)s"),
     "note.unexpected_error": _l("unexpected error in the dashboard"),
     # --- cash-ins -------------------------------------------------------------------------
@@ -93,6 +95,11 @@ TEMPLATES: dict[str, Any] = {
     ),
     "approval.unconfirmed": _l("the holder's name could not be confirmed by the bank"),
     "approval.two": _l("%(first)s and %(second)s"),
+    "approval.three": _l("%(first)s, %(second)s and %(third)s"),
+    "approval.not_payer": _l("not the payer's account (the payer's is %(account)s at %(bank)s)"),
+    "approval.payer_unchecked": _l(
+        "iHela could not be asked for the payer's account, so it is not known whether this is it"
+    ),
     # --- the audit trail ------------------------------------------------------------------
     "audit.bill_status": _l("%(old)s → %(new)s"),
     "audit.bill_status_note": _l("%(old)s → %(new)s: %(note)s"),
@@ -111,7 +118,12 @@ TEMPLATES: dict[str, Any] = {
     "item.active": _l("on sale"),
     "item.inactive": _l("not on sale"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
+    "audit.cashin_drafted_warning": _l(
+        "%(amount)s to %(holder)s (%(bank)s %(account)s): %(warning)s"
+    ),
     "audit.cashin_sent_without_approval": _l("sent without approval"),
+    "audit.cashin_discarded": _l("draft discarded"),
+    "audit.cashin_approved_warning": _l("%(amount)s to %(holder)s: %(warning)s"),
     "audit.cashin_to": _l("%(amount)s to %(holder)s"),
     "audit.cashin_outcome": _l("%(amount)s to %(holder)s: %(message)s"),
     "audit.cashin_rejected": _l("rejected: %(reason)s"),
@@ -198,6 +210,30 @@ GATEWAY_TEXTS: list[tuple[re.Pattern[str], Any]] = [
         (r"This bank is not active\.", _l("This bank is not active at iHela.")),
         (r"Enter a valid URL\.", _l("The return address is not a valid URL.")),
         (r"Not found\.?", _l("iHela does not know it.")),
+        (r"Bill not found\.", _l("iHela does not know this bill.")),
+        (
+            r"No operation with this reference\.",
+            _l("iHela has no operation with this reference."),
+        ),
+        (
+            r"(A )?bill with this merchant reference already exists\.",
+            _l("iHela already has a bill with this reference."),
+        ),
+        (r"Invalid request\.", _l("iHela found the request incomplete or invalid.")),
+        (r"Required\.", _l("This field is required.")),
+        (
+            r"Invalid PIN code\.",
+            _l("iHela refused the merchant PIN code: check the configured PIN."),
+        ),
+        (
+            r"Service temporarily unavailable\.",
+            _l("iHela's service is unavailable for a moment: try again later."),
+        ),
+        (
+            r'Method "(?P<method>[A-Z]+)" not allowed\.',
+            _l("iHela does not accept this kind of request (%(method)s)."),
+        ),
+        (r"Error\.", _l("iHela reported an error.")),
         (
             r"Account lookup is not available for (?P<bank>.+)\.",
             _l("%(bank)s does not offer name checks right now."),
@@ -229,12 +265,18 @@ GATEWAY_TEXTS: list[tuple[re.Pattern[str], Any]] = [
         ),
         (r"invalid_client", _l("iHela does not know this client id and secret.")),
         (r"unsupported_grant_type|invalid_request", _l("iHela refused the token request.")),
+        (
+            r"Send the token request as application/x-www-form-urlencoded or "
+            r"multipart/form-data\.",
+            _l("iHela refused the token request."),
+        ),
         (r"JSON parse error\.", _l("iHela could not read the request.")),
         (
             r"Invalid data\. Expected a dictionary, but got \w+\.",
             _l("iHela could not read the request."),
         ),
         (r"Sandbox fault: HTTP (?P<status>\d+)\.", _l("Simulated fault (HTTP %(status)s).")),
+        (r"Sandbox fault\.", _l("Simulated fault.")),
         (
             r"Insufficient funds.*",
             _l("There is not enough money on the merchant's iHela account."),
@@ -245,8 +287,42 @@ GATEWAY_TEXTS: list[tuple[re.Pattern[str], Any]] = [
         (r"Bill cancelled by the payer\.?", _l("Bill cancelled by the payer")),
         (r"Payment failed\.?", _l("Payment failed")),
         (r"Success\.?|Done\.?", _l("Success")),
+        (
+            r"Transaction successfully done\. Reference: (?P<reference>\S+) >> (?P<bank>.+)",
+            _l("Transfer done: reference %(reference)s (%(bank)s)."),
+        ),
+        (
+            r"Payment bill successfully created\. The client has to validate it to complete the "
+            r"payment\. Code : (?P<code>\S+)",
+            _l("Bill %(code)s created: the payer must confirm it to pay."),
+        ),
     ]
 ]
+
+# The fields iHela names in its refusals ("user: No iHela user matches ..."), as the client
+# reports them (v2 names already mapped to v1's). A field not listed here keeps its name.
+GATEWAY_FIELDS: dict[str, Any] = {
+    "user": _l("Payer"),
+    "amount": _l("Amount"),
+    "description": _l("Description"),
+    "merchant_reference": _l("Reference"),
+    "code": _l("Reference"),
+    "external_reference": _l("Reference"),
+    "reference": _l("iHela bill code"),
+    "bill_code": _l("iHela bill code"),
+    "bank": _l("Bank"),
+    "bank_slug": _l("Bank"),
+    "bank_client_id": _l("Account at the bank"),
+    "account": _l("Account"),
+    "account_number": _l("Account"),
+    "customer_id": _l("Account"),
+    "redirect_uri": _l("Return address"),
+    "currency": _l("Currency"),
+    "pin_code": _l("PIN code"),
+}
+_FIELD_SAID = _l("%(field)s: %(text)s")
+# "field: sentence; other_field: sentence" (how the client joins DRF field errors).
+_FIELD_PREFIX = re.compile(r"(?:^|; )([a-z_][a-z0-9_.]*): ")
 
 
 # --- making messages -------------------------------------------------------------------------
@@ -287,9 +363,16 @@ def gateway_error(exc: IhelaError) -> list[Message]:
     if isinstance(exc, OutcomeUnknown):
         unknown = f"gw.unknown.{operation}"
         said.append(message(unknown if unknown in TEMPLATES else "gw.unknown"))
-    if exc.gateway_text:
-        said.append(message("gw.said", text=gateway_said(exc.gateway_text)))
+    # iHela's field errors say more than the envelope around them (v2's "Invalid request.").
+    fields = getattr(exc, "field_errors", None)
+    text = _fields_text(fields) if fields else exc.gateway_text
+    if text:
+        said.append(message("gw.said", text=gateway_said(text)))
     return said
+
+
+def _fields_text(errors: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{name}: {' '.join(texts)}" for name, texts in errors.items())
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -379,6 +462,26 @@ def _labels() -> dict[str, Callable[[str | None], str]]:
 
 def _gateway(text: str, html: bool) -> str:
     text = " ".join(text.split())
+    if _FIELD_PREFIX.match(text):
+        return _gateway_fields(text, html)
+    return _gateway_sentence(text, html)
+
+
+def _gateway_fields(text: str, html: bool) -> str:
+    """``user: No iHela user matches ...; amount: ...``: each field and sentence in words."""
+    parts = _FIELD_PREFIX.split(text)[1:]  # name, sentence, name, sentence ...
+    said = []
+    for name, sentence in zip(parts[::2], parts[1::2], strict=True):
+        sentence_said = _gateway_sentence(sentence, html)
+        if name == "non_field_errors":
+            said.append(sentence_said)
+            continue
+        field = _text(str(GATEWAY_FIELDS.get(name, name)), html)
+        said.append(_text(str(_FIELD_SAID), html) % {"field": field, "text": sentence_said})
+    return (Markup(" ") if html else " ").join(said)
+
+
+def _gateway_sentence(text: str, html: bool) -> str:
     for pattern, template in GATEWAY_TEXTS:
         found = pattern.fullmatch(text)
         if found:

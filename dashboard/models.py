@@ -175,6 +175,8 @@ class Bill(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_checked_at: Mapped[datetime | None]
+    # When the payer first came back from iHela's page: that visit asks iHela at once (once).
+    payer_returned_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     # Why the dashboard failed the bill (a code; the sentence is rendered when shown).
     failure_code: Mapped[str | None] = mapped_column(String(40))
@@ -306,7 +308,10 @@ class Cashin(Base):
     bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
     status: Mapped[CashinState] = mapped_column(String(20), default=CashinState.DRAFT)
     needs_approval: Mapped[bool] = mapped_column(default=False)
-    approval_reason: Mapped[str | None] = mapped_column(String(200))
+    approval_reason: Mapped[str | None] = mapped_column(Text)
+    # A refund that does not go back to the payer's account iHela named (or whose payer's account
+    # iHela could not name): a stored message, shown on the review and approval pages.
+    account_warning: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

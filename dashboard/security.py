@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -37,7 +38,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-MAX_ID = 2**63 - 1  # the largest id any of our databases stores
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: the largest PostgreSQL stores (larger: a 404)
 
 
 class IdConverter(IntegerConverter):
@@ -148,12 +149,21 @@ def roles_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorator
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _has_nul(values: MultiDict[str, str]) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
-        if request.headers.get("HX-Request") != "true":
+        # The front door (``/``) is where everyone starts: the login page, no "log in to see
+        # this page" as if something had been refused.
+        if request.headers.get("HX-Request") != "true" and request.endpoint != "home":
             flash(_("Please log in to see this page."), "info")
         if request.method == "POST" and typed_fields():
             # Whose session it was is unknown here, so nothing typed is kept: say so at least.
@@ -161,6 +171,15 @@ def init_app(app: Flask) -> None:
             if request.headers.get("HX-Request") != "true":
                 return redirect(url_for("auth.login", next=form_page()))
         return to_login()
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        """No address, search or form field has a NUL in it (PostgreSQL cannot even store
+        one): such a request is a plain 400, before any view reads it."""
+        if "\x00" in request.path or _has_nul(request.args):
+            abort(400)
+        if request.mimetype in _FORM_TYPES and _has_nul(request.form):
+            abort(400)
 
     @app.before_request
     def end_idle_sessions() -> Response | None:

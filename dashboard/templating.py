@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from dashboard import messages
 from dashboard.labels import (
     actor_label,
+    audit_action_label,
     bill_badge,
     bill_state_label,
     cashin_state_label,
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
     app.jinja_env.filters["actor"] = actor_label
+    app.jinja_env.filters["audit_action"] = audit_action_label
     # Stored notes, errors and summaries ({code, params}, or old free text) in the reader's
     # language; the gateway's own words translated when known, quoted otherwise.
     app.jinja_env.filters["message"] = messages.render_html

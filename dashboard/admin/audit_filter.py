@@ -14,43 +14,13 @@ from sqlalchemy import Select, select
 from werkzeug.datastructures import MultiDict
 
 from dashboard.db import db
+from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS
 from dashboard.models import AuditEvent, Bill, Cashin
 from dashboard.security import id_from_text
 
 OBJECT_TYPES = ("bill", "cashin", "user", "setting")
 # Offered in the action field's list; a prefix such as "bill." matches every bill action.
-KNOWN_ACTIONS = (
-    "auth.",
-    "auth.login",
-    "auth.login_failed",
-    "auth.login_throttled",
-    "auth.logout",
-    "bill.",
-    "bill.callback",
-    "bill.callback_refused",
-    "bill.created",
-    "bill.refreshed",
-    "bill.status_changed",
-    "cashin.",
-    "cashin.approved",
-    "cashin.confirmed",
-    "cashin.conflict_settled",
-    "cashin.discarded",
-    "cashin.drafted",
-    "cashin.late_reply",
-    "cashin.rejected",
-    "cashin.resolved",
-    "cashin.settled",
-    "cashin.submitted_for_approval",
-    "setting.",
-    "setting.changed",
-    "user.",
-    "user.activated",
-    "user.created",
-    "user.deactivated",
-    "user.password_changed",
-    "user.role_changed",
-)
+KNOWN_ACTIONS = tuple(sorted([*AUDIT_ACTION_GROUPS, *AUDIT_ACTIONS]))
 
 
 def object_type_label(kind: str | None) -> str:

@@ -267,13 +267,8 @@ def two_factor_to_send_money(
     @wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if current_user.is_authenticated and not twofactor.may_send_money(current_user):
-            flash(
-                _(
-                    "Your role must use two-factor sign-in before sending money. "
-                    "Set it up here; nothing was sent."
-                ),
-                "warning",
-            )
+            # The page says why (once); the flash says only what did not happen.
+            flash(_("Nothing was sent."), "warning")
             cashin_id = kwargs.get("cashin_id")
             back = url_for("cashins.detail", cashin_id=cashin_id) if cashin_id else None
             return redirect(url_for("two_factor.settings", next=back), 303)

@@ -56,7 +56,11 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    return header is not None and hmac.compare_digest(signature(secret, body), header.strip())
+    if header is None:
+        return False
+    # Bytes, so a header with non-ASCII characters is a wrong signature, not an error.
+    sent = header.strip().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(signature(secret, body).encode(), sent)
 
 
 def _claim_callback() -> int:
@@ -70,7 +74,8 @@ def _claim_callback() -> int:
 
 def _text(payload: dict[str, Any], key: str) -> str | None:
     value = payload.get(key)
-    if isinstance(value, str) and 0 < len(value.strip()) <= 64:
+    # Printable text only: a NUL (which PostgreSQL refuses) or a control character names no bill.
+    if isinstance(value, str) and 0 < len(value.strip()) <= 64 and value.isprintable():
         return value.strip()
     return None
 
@@ -94,7 +99,7 @@ def payment_callback() -> ResponseReturnValue:
         return {"detail": "Bad signature."}, 401
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested thousands of levels deep
         payload = None
     if not isinstance(payload, dict):
         audit.record(

@@ -45,7 +45,7 @@ from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, CounterDisplay, Role, User
 from dashboard.pricelist.services import offered_items
-from dashboard.security import roles_required
+from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
 from dashboard.shop.services import arrivals, has_posters
 
@@ -60,6 +60,7 @@ PAIRING_FAILED = "display.pairing_failed"
 PAIRING_WINDOW = timedelta(minutes=10)
 PAIRING_ATTEMPTS = 10  # wrong codes per address and window (DISPLAY_PAIRING_ATTEMPTS overrides)
 DISPLAY_POLL_SECONDS = 3
+COUNTER_FIELDS = ("amount", "payer", "payer_kind", "description")
 
 
 # --- the cashier's counter ------------------------------------------------------------------
@@ -126,10 +127,21 @@ def _counter_page(
     counter: CounterDisplay,
     form: CounterForm,
     status: int = 200,
+    *,
+    bill: Bill | None = None,
+    refused: list[str] | None = None,
     rows: list[lines.LineRow] | None = None,
     line_errors: list[str] | None = None,
 ) -> Response:
-    bill = counter.bill
+    """The counter: the form, or ``bill`` (the one this counter shows) with its status.
+
+    ``refused``: iHela refused the bill just sent; the form is shown again with what it said,
+    the amount kept and the cursor on the payer (or on the field iHela named)."""
+    focus = "amount"
+    if form.payer.errors and not form.amount.errors:
+        focus = "payer"
+    if refused is not None and not form.amount.errors:
+        focus = "payer"
     response = make_response(
         render_template(
             "counter/counter.html",
@@ -142,13 +154,40 @@ def _counter_page(
             has_posters=has_posters(current_user),
             arrivals=arrivals(current_user),
             empty_rows=lines.EMPTY_ROWS,
+            refused=refused,
+            focus=focus,
             followed=services.is_followed(bill) if bill else False,
+            failure_reason=services.failure_reason(bill) if bill else None,
             display_url=current_app.config["PUBLIC_URL"].rstrip("/")
             + url_for("counter.display_pair"),
         ),
         status,
     )
     return response
+
+
+def _shown_bill(counter: CounterDisplay) -> Bill | None:
+    """The bill the counter shows: the one just issued there (its address names it, so the
+    status poll's reload keeps it on screen whatever its state), or one still waiting for
+    payment. Coming back to the counter otherwise opens a fresh form: a bill that expired or
+    was paid while the cashier was elsewhere is not the next customer's."""
+    bill = counter.bill
+    if bill is None:
+        return None
+    if request.args.get("bill") == str(bill.id) or services.is_followed(bill):
+        return bill
+    counter.bill_id = None  # the customer display goes back to waiting too
+    db.session.commit()
+    return None
+
+
+def _copy_into(form: CounterForm, source: Bill) -> None:
+    """Issue again: the form filled with an earlier bill's amount, payer and description."""
+    form.amount.data = str(source.amount)
+    form.payer.data = source.payer
+    known = source.payer_kind in services.PAYER_KINDS
+    form.payer_kind.data = source.payer_kind if known else "auto"
+    form.description.data = source.description
 
 
 @bp.route("/counter", methods=["GET", "POST"])
@@ -159,12 +198,18 @@ def counter() -> ResponseReturnValue:
     form = CounterForm()
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
+        shown = _shown_bill(counter)
+        if shown is not None:
+            return _counter_page(counter, form, bill=shown)
+        copy = id_arg("copy")
+        if copy and (source := services.get_bill(copy)) is not None:
+            _copy_into(form, source)
         if not form.description.data:
             form.description.data = _("Purchase at %(merchant)s", merchant=_merchant())
         return _counter_page(counter, form)
     rows, priced, line_errors = lines.posted_lines(form)
     if not form.validate_on_submit() or line_errors:
-        return _counter_page(counter, form, 422, rows, line_errors)
+        return _counter_page(counter, form, 422, rows=rows, line_errors=line_errors)
     assert form.amount.amount is not None
     config = current_app.config
     token = form.form_token.data or ""
@@ -185,13 +230,24 @@ def counter() -> ResponseReturnValue:
         for name, messages in exc.errors.items():
             field = getattr(form, name, None) or form.amount
             field.errors = [*field.errors, *messages]
-        return _counter_page(counter, form, 422, rows)
+        return _counter_page(counter, form, 422, rows=rows)
     bill = services.issue_bill(
         bill_request, by=current_user, form_token=token, return_url=_return_url
     )
+    if bill.state == BillState.REJECTED and bill.form_token == token:
+        # Nothing is owed: the same form again, said in the reader's words, ready to correct.
+        refused: list[str] = []
+        for name, messages in services.refusal_by_field(bill).items():
+            field = getattr(form, name, None) if name in COUNTER_FIELDS else None
+            if field is None:
+                refused.extend(messages)
+            else:
+                field.errors = [*field.errors, *messages]
+        form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
+        return _counter_page(counter, form, 422, refused=refused, rows=rows)
     counter.bill_id = bill.id
     db.session.commit()
-    return redirect(url_for("counter.counter"), 303)
+    return redirect(url_for("counter.counter", bill=bill.id), 303)
 
 
 @bp.post("/counter/next")

@@ -61,3 +61,26 @@ class CounterForm(FlaskForm):
         ],
     )
     form_token = HiddenField()
+
+
+class SettleUnknownForm(FlaskForm):
+    """What a person found out about an unknown bill nobody can follow."""
+
+    outcome = SelectField(
+        _l("What became of this request?"),
+        choices=[
+            ("", _l("Choose…")),
+            ("paid", _l("The customer paid it: mark it paid")),
+            (
+                "not_paid",
+                _l(
+                    "It was not paid and will not be (no such bill at iHela, or it expired or "
+                    "was cancelled)"
+                ),
+            ),
+        ],
+    )
+    note = TextAreaField(
+        _l("Note (whom you asked, when, what they said)"), validators=[Length(max=500)]
+    )
+    reference = StringField(_l("Payment reference (if it was paid)"), validators=[Length(max=80)])

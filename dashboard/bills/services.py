@@ -22,7 +22,6 @@ from sqlalchemy import (
     Select,
     and_,
     column,
-    exists,
     func,
     or_,
     select,
@@ -30,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dashboard import audit
 from dashboard import messages as msg
@@ -51,6 +50,7 @@ from dashboard.models import (
     BillLine,
     BillState,
     PriceItem,
+    Role,
     User,
 )
 from dashboard.paging import Page, keyset_page
@@ -273,11 +273,25 @@ def find_by_form_token(token: str) -> Bill | None:
 
 def _change_state(
     bill: Bill, new: BillState, *, actor: User | None, actor_label: str, note: str = ""
-) -> None:
+) -> bool:
+    """Move the bill from the state this request saw to ``new``, with one history row.
+
+    A conditional UPDATE (only while the row still has that state): of requests that learnt the
+    same news together (callbacks, polls, the display), one writes the change and its history
+    row; the others find it done and write nothing. Returns whether this one changed it."""
     old = bill.status
     if old == new:
-        return
-    bill.status = new
+        return False
+    moved = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.status == old)
+        .values(status=new, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        db.session.refresh(bill)  # another request moved it first: show what it wrote
+        return False
+    set_committed_value(bill, "status", new)
     if new == BillState.PAID:
         customers.record_paid(bill)
     db.session.add(
@@ -298,6 +312,7 @@ def _change_state(
         object_id=bill.merchant_reference,
         summary=_status_summary(old, new, note),
     )
+    return True
 
 
 def _status_summary(old: str, new: str, note: str) -> str:
@@ -487,6 +502,17 @@ def failure_reason(bill: Bill) -> str | None:
     return str(reason) if reason is not None else None
 
 
+def refusal_by_field(bill: Bill) -> dict[str, list[str]]:
+    """iHela's refusal of a bill, field by field (form field names), in the reader's language
+    (words the dashboard does not know are quoted as iHela's); ``__all__`` for the rest."""
+    if bill.field_errors:
+        return {
+            name: [msg.gateway_text(text, html=True) for text in texts]
+            for name, texts in bill.field_errors.items()
+        }
+    return {"__all__": [msg.render_html(bill.last_error)]}
+
+
 def link_bill_code(bill: Bill, code: str, *, by: User) -> Bill:
     """Follow an unknown bill after all: staff type the iHela bill code the customer received,
     and iHela must confirm that code belongs to this bill's reference."""
@@ -559,6 +585,102 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
         retry_of=bill,
         poster_id=bill.poster_id,
     )
+
+
+# What a person found out about an unknown bill that cannot be followed (no iHela code).
+SETTLED_OUTCOMES = {
+    "paid": BillState.PAID,  # iHela (or the customer's receipt) shows this request was paid
+    "not_paid": BillState.FAILED,  # iHela has no such bill, or it can no longer be paid
+}
+
+
+def first_request_may_be_paid(bill: Bill) -> bool:
+    """An unknown bill the dashboard cannot follow: iHela may have created it and the customer
+    may pay it, and nothing here would see it (neither dialect finds a bill by our reference
+    alone: see tests/gateway/test_bill_lookup_by_reference.py)."""
+    return bill.outcome_unknown and bill.code is None
+
+
+def unsettled_original(bill: Bill) -> Bill | None:
+    """For a bill issued again by *Try again*: the first one, while it may still be paid."""
+    if bill.retry_of_id is None:
+        return None
+    original = db.session.get(Bill, bill.retry_of_id)
+    return original if original is not None and first_request_may_be_paid(original) else None
+
+
+def settle_unknown_bill(
+    bill: Bill, outcome: str, note: str, *, by: User, reference: str = ""
+) -> Bill:
+    """A person checked with iHela (or the customer) what became of an unknown bill nobody
+    can follow, and records it with a note: paid, or not paid (it will not be)."""
+    note = " ".join(note.split())
+    reference = " ".join(reference.split())
+    errors: dict[str, list[str]] = {}
+    new = SETTLED_OUTCOMES.get(outcome)
+    if new is None:
+        errors["outcome"] = [_("Say whether the customer paid this request.")]
+    elif new == BillState.PAID and not by.has_role(Role.ACCOUNTANT):
+        # Paid makes the bill refundable: money can leave on it.
+        errors["outcome"] = [_("An accountant or an admin records that it was paid.")]
+    if len(note) < 5:
+        errors["note"] = [_("Write what you checked and what you found (who, when, reference).")]
+    elif len(note) > 500:
+        errors["note"] = [_("Keep the note under 500 characters.")]
+    if len(reference) > 80:
+        errors["reference"] = [_("Keep the reference under 80 characters.")]
+    if errors:
+        raise BillInputError(errors)
+    assert new is not None
+    if not first_request_may_be_paid(bill):
+        raise BillInputError({"__all__": [_("Somebody already settled this bill.")]})
+    old = bill.status
+    said = msg.coded(
+        "note.settled_paid" if new == BillState.PAID else "note.settled_not_paid",
+        name=by.name,
+        note=note,
+    )
+    # A failed bill's banner says its last error: now what the person found, not "unknown".
+    values: dict[str, Any] = {
+        "status": new,
+        "last_error": said if new == BillState.FAILED else None,
+        "updated_at": utcnow(),
+    }
+    if new == BillState.PAID and reference:
+        values["payment_reference"] = reference
+    # Only one person settles it, however many click at once: the others change nothing.
+    settled = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.code.is_(None), outcome_unknown_clause())
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(settled, "rowcount", 0):
+        db.session.rollback()
+        db.session.refresh(bill)
+        raise BillInputError({"__all__": [_("Somebody already settled this bill.")]})
+    if new == BillState.PAID:
+        customers.record_paid(bill)
+    db.session.add(
+        BillEvent(
+            bill_id=bill.id,
+            from_status=old,
+            to_status=new,
+            actor_id=by.id,
+            actor_label=by.email,
+            note=said,
+        )
+    )
+    audit.record(
+        "bill.unknown_settled",
+        actor=by,
+        object_type="bill",
+        object_id=bill.merchant_reference,
+        summary=_status_summary(old, new, said),
+    )
+    db.session.commit()
+    db.session.refresh(bill)
+    return bill
 
 
 def _claim_check(bill_id: int, min_interval: float) -> bool:
@@ -639,6 +761,29 @@ def refresh_bill_status(
     return True
 
 
+def check_for_returning_payer(bill: Bill, *, min_interval: float) -> bool:
+    """The payer is back from iHela's page, having just paid (or not): the page must say what
+    happened. An answer from a moment ago (another tab, the counter's poll) predates the payment,
+    so the first return asks iHela itself at once, whatever the coalescing window; later visits
+    of that page (reloads, anyone with the link) share the window like every other poll."""
+    if not is_followed(bill):
+        return False
+    first = db.session.execute(
+        update(Bill)
+        .where(Bill.id == bill.id, Bill.payer_returned_at.is_(None))
+        .values(payer_returned_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    once = bool(getattr(first, "rowcount", 0))
+    return refresh_bill_status(
+        bill,
+        actor=None,
+        actor_label="payer returned",
+        min_interval=0 if once else min_interval,
+    )
+
+
 def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, int]:
     """Verify followed bills (pending, or unknown with a known iHela code) not checked for
     ``min_age_seconds``: for cron and the `make run` launcher. Returns (checked, changed)."""
@@ -676,15 +821,14 @@ UNKNOWN_BANNER_MAX = 100
 
 
 def unknown_bills_waiting() -> int:
-    """Bills whose outcome is unknown and that nobody issued again yet (the staff banner), up
-    to UNKNOWN_BANNER_MAX."""
-    retry = aliased(Bill)
-    not_retried = ~exists().where(retry.retry_of_id == Bill.id)
+    """Bills whose outcome is unknown (the staff banner), up to UNKNOWN_BANNER_MAX. Issuing one
+    again does not settle it: its first request may still be paid, so it stays until a person
+    records what became of it (or its iHela code is known and it is followed again)."""
     # One count per state: each is a range of the (status, created_at) index, where an OR of
     # the two would read the whole table (this runs on every staff page).
-    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN, not_retried)
+    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN)
     stuck = select(Bill.id).where(
-        Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER, not_retried
+        Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER
     )
     found = 0
     for query in (unknown, stuck):
@@ -959,13 +1103,23 @@ def _search_totals(filters: BillFilters) -> Totals | None:
     return totals
 
 
+def _list_totals(filters: BillFilters) -> Totals | None:
+    return _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+
+
+def list_totals(filters: BillFilters) -> BillPage:
+    """The count and francs of the filtered list alone (no rows): what the open list's poll
+    sends when a bill changed."""
+    return _bill_page(_list_totals(filters), Page())
+
+
 def list_bills(
     filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
 ) -> BillPage:
     """One page of bills, newest first (just older than bill ``older``, or just newer than bill
     ``newer``), with the count and francs of the whole filtered set (for a search with more
     than SEARCH_TOTALS_MAX matches, only that there are more)."""
-    by_status = _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+    by_status = _list_totals(filters)
     many = by_status is None
     columns: Any = select(*LIST_COLUMNS)
     page = keyset_page(

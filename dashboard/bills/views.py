@@ -30,17 +30,17 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import lines, services
-from dashboard.bills.forms import ActionForm, BillForm
+from dashboard.bills.forms import ActionForm, BillForm, SettleUnknownForm
 from dashboard.caching import FRAGMENT_CSP, etag_from_bill
 from dashboard.db import db, utcnow
-from dashboard.labels import clock, localtime, money
+from dashboard.labels import bill_state_label, clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
 from dashboard.pricelist.services import offered_items
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
+from dashboard.sms import sms_text
 
 bp = Blueprint("bills", __name__, url_prefix="/bills")
 public = Blueprint("bill_public", __name__)
@@ -51,7 +51,7 @@ LIST_FILTERS = ("q", "status", "issued_by", "from", "to")
 
 @bp.app_context_processor
 def unknown_bills_banner() -> dict[str, Any]:
-    """On every staff page: how many bills have an unknown outcome nobody issued again yet."""
+    """On every staff page: how many bills have an unknown outcome nobody settled yet."""
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
     return {
@@ -98,9 +98,9 @@ def _date_range(
     return date_from, date_to, errors
 
 
-@bp.get("/")
-@roles_required(*STAFF)
-def index() -> ResponseReturnValue:
+def _list_filters() -> tuple[services.BillFilters, dict[str, str]]:
+    """The list's filters from the address (the page's, and its poll's), and what is wrong
+    with its dates."""
     args = request.args
     filters = services.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
@@ -110,6 +110,14 @@ def index() -> ResponseReturnValue:
     date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
+    return filters, date_errors
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def index() -> ResponseReturnValue:
+    args = request.args
+    filters, date_errors = _list_filters()
     result = services.list_bills(
         filters,
         size=current_app.config["PAGE_SIZE"],
@@ -137,7 +145,8 @@ def index() -> ResponseReturnValue:
 @roles_required(*STAFF)
 def changes() -> ResponseReturnValue:
     """The open list's light poll: 304 while no bill changed since the stamp the page holds,
-    else each changed bill's new badge and a notice for the ones paid."""
+    else each changed bill's new badge, the list's totals (under the page's filters, which
+    the poll's address carries) and a notice for the ones paid."""
     current = services.latest_change()
     since = id_arg("since") or 0
     if since == current:  # the page is up to date: an empty answer
@@ -156,9 +165,12 @@ def changes() -> ResponseReturnValue:
                     f"{b.merchant_reference} ({money(b.amount)})" for b in paid[:5]
                 ),
             )
+        filters, _errors = _list_filters()
+        totals = render_template("bills/_totals.html", result=services.list_totals(filters))
         response = jsonify(
             stamp=current,
             rows={str(bill.id): str(badge(bill.status)).strip() for bill, _ in changed},
+            totals=totals.strip(),
             notice=notice,
         )
     response.set_etag(str(current))
@@ -223,7 +235,7 @@ def new() -> ResponseReturnValue:
                 bill_request, by=current_user, form_token=token, return_url=_return_url
             )
             if bill.state == BillState.REJECTED and bill.form_token == token:
-                _show_errors(form, _gateway_errors(bill))
+                _show_errors(form, services.refusal_by_field(bill))
                 form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
                 flash(
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
@@ -251,16 +263,6 @@ def _new_page(
         line_errors=line_errors,
         empty_rows=lines.EMPTY_ROWS,
     )
-
-
-def _gateway_errors(bill: Bill) -> dict[str, list[str]]:
-    """iHela's refusal, field by field, in the reader's language (unknown words quoted)."""
-    if bill.field_errors:
-        return {
-            name: [stored_messages.gateway_text(text, html=True) for text in texts]
-            for name, texts in bill.field_errors.items()
-        }
-    return {"__all__": [stored_messages.render_html(bill.last_error)]}
 
 
 def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:
@@ -311,7 +313,7 @@ def _receipt_message(bill: Bill, paid_at: datetime | None) -> str:
 def _share_links(message: str, subject: str) -> dict[str, str]:
     return {
         "whatsapp": "https://wa.me/?text=" + quote(message),
-        "sms": "sms:?&body=" + quote(message),
+        "sms": "sms:?&body=" + quote(sms_text(message)),  # GSM-7 only: one part, not three
         "email": "mailto:?subject=" + quote(subject) + "&body=" + quote(message),
         "text": message,
     }
@@ -321,7 +323,9 @@ def _paid_at(bill: Bill) -> datetime | None:
     return next((e.created_at for e in bill.events if e.to_status == BillState.PAID), None)
 
 
-def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
+def _detail_page(
+    bill: Bill, link_errors: list[str] | None = None, settle: SettleUnknownForm | None = None
+) -> str:
     merchant = setting("MERCHANT_NAME")
     message = _share_message(bill) if bill.confirmation_uri else ""
     share = _share_links(
@@ -343,12 +347,14 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
     if bill.state == BillState.PAID:
         from dashboard.cashins import services as cashins
 
+        listed = list(
+            db.session.scalars(select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id))
+        )
         refunds = {
             "refunded": cashins.refunded_amount(bill),
             "left": cashins.refund_left(bill),
-            "cashins": db.session.scalars(
-                select(Cashin).where(Cashin.bill_id == bill.id).order_by(Cashin.id)
-            ).all(),
+            "cashins": listed,
+            "blocked": cashins.refund_drafts_blocked(bill, listed),
         }
     return render_template(
         "bills/detail.html",
@@ -363,6 +369,9 @@ def _detail_page(bill: Bill, link_errors: list[str] | None = None) -> str:
         retries=retries,
         refunds=refunds,
         link_errors=link_errors or [],
+        may_be_paid=services.first_request_may_be_paid(bill),
+        unsettled_original=services.unsettled_original(bill),
+        settle=settle or SettleUnknownForm(formdata=None),
     )
 
 
@@ -465,6 +474,39 @@ def link(bill_id: int) -> ResponseReturnValue:
     return redirect(url_for("bills.detail", bill_id=bill.id), 303)
 
 
+@bp.post("/<id:bill_id>/settle")
+@roles_required(*STAFF)
+def settle_unknown(bill_id: int) -> ResponseReturnValue:
+    """A person records what became of an unknown bill nobody can follow."""
+    bill = _bill_or_404(bill_id)
+    form = SettleUnknownForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _detail_page(bill, settle=form), 422
+    try:
+        services.settle_unknown_bill(
+            bill,
+            form.outcome.data or "",
+            form.note.data or "",
+            by=current_user,
+            reference=form.reference.data or "",
+        )
+    except services.BillInputError as exc:
+        if "__all__" in exc.errors:
+            flash(" ".join(exc.errors["__all__"]), "warning")
+            return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+        for name, messages in exc.errors.items():
+            field = getattr(form, name)
+            field.errors = [*field.errors, *messages]
+        return _detail_page(bill, settle=form), 422
+    flash(
+        _("Recorded: the bill is %(status)s.", status=bill_state_label(bill.status).lower()),
+        "success",
+    )
+    return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+
+
 @bp.post("/<id:bill_id>/retry")
 @roles_required(*STAFF)
 def retry(bill_id: int) -> ResponseReturnValue:
@@ -518,11 +560,7 @@ def payer_return(token: str) -> ResponseReturnValue:
     bill = services.get_bill_by_public_token(token)
     if bill is None:
         abort(404)
-    if services.is_followed(bill):
-        services.refresh_bill_status(
-            bill,
-            actor=None,
-            actor_label="payer returned",
-            min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"],
-        )
+    services.check_for_returning_payer(
+        bill, min_interval=current_app.config["BILL_REFRESH_MIN_SECONDS"]
+    )
     return render_template("bills/payer_return.html", bill=bill)

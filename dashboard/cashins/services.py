@@ -182,6 +182,26 @@ def find_payer_account(payer: str, banks: BankList) -> PayerAccount:
     return PayerAccount("found", bank.slug, bank.name, holder.account_number, holder.name)
 
 
+def payer_account_warning(
+    bill: Bill, bank_slug: str, account: str, banks: BankList
+) -> msg.Message | None:
+    """Why a refund needs a second person because of where it goes: it is not the payer's
+    account iHela named, or iHela could not be asked for it. None when it goes back to the
+    payer's account, or when iHela knows no account of the payer (the customer says where)."""
+    payer = find_payer_account(bill.payer, banks)
+    if payer.status == "found":
+        if (payer.bank_slug, _one_spelling(payer.account)) == (bank_slug, _one_spelling(account)):
+            return None
+        return msg.message("approval.not_payer", account=payer.account, bank=payer.bank_name)
+    if payer.status == "unavailable":
+        return msg.message("approval.payer_unchecked")
+    return None
+
+
+def _one_spelling(account: str) -> str:
+    return re.sub(r"\s+", "", account).upper()
+
+
 def refund_left(bill: Bill) -> int:
     return max(bill.amount - bill.refund_reserved, 0)
 
@@ -357,6 +377,10 @@ def prepare_cashin(
     confirmed = lookup.status == "confirmed"
     # Stored as codes, shown in the reader's language.
     reasons: list[msg.Message] = []
+    # Asked here, not taken from the form: whatever the page showed, the server decides.
+    warning = payer_account_warning(bill, bank.slug, account, banks) if bill else None
+    if warning is not None:
+        reasons.append(warning)
     if request.amount >= limits.approval_threshold:
         reasons.append(msg.message("approval.amount", amount=msg.money(limits.approval_threshold)))
     elif split := _split_reason(bank.slug, account, request.amount, limits, None):
@@ -380,6 +404,7 @@ def prepare_cashin(
         status=CashinState.DRAFT,
         needs_approval=needs_approval,
         approval_reason=_approval_reason(reasons),
+        account_warning=msg.coded(warning) if warning else None,
         created_by_id=by.id,
     )
     db.session.add(cashin)
@@ -391,17 +416,19 @@ def prepare_cashin(
         if existing is None:
             raise
         return existing
+    drafted = {
+        "amount": msg.money(request.amount),
+        "holder": holder_name,
+        "bank": bank.slug,
+        "account": account,
+    }
     _trail(
         "cashin.drafted",
         cashin,
         by,
-        msg.coded(
-            "audit.cashin_drafted",
-            amount=msg.money(request.amount),
-            holder=holder_name,
-            bank=bank.slug,
-            account=account,
-        ),
+        msg.coded("audit.cashin_drafted_warning", **drafted, warning=warning)
+        if warning
+        else msg.coded("audit.cashin_drafted", **drafted),
     )
     db.session.commit()
     return cashin
@@ -412,7 +439,10 @@ def _approval_reason(reasons: list[msg.Message]) -> str | None:
         return None
     if len(reasons) == 1:
         return msg.coded(reasons[0])
-    return msg.coded("approval.two", first=reasons[0], second=reasons[1])
+    if len(reasons) == 2:
+        return msg.coded("approval.two", first=reasons[0], second=reasons[1])
+    first, second, third = reasons
+    return msg.coded("approval.three", first=first, second=second, third=third)
 
 
 def _trail(action: str, cashin: Cashin, by: User, summary: str) -> None:
@@ -515,7 +545,10 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
     if cashin.created_by_id != by.id:
         raise CashinConflict(_("Only the person who prepared this cash-in can confirm it."))
     extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
-    needs_approval = cashin.needs_approval
+    # A refund away from the payer's account never goes without a second person.
+    needs_approval = cashin.needs_approval or cashin.account_warning is not None
+    if needs_approval and not cashin.needs_approval:
+        extra.update(needs_approval=True, approval_reason=cashin.account_warning)
     if cashin.state == CashinState.DRAFT:
         _take_turn(cashin)
         try:
@@ -593,11 +626,15 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
         decided_at=utcnow(),
         submitted_at=utcnow(),
     )
+    approved = {"amount": msg.money(cashin.amount), "holder": cashin.holder_name}
+    warning = msg.decode(cashin.account_warning)
     _trail(
         "cashin.approved",
         cashin,
         by,
-        msg.coded("audit.cashin_to", amount=msg.money(cashin.amount), holder=cashin.holder_name),
+        msg.coded("audit.cashin_approved_warning", **approved, warning=warning)
+        if warning
+        else msg.coded("audit.cashin_to", **approved),
     )
     db.session.commit()
     db.session.refresh(cashin)
@@ -831,7 +868,7 @@ def discard_draft(cashin: Cashin, *, by: User) -> Cashin:
         conflict=_("This cash-in is no longer a draft."),
         send_token=None,
     )
-    _trail("cashin.discarded", cashin, by, "draft discarded")
+    _trail("cashin.discarded", cashin, by, msg.coded("audit.cashin_discarded"))
     db.session.commit()
     db.session.refresh(cashin)
     return cashin
@@ -852,6 +889,22 @@ def draft_blockers(cashin: Cashin, banks: BankList, limits: Limits) -> list[str]
             return []  # the bank list is unavailable: the send itself will check
         return [_("%(bank)s no longer receives cash-ins.", bank=cashin.bank_name)]
     return check_amount(cashin.amount, bank, cashin.account, limits, bill)
+
+
+def refund_drafts_blocked(bill: Bill, refunds: list[Cashin]) -> dict[int, str]:
+    """The bill's refund drafts that can no longer be sent as they are, each with why (the
+    bill's page lists them; the draft's own page says more, see ``draft_blockers``)."""
+    left = refund_left(bill)
+    blocked = {}
+    for cashin in refunds:
+        if cashin.state != CashinState.DRAFT or cashin.amount <= left:
+            continue
+        blocked[cashin.id] = (
+            _("cannot be sent: the bill is fully refunded")
+            if left == 0
+            else _("cannot be sent: only %(amount)s is left to refund", amount=_shown(left))
+        )
+    return blocked
 
 
 def resolve_unknown(

@@ -286,8 +286,8 @@ def _flash_outcome(cashin: Cashin) -> None:
             "danger",
         ),
         CashinState.UNKNOWN: (
-            # What happened (unavailable, no answer in time, unreadable) and what to do.
-            render_message(cashin.gateway_message),
+            # What happened and what to do are on the page, said once.
+            _("No clear answer from iHela: read below what to do."),
             "danger",
         ),
     }

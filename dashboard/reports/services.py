@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,6 +20,12 @@ from dashboard.bills.services import _filtered as filtered_bills
 from dashboard.cashins.services import CashinFilters, filtered_cashins
 from dashboard.customers import queries as customer_queries
 from dashboard.db import db
+from dashboard.labels import (
+    bill_state_label,
+    cashin_state_label,
+    holder_check_label,
+    reason_label,
+)
 from dashboard.models import Bill, BillLine, BillState, Cashin, CashinState, Customer, User
 
 # What starts a formula in some spreadsheet, full-width forms included (some convert them).
@@ -58,6 +64,16 @@ CASHIN_COLUMNS = [
     ("completed_at", _l("Completed at")),
 ]
 
+# Columns whose stored value is a code: said in words in a French export. English keeps the
+# codes (they are English words, and people's imports rely on them, as on the column codes).
+Words = dict[str, Callable[[str | None], str]]
+BILL_WORDS: Words = {"status": bill_state_label}
+CASHIN_WORDS: Words = {
+    "status": cashin_state_label,
+    "reason": reason_label,
+    "holder_check": holder_check_label,
+}
+
 
 def month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
     """``2026-11`` → [1 Nov 00:00, 1 Dec 00:00) in the merchant's zone. ValueError if malformed."""
@@ -83,6 +99,7 @@ def _csv(
     rows: Iterable[Sequence[object]],
     separator: str,
     french: bool,
+    words: Words | None = None,
 ) -> Iterator[str]:
     """The file, in pieces; a field holding the separator, a quote or a line break is quoted."""
     buffer = io.StringIO()
@@ -90,8 +107,14 @@ def _csv(
     writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_MINIMAL)
     # English keeps the column codes people's imports rely on; French reads as French.
     writer.writerow([str(label) if french else code for code, label in header])
+    said = [(words or {}).get(code) if french else None for code, _label in header]
     for row in rows:
-        writer.writerow([_cell(v) if not isinstance(v, int) else v for v in row])
+        writer.writerow(
+            [
+                v if isinstance(v, int) else _cell(say(str(v)) if say and v else v)
+                for v, say in zip(row, said, strict=False)
+            ]
+        )
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -258,14 +281,14 @@ def bills_csv(
     start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
 ) -> Iterator[str]:
     query = _bill_columns().where(Bill.created_at >= start, Bill.created_at < end)
-    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french, BILL_WORDS)
 
 
 def cashins_csv(
     start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
 ) -> Iterator[str]:
     query = _cashin_columns().where(Cashin.created_at >= start, Cashin.created_at < end)
-    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french, CASHIN_WORDS)
 
 
 def filtered_bills_csv(
@@ -273,7 +296,7 @@ def filtered_bills_csv(
 ) -> Iterator[str]:
     """The bills the list shows with ``filters`` (every page), in the month export's format."""
     query = filtered_bills(_bill_columns(), filters)
-    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french)
+    return _csv(BILL_COLUMNS, _bill_rows(query, timezone), separator, french, BILL_WORDS)
 
 
 def filtered_cashins_csv(
@@ -281,7 +304,7 @@ def filtered_cashins_csv(
 ) -> Iterator[str]:
     """The cash-ins the list shows with ``filters`` (every page), as the month export."""
     query = filtered_cashins(_cashin_columns(), filters)
-    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french)
+    return _csv(CASHIN_COLUMNS, _cashin_rows(query, timezone), separator, french, CASHIN_WORDS)
 
 
 # The overview: every figure is one aggregate query bounded by an indexed created_at range;

@@ -1,7 +1,7 @@
 """throttles: one row per throttled key, counted by compare-and-swap (dashboard/throttle.py)
 
 Revision ID: b15a00000001
-Revises: f7778a1b0013
+Revises: c15a0b2e0014
 Create Date: 2026-12-05 10:00:00
 
 """
@@ -14,7 +14,7 @@ import dashboard.db
 
 # revision identifiers, used by Alembic.
 revision = "b15a00000001"
-down_revision = "f7778a1b0013"
+down_revision = "c15a0b2e0014"
 branch_labels = None
 depends_on = None
 

@@ -103,12 +103,22 @@
         var type = data.type ? ' <small class="text-secondary ms-1">' + escape(data.type) + "</small>" : "";
         return '<div class="d-flex align-items-center">' + logo + "<span>" + escape(data.text) + "</span>" + type + "</div>";
       };
-      new TomSelect(select, {
+      var picker = new TomSelect(select, {
         maxOptions: null,
         allowEmptyOption: true,
         searchField: ["text", "type"], // "mobile" finds the mobile-money banks
         render: { option: render, item: render },
       });
+      // Tom Select refuses a paste while its search box is folded behind the chosen bank; a
+      // pasted bank name is a search like a typed one, so the box opens and takes it.
+      picker.onPaste = function () {
+        if (!picker.isInputHidden) return;
+        picker.isInputHidden = false;
+        picker.wrapper.classList.remove("input-hidden");
+      };
+      // The label now names Tom Select's box; the hidden <select> it keeps in sync says the same.
+      var labelledBy = picker.control_input.getAttribute("aria-labelledby");
+      if (labelledBy) select.setAttribute("aria-labelledby", labelledBy);
       select.dispatchEvent(new Event("bank-picker-ready"));
     });
   }

@@ -1,6 +1,6 @@
 // The open bills list keeps itself current: every 20 s while the tab is visible it asks what
 // changed since the stamp it holds (an empty 304 when nothing did), changes the status of the
-// rows on screen in place, and says discreetly when a bill was paid.
+// rows on screen and the totals above them in place, and says discreetly when a bill was paid.
 (function () {
   "use strict";
   function setup(box) {
@@ -8,11 +8,13 @@
     var url = box.getAttribute("data-list-poll");
     var stamp = box.getAttribute("data-stamp") || "0";
     var notice = document.querySelector("[data-list-notice]");
+    var totals = document.querySelector("[data-list-totals]");
     var timer = null;
     var tick = function () {
       clearTimeout(timer);
       if (document.hidden) return; // visibilitychange starts it again
-      fetch(url + "?since=" + encodeURIComponent(stamp),
+      var sep = url.indexOf("?") === -1 ? "?" : "&";
+      fetch(url + sep + "since=" + encodeURIComponent(stamp),
             { cache: "no-store", credentials: "same-origin", headers: { "X-Poll": "1" } })
         .then(function (response) {
           if (response.status === 200) return response.json();
@@ -25,6 +27,8 @@
             var cell = box.querySelector('tr[data-bill-id="' + id + '"] [data-status-cell]');
             if (cell) cell.innerHTML = changes.rows[id];
           });
+          // The totals follow the rows: a bill paid in place moves its francs too.
+          if (typeof changes.totals === "string" && totals) totals.innerHTML = changes.totals;
           if (changes.notice && notice) {
             notice.textContent = changes.notice;
             notice.classList.remove("d-none");

@@ -122,13 +122,29 @@ def test_refund_from_a_paid_bill(
     page.reload()
     page.get_by_role("link", name="Refund").click()
     expect(page.get_by_label("Amount (FBu)")).to_have_value("20000")
-    # The payer's own account is filled in (test_refund_prefill.py); another one is typed here.
+    # The payer's own account is filled in (test_refund_prefill.py); another one is typed here,
+    # so the review says plainly whose account it is not, and a second person must approve it.
     choose_bank(page, "iHela Credit Union")
     page.get_by_label("Account number").fill("")
     page.get_by_label("Account number").press_sequentially("000001-01")
     page.get_by_label("Amount (FBu)").fill("15000")
     page.get_by_role("button", name="Review").click()
-    page.get_by_role("button", name="now").click()
+    expect(page.get_by_test_id("account-warning")).to_contain_text(
+        "Careful: not the payer's account (the payer's is 000002-01 at iHela Credit Union)."
+    )
+    expect(page.get_by_role("button", name="now")).to_have_count(0)
+    page.get_by_role("button", name="Submit for approval").click()
+    expect(page.get_by_test_id("own-cashin")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, live_server, "accountant2@example.com")
+    page.goto(live_server.url + "/cashins/approvals")
+    expect(page.get_by_test_id("approvals")).to_contain_text(
+        "not the payer's account (the payer's is 000002-01 at iHela Credit Union)"
+    )
+    page.get_by_test_id("approvals").get_by_role("link", name="Open").click()
+    expect(page.get_by_test_id("account-warning")).to_be_visible()
+    page.get_by_role("button", name="Approve and send").click()
     expect(page.get_by_test_id("cashin-status")).to_have_text("Succeeded")
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_test_id("refund-left")).to_contain_text("5")

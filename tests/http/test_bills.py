@@ -409,3 +409,39 @@ def test_pages_keep_the_filters(make_app: Any, staff: dict[str, User], sandbox: 
     assert newer and "q=sale" in newer.group(1)
     back = web.get(newer.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert "three sale" in back and "two sale" in back and "one sale" not in back
+
+
+def test_payer_return_page_learns_the_payment_another_tab_just_checked_before(
+    app: Flask, cashier: WebClient, sandbox: Any, api_path: Callable[[str], str]
+) -> None:
+    issue(cashier)
+    bill = only_bill(app)
+    with app.app_context():
+        db.session.execute(Bill.__table__.update().values(last_checked_at=None))
+        db.session.commit()
+    # Another tab (the counter's poll) asks iHela: still pending, and the window starts.
+    assert "Pending" in cashier.get(f"/bills/{bill.id}/status").get_data(as_text=True)
+    # The payer pays, and iHela sends them back within the coalescing window.
+    requests.post(sandbox.url + f"_sandbox/bills/{bill.code}/pay", timeout=5).raise_for_status()
+    anonymous = app.test_client()
+    page = anonymous.get(f"/pay/return/{bill.public_token}").get_data(as_text=True)
+    assert "is received" in page and "not confirmed yet" not in page
+    assert only_bill(app).status == "paid"
+
+
+def test_payer_return_page_bypasses_the_window_only_once(
+    app: Flask, cashier: WebClient, sandbox: Any, api_path: Callable[[str], str]
+) -> None:
+    issue(cashier)
+    bill = only_bill(app)
+
+    def verify_calls() -> int:
+        stats = requests.get(sandbox.url + "_sandbox/stats", timeout=5).json()["api_requests"]
+        return sum(n for k, n in stats.items() if k.startswith(api_path("bill verify")))
+
+    before = verify_calls()
+    anonymous = app.test_client()
+    for _ in range(4):  # the payer reloads, or anyone with the link does
+        page = anonymous.get(f"/pay/return/{bill.public_token}").get_data(as_text=True)
+        assert "not confirmed yet" in page
+    assert verify_calls() - before == 1  # the issue had just checked: only the first return asks

@@ -6,6 +6,7 @@ the colleague who, seeing the row "submitting", tries to resolve it.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -266,3 +267,30 @@ def test_a_draft_over_a_lowered_limit_says_so_instead_of_offering_send(
     assert "The largest amount for one cash-in is BIF 10,000." in page
     assert 'name="send_token"' not in page
     assert "Discard this draft" in page
+
+
+def test_the_bill_shows_a_leftover_refund_draft_as_not_sendable(
+    app: Flask, staff: dict[str, User], sandbox: Any
+) -> None:
+    """Issue 15, row 21: after a full refund, a draft left over looks sendable on the bill."""
+    web = _login(app, "accountant@example.com")
+    bill_id = _paid_bill(app, sandbox, 20000)
+    first, leftover = (
+        prepare(web, f"/cashins/new?bill={bill_id}", amount=amount).headers["Location"]
+        for amount in ("20000", "5000")
+    )
+    page = web.get(f"/bills/{bill_id}").get_data(as_text=True)
+    assert 'data-testid="refund-draft-blocked"' not in page  # both could still be sent
+    web.post(first + "/confirm", {"send_token": token_on(web, first, "send_token")})
+    page = web.get(f"/bills/{bill_id}").get_data(as_text=True)
+    reference = cashins(app)[1].merchant_reference
+    line = re.search(rf"<li>[^\n]*{reference}[^\n]*</li>", page)
+    assert line, page[-3000:]
+    assert 'data-testid="refund-draft-blocked"' in line.group(0)
+    assert "cannot be sent: the bill is fully refunded" in line.group(0)
+    web.post("/lang", {"lang": "fr"})
+    page = web.get(f"/bills/{bill_id}").get_data(as_text=True).replace("&#39;", "'")
+    assert "ne peut pas être envoyé : la facture est entièrement remboursée" in page.replace(
+        "\u00a0", " "
+    )
+    assert leftover

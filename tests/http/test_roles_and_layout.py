@@ -142,7 +142,8 @@ def test_audit_trail_lists_and_filters(web: WebClient, staff: dict[str, User]) -
     web.login("cashier@example.com", "wrong-password-1")
     web.login("admin@example.com")
     page = web.get("/admin/audit").get_data(as_text=True)
-    assert "auth.login_failed" in page and "auth.login" in page
+    assert 'data-action="auth.login_failed"' in page and 'data-action="auth.login"' in page
+    assert "Sign-in failed" in page and "Signed in" in page
     page = web.get("/admin/audit?who=cashier").get_data(as_text=True)
-    assert "auth.login_failed" in page
+    assert 'data-action="auth.login_failed"' in page
     assert "admin@example.com</td>" not in page
