@@ -11,6 +11,7 @@ import tempfile
 import time
 
 from bench import bills_list
+from bench.breaker import bench_breaker
 from bench.bytes import bench_bytes
 from bench.coalescing import bench_coalescing
 from bench.env import (
@@ -31,7 +32,7 @@ from dashboard.models import Role
 from dashboard.sandbox.server import start_sandbox
 
 EMAIL = "bench.cashier@example.com"
-SECTIONS = ("bills", "gateway", "coalescing", "memory", "latency", "bytes")
+SECTIONS = ("bills", "gateway", "breaker", "coalescing", "memory", "latency", "bytes")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -81,6 +82,9 @@ def run(args: argparse.Namespace) -> None:
                 )
             if "gateway" in args.only:
                 bench_client(sandbox.url, report)
+            if "breaker" in args.only:
+                make_down = lambda gateway: create_app(app_config(url, gateway))  # noqa: E731
+                bench_breaker(app, make_down, report, user_id=user_id, email=EMAIL)
             if "coalescing" in args.only:
                 bench_coalescing(app, report, sandbox.url, user_id=user_id, email=EMAIL)
             if "memory" in args.only:

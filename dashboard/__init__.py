@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from dashboard import assets, cli, security, settings, templating
+from dashboard.background import queue as background_queue
 from dashboard.config import Config, check_config
 from dashboard.db import db as sqla
 from dashboard.extensions import babel, compress, csrf, login_manager, migrate
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_error_handlers(app)
     cli.init_app(app)
+    background_queue.init_app(app)
     if app.config.get("LOG_LEVEL"):
         logging.getLogger("dashboard").setLevel(app.config["LOG_LEVEL"])
 
@@ -78,7 +80,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         except Exception:
             sqla.session.rollback()
             return jsonify(status="error", database="unreachable"), 503
-        return jsonify(status="ok", database="ok")
+        # Serving works without a worker, but bills and e-mails wait: "degraded", still 200.
+        background = background_queue.background_health()
+        status = "ok" if background["background"] == "ok" else "degraded"
+        return jsonify(status=status, database="ok", **background)
 
     return app
 
@@ -115,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
     from dashboard.customers.views import bp as customers_bp
+    from dashboard.notifications.views import bp as notifications_bp
     from dashboard.pricelist.views import bp as pricelist_bp
     from dashboard.reports.views import bp as reports_bp
     from dashboard.shop.views import bp as shop_bp
@@ -135,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(shop_bp)
     app.register_blueprint(shop_public_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)
 
     from dashboard.reports.views import overview

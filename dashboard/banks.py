@@ -1,7 +1,8 @@
 """The gateway's bank list and bank logos, cached in the database for every request and server.
 
-A stale list is refreshed in the background of the request that notices it; when the gateway is
-down the last good list is served with a notice. Logos are fetched by the server and served from
+A worker refreshes the list periodically; a request that finds it stale anyway serves it and asks
+a worker for a refresh (a job). When the gateway is down the last good list is served with a
+notice. Logos are fetched by the server and served from
 the dashboard's own origin (the Content-Security-Policy stays 'self'); initials stand in for a
 missing or broken logo.
 """
@@ -12,18 +13,18 @@ import ipaddress
 import json
 import logging
 import socket
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import messages
+from dashboard.background.jobs import add_job
 from dashboard.config import is_loopback_url
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 BANK_TYPES = {"MF1": _l("Credit union"), "BNQ": _l("Bank"), "MOB": _l("Mobile money")}
 LOGO_TYPES = {"image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp"}
 MAX_LOGO_BYTES = 256 * 1024
-_refreshing = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,8 @@ class BankOption:
     is_active: bool
     has_lookup: bool
     logo_url: str | None
+    # In the gateway's money-in list (or no such list): offered in the cash-in picker.
+    takes_money_in: bool = True
 
     @property
     def type_label(self) -> str:
@@ -61,7 +63,7 @@ class BankOption:
         return initials(self.name)
 
     @classmethod
-    def from_gateway(cls, bank: Bank) -> BankOption:
+    def from_gateway(cls, bank: Bank, money_in: set[str] | None = None) -> BankOption:
         limits = bank.limits
         return cls(
             slug=bank.slug,
@@ -73,6 +75,7 @@ class BankOption:
             is_active=bank.is_active,
             has_lookup=bank.has_lookup,
             logo_url=bank.icon_url or bank.logo_url,
+            takes_money_in=money_in is None or bank.slug in money_in,
         )
 
 
@@ -85,6 +88,11 @@ class BankList:
     @property
     def active(self) -> list[BankOption]:
         return [bank for bank in self.banks if bank.is_active]
+
+    @property
+    def money_in(self) -> list[BankOption]:
+        """The banks a cash-in can go to: active, and in the money-in list where there is one."""
+        return [bank for bank in self.active if bank.takes_money_in]
 
     def get(self, slug: str) -> BankOption | None:
         return next((bank for bank in self.banks if bank.slug == slug), None)
@@ -132,7 +140,11 @@ def _store(banks: list[BankOption] | None, error: str | None) -> None:
 def refresh_banks() -> BankList:
     """Ask the gateway now; on failure keep the old list and remember the error."""
     try:
-        banks = [BankOption.from_gateway(bank) for bank in gateway().get_bank_list()]
+        client = gateway()
+        listed = client.get_bank_list()
+        money_in = client.get_cashin_bank_list()  # None: this gateway has no such list
+        slugs = None if money_in is None else {bank.slug for bank in money_in}
+        banks = [BankOption.from_gateway(bank, slugs) for bank in listed]
     except IhelaError as exc:
         log.warning("bank list refresh failed: %s", exc.message)
         said = messages.coded(messages.gateway_error(exc))  # shown in the reader's language
@@ -145,19 +157,11 @@ def refresh_banks() -> BankList:
     return stored
 
 
-def _refresh_in_background(app: Flask) -> None:
-    if not _refreshing.acquire(blocking=False):
-        return  # one refresh at a time per process is plenty
-
-    def run() -> None:
-        try:
-            with app.app_context():
-                refresh_banks()
-                db.session.remove()
-        finally:
-            _refreshing.release()
-
-    threading.Thread(target=run, name="bank-list-refresh", daemon=True).start()
+def _refresh_in_background() -> None:
+    """Ask a worker to refresh the list (one job per TTL, however many requests notice)."""
+    ttl = max(float(current_app.config["BANK_LIST_TTL_SECONDS"]), 1.0)
+    add_job("refresh_banks", f"refresh_banks:{int(utcnow().timestamp() // ttl)}")
+    db.session.commit()
 
 
 def bank_list() -> BankList:
@@ -168,7 +172,7 @@ def bank_list() -> BankList:
     ttl = timedelta(seconds=current_app.config["BANK_LIST_TTL_SECONDS"])
     if utcnow() - fetched_at > ttl:
         if current_app.config["BANK_LIST_BACKGROUND_REFRESH"]:
-            _refresh_in_background(current_app._get_current_object())  # type: ignore[attr-defined]
+            _refresh_in_background()
         else:
             return refresh_banks()
     return stored

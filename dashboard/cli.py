@@ -136,5 +136,30 @@ def link_bills() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
+    app.cli.add_command(ihela_cli)
     app.cli.add_command(bills_cli)
     app.cli.add_command(customers_cli)
+
+
+ihela_cli = AppGroup("ihela", help="Ask the iHela gateway what it speaks (never moves money).")
+
+
+@ihela_cli.command("check")
+@click.option(
+    "--account", help="Also look up an account, as BANK-SLUG:ACCOUNT (e.g. MF1-0001:000016-01)."
+)
+def ihela_check(account: str | None) -> None:
+    """Token, bank lists, which routes exist, clock skew, TLS; then the shape to configure."""
+    from dashboard.gateway import gateway
+    from dashboard.ihela.check import check_gateway
+
+    asked = None
+    if account:
+        bank, _sep, number = account.partition(":")
+        if not bank or not number:
+            raise click.BadParameter("BANK-SLUG:ACCOUNT", param_hint="--account")
+        asked = (bank.strip(), number.strip())
+    report = check_gateway(gateway(), account=asked)
+    click.echo(report.table())
+    if report.wrong_shape or not report.served:
+        raise SystemExit(1)

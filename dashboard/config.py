@@ -60,9 +60,15 @@ class Config:
     IHELA_CLIENT_SECRET = SANDBOX_CLIENT_SECRET
     IHELA_CONNECT_TIMEOUT = 5.0
     IHELA_READ_TIMEOUT = 20.0
-    # Which generation of iHela's API the merchant account speaks: "v1" or "v2" (needs the PIN).
+    # Which shape of iHela's API the merchant's gateway speaks: "v1"; "v2" (api/v2/ paths) or
+    # "v2-on-v1" (v2 bodies on api/v1/ paths, as ihela-sdk 0.4.0 calls it): both need the PIN.
+    # ``flask ihela check`` tells which one a gateway serves.
     IHELA_API = "v1"
     IHELA_PIN: str | None = None
+    # Fail fast while iHela is down: after this many connection failures in a row, calls are
+    # answered at once ("iHela unreachable since ...") for the cool-down, on every worker.
+    IHELA_BREAKER_THRESHOLD = 5
+    IHELA_BREAKER_COOLDOWN_SECONDS = 30.0
     # Shared with iHela to sign payment callbacks (HMAC-SHA256); None: unsigned hints accepted.
     IHELA_CALLBACK_SECRET: str | None = None
     # Payment callbacks accepted per minute from one address (iHela's, or anyone's).
@@ -104,6 +110,43 @@ class Config:
     # "submitting" is taken for a crash and offered to a person to resolve.
     CASHIN_STUCK_MARGIN_SECONDS = 60
 
+    # Background work (dashboard/background/, README *Background work*). The queue's storage:
+    # None: a SQLite file under instance/; "redis://host:6379/0" for several machines;
+    # "sqlite:////path/queue.sqlite3"; "memory://" (one process only: tests).
+    QUEUE_URL: str | None = None
+    QUEUE_NAME = "dashboard"  # Redis key prefix, to share one Redis between deployments
+    QUEUE_WORKERS = 2  # threads per worker process
+    # How often a worker looks at the periodic tasks and the outbox.
+    QUEUE_TICK_SECONDS = 5.0
+    # A job held longer than this by a worker is taken for dead and run again.
+    QUEUE_LEASE_SECONDS = 300.0
+    # A job handed to the queue and still waiting after this is handed again (its message may
+    # have been lost with a worker; running it twice is harmless: workers claim jobs).
+    QUEUE_REQUEUE_SECONDS = 60.0
+    JOB_MAX_ATTEMPTS = 5
+    JOB_RETRY_SECONDS = 30.0  # then doubled at each attempt
+    # Seconds between runs of each periodic task (the daily summary: DAILY_SUMMARY_AT).
+    PERIODIC_SECONDS: dict[str, float] = {
+        "refresh_bills": 60,
+        "settle_cashins": 120,
+        "watch_cashins": 60,
+        "refresh_banks": 300,
+        "end_idle_displays": 600,
+    }
+    DAILY_SUMMARY_AT = "07:00"  # merchant time (BABEL_DEFAULT_TIMEZONE); "" turns it off
+    # /healthz says "degraded" when no periodic task ended for this long.
+    PERIODIC_STALE_SECONDS = 300
+
+    # E-mail: smtp://user:pw@host:587 (STARTTLS) or smtps://user:pw@host:465 (TLS); None:
+    # messages are written to instance/outbox/ as .eml files (development).
+    SMTP_URL: str | None = None
+    SMTP_TIMEOUT = 20.0
+    MAIL_FROM = "dashboard@localhost"
+    MAIL_OUTBOX_DIR: str | None = None  # None: instance/outbox
+    APPROVAL_MAIL_EVERY_MINUTES = 10.0
+    # Receipts e-mailed to payers identified by e-mail (a setting admins switch on the page).
+    PAYER_RECEIPTS = False  # at most one approval e-mail per person; the rest: a digest
+
 
 class ConfigError(RuntimeError):
     """The configuration is unsafe for the deployment it claims to be."""
@@ -127,10 +170,12 @@ def _is_https_or_loopback(url: str) -> bool:
 def check_config(config: dict[str, Any]) -> None:
     """Refuse to start production with development defaults (before any default fills in)."""
     api = config.get("IHELA_API", "v1")
-    if api not in ("v1", "v2"):
-        raise ConfigError("DASHBOARD_IHELA_API must be v1 or v2.")
-    if api == "v2" and config.get("IHELA_PIN") in (None, ""):
-        raise ConfigError("DASHBOARD_IHELA_API=v2 needs the merchant PIN in DASHBOARD_IHELA_PIN.")
+    if api not in ("v1", "v2", "v2-on-v1"):
+        raise ConfigError("DASHBOARD_IHELA_API must be v1, v2 or v2-on-v1.")
+    if api != "v1" and config.get("IHELA_PIN") in (None, ""):
+        raise ConfigError(
+            f"DASHBOARD_IHELA_API={api} needs the merchant PIN in DASHBOARD_IHELA_PIN."
+        )
     public = urlsplit(str(config.get("PUBLIC_URL") or ""))
     if public.scheme not in ("http", "https") or not public.hostname:
         raise ConfigError(

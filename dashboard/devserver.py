@@ -1,67 +1,20 @@
-"""`make run`: the sandbox gateway and the dashboard together; Ctrl-C stops both."""
+"""`make run`: the sandbox gateway, the dashboard and a background worker together; Ctrl-C
+stops all three."""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from flask import Flask
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
-# What cron does in production (`flask bills refresh-pending`), every minute here.
+# How often the worker checks pending bills with iHela here (production: the same default).
 REFRESH_EVERY = 60.0
-
-log = logging.getLogger(__name__)
-
-
-def refresh_pending_bills(app: Flask, min_age_seconds: float) -> tuple[int, int]:
-    """One run of the pending-bill refresh: the same service `flask bills refresh-pending` calls."""
-    from dashboard.bills.services import refresh_pending
-    from dashboard.db import db
-
-    with app.app_context():
-        try:
-            return refresh_pending(min_age_seconds=min_age_seconds)
-        finally:
-            db.session.remove()
-
-
-class BillRefresher:
-    """Runs the pending-bill refresh in a background thread every ``interval`` seconds, so a
-    bill paid while nobody has its page open does not stay "pending" in the list."""
-
-    def __init__(self, app: Flask, interval: float = REFRESH_EVERY) -> None:
-        self.app = app
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.runs = 0
-        self.thread = threading.Thread(target=self._loop, name="bill-refresher", daemon=True)
-
-    def start(self) -> BillRefresher:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        # Bills checked in the last half interval (by a page's poll) are left alone.
-        while not self.stopped.wait(self.interval):
-            try:
-                refresh_pending_bills(self.app, min_age_seconds=self.interval / 2)
-            except Exception:  # a gateway or database hiccup must not end the loop
-                log.exception("pending-bill refresh failed; trying again in %ss", self.interval)
-            self.runs += 1
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -85,7 +38,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
 
@@ -99,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "--refresh-every",
         type=float,
         default=REFRESH_EVERY,
-        help="seconds between pending-bill refreshes (0: none)",
+        help="seconds between the worker's checks of pending bills",
     )
     args = parser.parse_args(argv)
 
@@ -126,14 +79,17 @@ def main(argv: list[str] | None = None) -> int:
             str(INSTANCE / "sandbox-state.json"),
         ]
     )
-    dashboard = None
-    refresher = None
+    children = [sandbox]
     try:
         if not _wait_for("127.0.0.1", args.sandbox_port, sandbox, 15):
             print("The sandbox gateway did not start.", file=sys.stderr)
             return 1
         os.environ.setdefault("DASHBOARD_IHELA_BASE_URL", f"http://127.0.0.1:{args.sandbox_port}/")
         os.environ.setdefault("DASHBOARD_PUBLIC_URL", f"http://{args.host}:{args.port}")
+        if "DASHBOARD_PERIODIC_SECONDS" not in os.environ:
+            os.environ["DASHBOARD_PERIODIC_SECONDS"] = json.dumps(
+                {"refresh_bills": args.refresh_every}
+            )
         env = dict(os.environ)
         dashboard = subprocess.Popen(  # noqa: S603
             [
@@ -152,27 +108,25 @@ def main(argv: list[str] | None = None) -> int:
             ],
             env=env,
         )
-        from dashboard import create_app
-
-        if args.refresh_every > 0:
-            refresher = BillRefresher(create_app(), interval=args.refresh_every).start()
+        children.append(dashboard)
+        # The same worker production runs (README, *Background work*): periodic checks,
+        # callback verifies, e-mails (written to instance/outbox/ without DASHBOARD_SMTP_URL).
+        worker = subprocess.Popen([sys.executable, "-m", "dashboard.background.worker"], env=env)
+        children.append(worker)
         print(
             f"\n  Dashboard: http://{args.host}:{args.port}/   (Ctrl-C stops everything)\n"
-            f"  Pending bills are checked with iHela every {args.refresh_every:g} s "
-            "(in production: cron runs `flask bills refresh-pending`).\n",
+            f"  A worker checks pending bills with iHela every {args.refresh_every:g} s and sends "
+            "e-mails (to instance/outbox/ unless DASHBOARD_SMTP_URL is set).\n",
             flush=True,
         )
-        while dashboard.poll() is None and sandbox.poll() is None:
+        while all(child.poll() is None for child in children):
             time.sleep(0.3)
-        return dashboard.returncode or sandbox.returncode or 0
+        return next((c.returncode for c in children if c.returncode), 0)
     except KeyboardInterrupt:
         return 0
     finally:
-        if refresher is not None:
-            refresher.stop()
-        if dashboard is not None:
-            _stop(dashboard)
-        _stop(sandbox)
+        for child in reversed(children):
+            _stop(child)
 
 
 if __name__ == "__main__":

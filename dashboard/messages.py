@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -56,6 +57,7 @@ TEMPLATES: dict[str, Any] = {
     ),
     "gw.server_error": _l("iHela is unavailable (HTTP %(status)s)."),
     "gw.unreadable": _l("iHela's answer could not be read."),
+    "gw.gateway_down": _l("iHela unreachable since %(since)s: nothing was sent. Try again later."),
     "gw.unknown.bill init": _l(
         "We do not know whether iHela created the bill: check before issuing it again."
     ),
@@ -358,7 +360,12 @@ def gateway_error(exc: IhelaError) -> list[Message]:
         code = f"gw.{kind}"
     else:
         code = "gw.unreadable"
-    params = {"status": exc.status} if kind in ("busy", "redirected", "server_error") else {}
+    params: dict[str, Any] = (
+        {"status": exc.status} if kind in ("busy", "redirected", "server_error") else {}
+    )
+    since = getattr(exc, "since", None)  # the breaker's GatewayDown
+    if kind == "gateway_down" and since is not None:
+        params = {"since": {"time": since.isoformat()}}
     said: list[Message] = [message(code, **params)]
     if isinstance(exc, OutcomeUnknown):
         unknown = f"gw.unknown.{operation}"
@@ -449,6 +456,9 @@ def _param(value: Any, html: bool) -> str:
             return _text(format_amount(int(value["money"]), _locale()), html)
         if "gateway" in value:
             return _gateway(str(value["gateway"]), html)
+        if "time" in value:  # hh:mm in the merchant's zone
+            moment = datetime.fromisoformat(str(value["time"]))
+            return _text(format_datetime(moment, "HH:mm"), html)
         labels = _labels()
         for kind, label in labels.items():
             if kind in value:

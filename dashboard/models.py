@@ -50,6 +50,12 @@ class User(UserMixin, Base):
     totp_pending_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The language the person last chose (FR / EN): their e-mails are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
+    # Which e-mails they want (topic -> on/off); a missing topic takes the role's default.
+    email_choices: Mapped[dict[str, bool] | None] = mapped_column(JSON)
+    # When their last approval e-mail was (or their next digest is) due: one per 10 minutes.
+    approval_mail_at: Mapped[datetime | None]
 
     @property
     def two_factor_enabled(self) -> bool:
@@ -519,3 +525,69 @@ class Poster(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class GatewayBreaker(Base):
+    """The iHela circuit breaker's state, one row shared by every worker and server."""
+
+    __tablename__ = "gateway_breaker"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    failures: Mapped[int] = mapped_column(default=0)
+    down_since: Mapped[datetime | None]
+    open_until: Mapped[datetime | None]
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"  # waiting for its time (``run_after``) and a worker
+    RUNNING = "running"  # a worker holds it until ``lease_until``; past that it counts as dead
+    DONE = "done"
+    FAILED = "failed"  # every attempt failed: shown on the System page
+
+
+class Job(Base):
+    """One piece of background work, written in the same transaction as the change it follows
+    (the outbox): a web process that dies right after its commit loses nothing.
+
+    ``key`` makes a job idempotent: the same event (one e-mail to one person about one thing)
+    is written once however many times it is noticed.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+        Index("ix_jobs_kind_recipient_created_at", "kind", "recipient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The person an e-mail job is for (None: not an e-mail, or a payer known by address only).
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[JobState] = mapped_column(String(20), default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_after: Mapped[datetime] = mapped_column(default=utcnow)
+    # Handed to the queue at (a message lost with a dead worker is handed again after a lease).
+    enqueued_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PeriodicTask(Base):
+    """One periodic task: which period was claimed (one worker per period, whatever number
+    run), which was finished, and how the last runs went (the System page)."""
+
+    __tablename__ = "periodic_tasks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    claimed_period: Mapped[int] = mapped_column(BigInteger, default=0)
+    claimed_at: Mapped[datetime | None]
+    done_period: Mapped[int] = mapped_column(BigInteger, default=0)
+    runs: Mapped[int] = mapped_column(default=0)
+    last_run_at: Mapped[datetime | None]  # the last run that ended, well or not
+    last_ok_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -43,6 +43,7 @@ class SettingSpec:
     label: Any  # lazy string, rendered in the reader's language
     help: Any
     is_amount: bool = True
+    is_switch: bool = False  # on or off (stored "1" / "0")
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -67,6 +68,16 @@ SPECS: tuple[SettingSpec, ...] = (
         "CASHIN_APPROVAL_THRESHOLD",
         _l("Approval threshold"),
         _l("At or above this amount, a second person must approve a cash-in."),
+    ),
+    SettingSpec(
+        "PAYER_RECEIPTS",
+        _l("E-mail receipts to payers"),
+        _l(
+            "When a bill whose payer was identified by e-mail is paid, send the payer a receipt "
+            "by e-mail."
+        ),
+        is_amount=False,
+        is_switch=True,
     ),
 )
 SETTINGS: dict[str, SettingSpec] = {spec.key: spec for spec in SPECS}
@@ -96,7 +107,9 @@ def env_name(key: str) -> str:
     return ENV_PREFIX + key
 
 
-def _parse(spec: SettingSpec, text: str) -> int | str | None:
+def _parse(spec: SettingSpec, text: str) -> int | str | bool | None:
+    if spec.is_switch:
+        return text == "1"
     if not spec.is_amount:
         return text
     try:
@@ -170,13 +183,16 @@ def _check_name(value: str) -> str | None:
     return None
 
 
-def check_settings(new: Mapping[str, int | str]) -> dict[str, str]:
+def check_settings(new: Mapping[str, int | str | bool]) -> dict[str, str]:
     """What is wrong with the values in ``new`` (others keep their current value)."""
     problems: dict[str, str] = {}
     minimum = int(current_app.config["GATEWAY_MIN_AMOUNT"])
     for key, value in new.items():
         spec = SETTINGS[key]
-        if not spec.is_amount:
+        if spec.is_switch:
+            if not isinstance(value, bool):
+                problems[key] = str(_("Choose on or off."))
+        elif not spec.is_amount:
             message = _check_name(str(value))
             if message:
                 problems[key] = message
@@ -225,7 +241,7 @@ def _locale() -> str:
     return str(get_locale() or "fr")
 
 
-def save_settings(new: Mapping[str, int | str], *, by: User) -> list[str]:
+def save_settings(new: Mapping[str, int | str | bool], *, by: User) -> list[str]:
     """Save the values that changed, each change audited (old → new, who); one commit.
 
     Raises SettingsError when a value is refused or a setting is locked by the environment.
@@ -243,11 +259,12 @@ def save_settings(new: Mapping[str, int | str], *, by: User) -> list[str]:
     for key, value in new.items():
         if value == current[key]:
             continue
+        text = ("1" if value else "0") if SETTINGS[key].is_switch else str(value)
         row = db.session.get(Setting, key)
         if row is None:
-            row = Setting(key=key, value=str(value))
+            row = Setting(key=key, value=text)
             db.session.add(row)
-        row.value = str(value)
+        row.value = text
         row.updated_by_id = by.id
         row.updated_at = utcnow()
         audit.record(

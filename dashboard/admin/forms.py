@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Length
 
 from dashboard.forms import AmountField
@@ -40,3 +40,4 @@ class SettingsForm(FlaskForm):
     cashin_max_amount = AmountField(SETTINGS["CASHIN_MAX_AMOUNT"].label)
     cashin_daily_max_per_account = AmountField(SETTINGS["CASHIN_DAILY_MAX_PER_ACCOUNT"].label)
     cashin_approval_threshold = AmountField(SETTINGS["CASHIN_APPROVAL_THRESHOLD"].label)
+    payer_receipts = BooleanField(SETTINGS["PAYER_RECEIPTS"].label)

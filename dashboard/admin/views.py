@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,6 +18,8 @@ from dashboard.admin.audit_filter import (
 )
 from dashboard.admin.forms import EmptyForm, NewUserForm, SettingsForm, UserRoleForm
 from dashboard.auth import services
+from dashboard.background import jobs, periodic
+from dashboard.background.queue import background_health, queue_of
 from dashboard.db import db
 from dashboard.labels import role_label
 from dashboard.models import AuditEvent, Role, User
@@ -177,14 +180,18 @@ def settings_page() -> ResponseReturnValue:
     if request.method == "GET":
         for spec in SPECS:
             if spec.key not in locked:
-                form[spec.key.lower()].data = str(setting(spec.key))
+                value = setting(spec.key)
+                form[spec.key.lower()].data = bool(value) if spec.is_switch else str(value)
     elif form.validate_on_submit():
-        new: dict[str, int | str] = {}
+        new: dict[str, int | str | bool] = {}
         for spec in SPECS:
             if spec.key in locked:
                 continue
             entry = form[spec.key.lower()]
-            new[spec.key] = entry.amount if spec.is_amount else (entry.data or "").strip()
+            if spec.is_switch:
+                new[spec.key] = bool(entry.data)
+            else:
+                new[spec.key] = entry.amount if spec.is_amount else (entry.data or "").strip()
         try:
             changed = save_settings(new, by=current_user)
         except SettingsError as exc:
@@ -212,3 +219,63 @@ def settings_page() -> ResponseReturnValue:
     ]
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form, shown=shown), status
+
+
+PERIODIC_LABELS = {
+    "refresh_bills": _l("Check pending bills with iHela"),
+    "settle_cashins": _l("Ask iHela about cash-ins with an unknown outcome"),
+    "watch_cashins": _l("Tell staff about cash-ins to check"),
+    "refresh_banks": _l("Refresh the bank list"),
+    "end_idle_displays": _l("End idle customer displays"),
+    "daily_summary": _l("Morning summary to admins"),
+}
+JOB_LABELS = {
+    "verify_bill": _l("Check a bill after iHela's callback"),
+    "refresh_banks": _l("Refresh the bank list"),
+    "notify.cashin_awaiting": _l("Find who may approve a cash-in"),
+    "notify.bill_paid": _l("Find who to tell about a paid bill"),
+    "email:approval": _l("E-mail: cash-in to approve"),
+    "email:approval_digest": _l("E-mail: cash-ins to approve (summary)"),
+    "email:cashin_problem": _l("E-mail: cash-in to check"),
+    "email:daily_summary": _l("E-mail: morning summary"),
+    "email:bill_paid": _l("E-mail: bill paid"),
+    "email:receipt": _l("E-mail: receipt to a payer"),
+}
+
+
+@bp.get("/system")
+def system() -> ResponseReturnValue:
+    """Background work: each periodic task's last run and failure, the queue, failed jobs."""
+    tasks = [
+        {
+            "name": row.name,
+            "label": PERIODIC_LABELS.get(row.name, row.name),
+            "daily": periodic.TASKS[row.name].daily,
+            "seconds": periodic.seconds_of(row.name),
+            "row": row,
+        }
+        for row in periodic.states()
+    ]
+    failed = []
+    for job in jobs.failed_jobs():
+        kind = job.kind
+        if kind == "email":
+            kind = f"email:{job.payload.get('topic')}"
+        recipient = db.session.get(User, job.recipient_id) if job.recipient_id else None
+        failed.append(
+            {
+                "job": job,
+                "label": JOB_LABELS.get(kind, kind),
+                "to": recipient.email if recipient else job.payload.get("to"),
+            }
+        )
+    return render_template(
+        "admin/system.html",
+        tasks=tasks,
+        queue_depth=queue_of(current_app._get_current_object()).depth(),  # type: ignore[attr-defined]
+        waiting=jobs.waiting_count(),
+        failed=failed,
+        health=background_health(),
+        smtp=bool(current_app.config.get("SMTP_URL")),
+        daily_at=current_app.config["DAILY_SUMMARY_AT"],
+    )

@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from dashboard.audit import client_address
 from dashboard.auth import services
 from dashboard.auth.forms import LoginForm
+from dashboard.db import db
 from dashboard.models import User
 from dashboard.security import clear_session
 
@@ -116,6 +117,9 @@ def set_language() -> ResponseReturnValue:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
+        if current_user.is_authenticated:  # their e-mails follow the language they chose
+            current_user.language = lang
+            db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("home"), 303)
 
 

@@ -6,8 +6,10 @@ cause one extra verify, and a flood of them is bounded by a rate limit counted i
 (dashboard/throttle.py, like failed logins, per sending address), which holds across processes.
 
 When ``IHELA_CALLBACK_SECRET`` is set, the raw body must carry a valid signature in
-``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``. The verify runs after the answer,
-in a background thread, so iHela is answered at once.
+``X-Ihela-Signature: sha256=<hex HMAC-SHA256 of the body>``, or the bare hex as the published
+ihela-sdk 0.4.0 signs (``X-iHela-Signature``: header names are not case-sensitive). The verify
+is a job written in the same transaction as the callback's audit event and run by a worker, so
+iHela is answered at once and the verify survives this process dying right after answering.
 
 Payload (JSON): ``{"bill_code": "...", "merchant_reference": "...", ...}``; other keys ignored.
 """
@@ -18,17 +20,17 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from dashboard import audit, throttle
 from dashboard import messages as msg
-from dashboard.bills import services
+from dashboard.background.jobs import add_job
 from dashboard.db import db
 from dashboard.extensions import csrf
 from dashboard.models import Bill, BillState
@@ -46,9 +48,6 @@ REFUSED = "bill.callback_refused"
 MIN_INTERVAL_SECONDS = 0.0
 _MAX_BODY = 4096
 
-_running: list[threading.Thread] = []
-_running_lock = threading.Lock()
-
 
 def signature(secret: str, body: bytes) -> str:
     """The header value a sender computes: ``sha256=`` and the hex HMAC of the raw body."""
@@ -56,11 +55,14 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def _signature_ok(secret: str, body: bytes, header: str | None) -> bool:
+    """``sha256=<hex>`` (ours) or the bare hex the published ihela-sdk 0.4.0 sends."""
     if header is None:
         return False
-    # Bytes, so a header with non-ASCII characters is a wrong signature, not an error.
-    sent = header.strip().encode("utf-8", "surrogateescape")
-    return hmac.compare_digest(signature(secret, body).encode(), sent)
+    given = header.strip()
+    given = given[len("sha256=") :] if given.lower().startswith("sha256=") else given
+    expected = signature(secret, body).removeprefix("sha256=")
+    # Compared as bytes: a header that is not ASCII is simply wrong, never an error.
+    return hmac.compare_digest(expected.encode(), given.lower().encode("utf-8", "replace"))
 
 
 def _claim_callback() -> int:
@@ -123,42 +125,17 @@ def payment_callback() -> ResponseReturnValue:
         object_id=reference if matched else None,
         summary=msg.coded("audit.callback_verify" if matched else "audit.callback_ignored"),
     )
-    db.session.commit()
     if matched and bill is not None and bill.state == BillState.PENDING:
-        _verify_later(current_app._get_current_object(), bill.id)  # type: ignore[attr-defined]
+        _verify_later(bill.id)
+    db.session.commit()
     # The same answer whether or not the bill exists: callers learn nothing from it.
     return {"received": True}, 202
 
 
-def _verify_later(app: Flask, bill_id: int) -> None:
-    thread = threading.Thread(target=_verify, args=(app, bill_id), name="bill-callback")
-    with _running_lock:
-        _running[:] = [t for t in _running if t.is_alive()]
-        _running.append(thread)
-    thread.start()
-
-
-def _verify(app: Flask, bill_id: int) -> None:
-    with app.app_context():
-        try:
-            bill = db.session.get(Bill, bill_id)
-            if bill is not None:
-                services.refresh_bill_status(
-                    bill,
-                    actor=None,
-                    actor_label="iHela callback",
-                    min_interval=MIN_INTERVAL_SECONDS,
-                )
-        except Exception:
-            log.exception("bill %s: verify after a callback failed", bill_id)
-            db.session.rollback()
-        finally:
-            db.session.remove()
-
-
-def wait_for_verifies(timeout: float = 10.0) -> None:
-    """Wait until the verifies started by callbacks are done (tests and graceful stops)."""
-    with _running_lock:
-        threads = list(_running)
-    for thread in threads:
-        thread.join(timeout)
+def _verify_later(bill_id: int) -> None:
+    """A job, committed with the callback's audit event (each callback its own verify)."""
+    add_job(
+        "verify_bill",
+        f"verify_bill:{bill_id}:{uuid.uuid4().hex}",
+        {"bill_id": bill_id, "actor_label": "iHela callback", "min_interval": MIN_INTERVAL_SECONDS},
+    )

@@ -33,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from dashboard import audit
 from dashboard import messages as msg
+from dashboard.background.jobs import add_job
 from dashboard.customers import services as customers
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -312,6 +313,8 @@ def _change_state(
         object_id=bill.merchant_reference,
         summary=_status_summary(old, new, note),
     )
+    if new == BillState.PAID:  # its issuer and payer may be told (background/tasks.py), once
+        add_job("notify.bill_paid", f"bill_paid:{bill.id}", {"bill_id": bill.id})
     return True
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import load_only
 
 from dashboard import audit
 from dashboard import messages as msg
+from dashboard.background.jobs import add_job
 from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -37,6 +38,7 @@ from dashboard.models import (
     Cashin,
     CashinState,
     HolderCheck,
+    Role,
     User,
 )
 from dashboard.money import format_amount
@@ -544,6 +546,7 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
     """The review page's one click: sends now, or submits for approval. Counts once."""
     if cashin.created_by_id != by.id:
         raise CashinConflict(_("Only the person who prepared this cash-in can confirm it."))
+    _refuse_while_gateway_down()
     extra: dict[str, Any] = {"send_token": None, "submitted_at": utcnow()}
     # A refund away from the payer's account never goes without a second person.
     needs_approval = cashin.needs_approval or cashin.account_warning is not None
@@ -590,6 +593,8 @@ def confirm_cashin(cashin: Cashin, send_token: str, *, by: User, limits: Limits)
             }
         )
     approval = target == CashinState.AWAITING_APPROVAL
+    if approval:  # the people who may approve it are told (background/tasks.py), once
+        add_job("notify.cashin_awaiting", f"cashin_awaiting:{cashin.id}", {"cashin_id": cashin.id})
     _trail(
         "cashin.submitted_for_approval" if approval else "cashin.confirmed",
         cashin,
@@ -609,6 +614,7 @@ def approve_cashin(cashin: Cashin, *, by: User, limits: Limits) -> Cashin:
     """A second person approves, which sends it. Nobody approves their own."""
     if cashin.created_by_id == by.id:
         raise CashinConflict(_("You prepared this cash-in: another accountant must approve it."))
+    _refuse_while_gateway_down()
     if cashin.state == CashinState.AWAITING_APPROVAL:
         _take_turn(cashin)
         try:
@@ -668,6 +674,13 @@ def reject_cashin(cashin: Cashin, reason: str, *, by: User) -> Cashin:
     db.session.commit()
     db.session.refresh(cashin)
     return cashin
+
+
+def _refuse_while_gateway_down() -> None:
+    """Nothing is sent while iHela is known to be unreachable: the cash-in stays as it is."""
+    down = gateway().breaker.refuse("cash-in")
+    if down is not None:
+        raise CashinConflict(msg.render(msg.coded(msg.gateway_error(down))))
 
 
 def _send(cashin: Cashin, *, by: User) -> None:
@@ -1054,6 +1067,28 @@ def approvals_waiting_for(user: User) -> int:
             .where(Cashin.status == CashinState.AWAITING_APPROVAL, Cashin.created_by_id != user.id)
         )
         or 0
+    )
+
+
+def cashins_needing_checking(limit: int = 200) -> list[Cashin]:
+    """The cash-ins the needs-checking banner counts (oldest first)."""
+    query = select(Cashin).where(_needs_checking_condition()).order_by(Cashin.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def approvers_of(cashin: Cashin) -> list[User]:
+    """Who may approve this cash-in (the rule of ``approve_cashin`` and its view: an active
+    accountant or admin who did not prepare it), for the e-mail asking them to."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.role.in_((Role.ACCOUNTANT, Role.ADMIN)),
+                User.id != cashin.created_by_id,
+            )
+            .order_by(User.id)
+        )
     )
 
 

@@ -124,7 +124,9 @@ def _lookup_for(
 def new() -> ResponseReturnValue:
     form = CashinForm()
     banks = bank_list()
-    form.bank_slug.choices = [("", _("Choose a bank…"))] + [(b.slug, b.name) for b in banks.active]
+    form.bank_slug.choices = [("", _("Choose a bank…"))] + [
+        (b.slug, b.name) for b in banks.money_in
+    ]
     bill: Bill | None = None
     bill_id = id_arg("bill") or id_from_text(form.bill_id.data)
     if bill_id:

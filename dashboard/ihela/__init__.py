@@ -1,5 +1,6 @@
 """Client for the iHela merchant gateway: typed results, typed errors, no Flask, no database."""
 
+from .breaker import BreakerState, BreakerStore, CircuitBreaker, GatewayDown, MemoryStore
 from .client import API_VERSIONS, IhelaClient, validate_base_url
 from .errors import (
     AccountNotFound,
@@ -36,12 +37,17 @@ __all__ = [
     "Bill",
     "BillCheck",
     "BillStatus",
+    "BreakerState",
+    "BreakerStore",
     "CashinResult",
+    "CircuitBreaker",
+    "GatewayDown",
     "GatewayRejected",
     "GatewayTimeout",
     "GatewayUnavailable",
     "IhelaClient",
     "IhelaError",
+    "MemoryStore",
     "OperationNotFound",
     "OperationOutcome",
     "OperationStatus",

@@ -1,4 +1,4 @@
-"""HTTP client for the iHela merchant gateway, in either API generation (``wire_v1``/``wire_v2``).
+"""HTTP client for the iHela merchant gateway, in any of its shapes (``wire_v1``/``wire_v2``).
 
 What it guarantees, because the dashboard's money rules depend on it:
 - a money-moving call (bill init, cash-in) is sent at most once, except the single re-send after
@@ -25,6 +25,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from .breaker import BreakerState, CircuitBreaker
 from .errors import (
     AuthenticationFailed,
     GatewayRejected,
@@ -43,15 +44,24 @@ from .types import (
     OperationOutcome,
     OperationStatus,
 )
-from .wire import TOKEN, Dialect, Operation, OperationNotFound, WireRequest
+from .wire import (
+    TOKEN,
+    BillRequest,
+    CashinRequest,
+    Dialect,
+    Operation,
+    OperationNotFound,
+    WireRequest,
+)
 from .wire_v1 import V1Dialect
-from .wire_v2 import V2Dialect
+from .wire_v2 import PATH_TABLES, V2Dialect
 
 log = logging.getLogger("dashboard.ihela")
 
 T = TypeVar("T")
 
-API_VERSIONS = ("v1", "v2")
+# v1; v2 under api/v2/; v2 on api/v1/ paths as the published ihela-sdk 0.4.0 calls it.
+API_VERSIONS = ("v1", "v2", "v2-on-v1")
 
 
 # Transient refusals: the gateway did not act, and asking again later may work.
@@ -130,6 +140,7 @@ class _Token:
 class _Reply:
     status: int
     body: dict[str, Any] | None  # None when the body is not a JSON object
+    date: str | None = None  # the gateway's Date header (``flask ihela check`` reads the skew)
 
 
 class IhelaClient:
@@ -146,9 +157,10 @@ class IhelaClient:
         token_margin: float = 60.0,
         api: str = "v1",
         pin: str | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if api not in API_VERSIONS:
-            raise ValueError("The iHela API version must be v1 or v2.")
+            raise ValueError("The iHela API shape must be one of " + ", ".join(API_VERSIONS) + ".")
         if not client_id or not client_secret:
             raise ValueError("The iHela client id and secret are required.")
         if connect_timeout <= 0 or read_timeout <= 0 or token_margin < 0:
@@ -158,9 +170,15 @@ class IhelaClient:
         self._client_secret = _Secret(client_secret)
         self._timeout = (connect_timeout, read_timeout)
         self._token_margin = token_margin
-        self._dialect: Dialect = V2Dialect(pin or "") if api == "v2" else V1Dialect()
+        self._dialect: Dialect = (
+            V1Dialect() if api == "v1" else V2Dialect(pin or "", PATH_TABLES[api])
+        )
         self._token: _Token | None = None
+        self._token_expires_in: float | None = None
         self._token_lock = threading.Lock()
+        # Fails fast while the gateway is unreachable; its state may be shared (see gateway.py).
+        self._breaker = breaker or CircuitBreaker()
+        self._local = threading.local()  # the breaker state this thread's call started from
         self._session = requests.Session()
         # max_retries=0: urllib3 must never re-send a request on its own (a POST may move money).
         for prefix in ("https://", "http://"):
@@ -169,6 +187,14 @@ class IhelaClient:
     @property
     def base_url(self) -> str:
         return self._base_url
+
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._dialect
 
     def __repr__(self) -> str:
         return (
@@ -213,17 +239,10 @@ class IhelaClient:
         redirect_uri: str | None = None,
     ) -> Bill:
         """Ask the gateway to bill ``payer``; the bill waits for the payer to confirm it."""
-        return self._execute(
-            self._dialect.init_bill(
-                amount,
-                payer,
-                description,
-                merchant_reference,
-                bank=bank,
-                bank_client_id=bank_client_id,
-                redirect_uri=redirect_uri,
-            )
+        bill = BillRequest(
+            amount, payer, description, merchant_reference, bank, bank_client_id, redirect_uri
         )
+        return self._execute(self._dialect.init_bill(bill))
 
     def verify_bill(self, bill_code: str, merchant_reference: str) -> BillCheck:
         """Current status of a bill (one gateway call, never cached here)."""
@@ -232,6 +251,18 @@ class IhelaClient:
     def get_bank_list(self) -> list[Bank]:
         """Every bank the gateway lists, inactive ones included (``is_active`` tells)."""
         return self._execute(self._dialect.bank_list())
+
+    def get_cashin_bank_list(self) -> list[Bank] | None:
+        """The banks that take money in (cash-ins), or None where the gateway has no such list."""
+        request = self._dialect.cashin_bank_list()
+        if request is None:
+            return None
+        try:
+            return self._execute(request)
+        except (GatewayRejected, GatewayUnavailable) as exc:
+            if exc.status == 404:
+                return None  # this gateway does not serve it: the full list stands in
+            raise
 
     def customer_lookup(self, bank_slug: str, account: str) -> AccountHolder:
         """Who holds ``account`` at ``bank_slug``; AccountNotFound when nobody does."""
@@ -253,11 +284,10 @@ class IhelaClient:
         holder_name: str | None = None,
     ) -> CashinResult:
         """Send ``amount`` francs to ``account``. Never retried: see OutcomeUnknown."""
-        return self._execute(
-            self._dialect.cashin(
-                bank_slug, account, amount, merchant_reference, description, holder_name
-            )
+        cashin = CashinRequest(
+            bank_slug, account, amount, merchant_reference, description, holder_name
         )
+        return self._execute(self._dialect.cashin(cashin))
 
     def operation_status(self, merchant_reference: str) -> OperationStatus:
         """What became of the operation sent under ``merchant_reference`` (v2 only).
@@ -279,11 +309,27 @@ class IhelaClient:
                 raw=exc.raw or {},
             )
 
+    def token_lifetime(self) -> float | None:
+        """Fetch a fresh token; its ``expires_in`` in seconds (None when not given)."""
+        with self._token_lock:
+            self._token = self._fetch_token()
+            return self._token_expires_in
+
+    def probe(self, path: str) -> tuple[int, str | None]:
+        """GET ``path`` with a token: (HTTP status, Date header). Never moves money: a GET on a
+        POST-only route answers 405 where the route exists and 404 where it does not."""
+        operation = Operation("probe", "GET", path, moves_money=False)
+        self._local.breaker_state = self._breaker.before(operation.label)
+        reply = self._send(operation, auth=_BearerAuth(self._current_token()))
+        return reply.status, reply.date
+
     def _execute(self, request: WireRequest[T]) -> T:
         """Send one request and read its reply; reads may be asked twice if the dialect allows."""
         operation = request.operation
         attempts = 2 if self._dialect.retries_reads and not operation.moves_money else 1
         for attempt in range(1, attempts + 1):
+            # While iHela is known to be down nothing is sent, money included (GatewayDown).
+            self._local.breaker_state = self._breaker.before(operation.label)
             try:
                 body = self._call(
                     operation,
@@ -342,6 +388,11 @@ class IhelaClient:
         self, operation: Operation, reply: _Reply, not_found: type[GatewayRejected]
     ) -> dict[str, Any]:
         status, body = reply.status, reply.body
+        if status == 404 and not self._dialect.says_not_found(operation, status, body):
+            # A proxy's or a wrong path's 404 says nothing about our operation.
+            raise self._no_usable_answer(
+                operation, "unreadable", status, body, detail="not the gateway's own not-found"
+            )
         refusal = self._dialect.refusal(operation, status, body, not_found)
         if refusal is not None:
             raise refusal
@@ -456,7 +507,10 @@ class IhelaClient:
                 _elapsed_ms(started),
                 type(exc).__name__,
             )
+            # Any failure to get an answer counts (the SDK's rule); an HTTP error does not.
+            self._breaker.failed()
             raise self._transport_error(operation, exc) from exc
+        self._breaker.succeeded(self._breaker_state())
         log.info(
             "%s %s -> %d in %.0f ms",
             operation.method,
@@ -464,7 +518,12 @@ class IhelaClient:
             response.status_code,
             _elapsed_ms(started),
         )
-        return _Reply(response.status_code, _json_object(response))
+        return _Reply(response.status_code, _json_object(response), response.headers.get("Date"))
+
+    def _breaker_state(self) -> BreakerState:
+        state = getattr(self._local, "breaker_state", None)
+        # A call outside _execute (none today) resets the breaker if anything was recorded.
+        return state if isinstance(state, BreakerState) else BreakerState(failures=1)
 
     def _transport_error(self, operation: Operation, exc: requests.RequestException) -> IhelaError:
         label = operation.label
@@ -559,7 +618,9 @@ class IhelaClient:
                 kind="no_token",
                 operation=TOKEN.label,
             )
-        return _Token(_Secret(access_token), sent_at + self._token_life(reply.body))
+        life = self._token_life(reply.body)
+        self._token_expires_in = None if math.isinf(life) else life + self._token_margin
+        return _Token(_Secret(access_token), sent_at + life)
 
     def _token_life(self, body: Mapping[str, Any]) -> float:
         """Seconds to reuse the token: its ``expires_in`` minus our safety margin."""

@@ -28,6 +28,7 @@ KINDS = frozenset(
         "redirected",  # a 3xx: the base URL is wrong
         "server_error",  # a 5xx: the gateway (or a proxy before it) is unavailable
         "unreadable",  # an answer came but could not be read or trusted
+        "gateway_down",  # iHela was unreachable on the last attempts: nothing was sent
     }
 )
 

@@ -7,7 +7,6 @@ readers are in ``replies.py``.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from dashboard.money import amount_to_wire
 
@@ -29,7 +28,7 @@ from .types import (
     CashinResult,
     OperationStatus,
 )
-from .wire import Operation, WireRequest
+from .wire import BillRequest, CashinRequest, Operation, WireRequest, lookup_operation
 
 BILL_INIT = Operation("bill init", "POST", "api/v1/payments/bill/init/", moves_money=True)
 BILL_VERIFY = Operation("bill verify", "POST", "api/v1/payments/bill/verify/", moves_money=False)
@@ -43,33 +42,24 @@ class V1Dialect:
     retries_reads = False  # as before: the services decide when to ask again
     can_check_operations = False  # v1 has no status call: a person settles unknown payouts
 
-    def init_bill(
-        self,
-        amount: int,
-        payer: str,
-        description: str,
-        merchant_reference: str,
-        *,
-        bank: str | None,
-        bank_client_id: str | None,
-        redirect_uri: str | None,
-    ) -> WireRequest[Bill]:
-        if bank is not None and bank_client_id is None:
+    def init_bill(self, bill: BillRequest) -> WireRequest[Bill]:
+        bank_client_id = bill.bank_client_id
+        if bill.bank is not None and bank_client_id is None:
             # As the 0.0.5 client does: a partner bank needs the payer's id in that bank.
-            bank_client_id = payer
+            bank_client_id = bill.payer
         form = {
-            "amount": amount_to_wire(amount),
-            "user": payer,
-            "description": description,
-            "merchant_reference": merchant_reference,
-            "bank": bank,
+            "amount": amount_to_wire(bill.amount),
+            "user": bill.payer,
+            "description": bill.description,
+            "merchant_reference": bill.merchant_reference,
+            "bank": bill.bank,
             "bank_client_id": bank_client_id,
-            "redirect_uri": redirect_uri,
+            "redirect_uri": bill.redirect_uri,
         }
         return WireRequest(
             BILL_INIT,
             lambda reply: parse_bill(
-                reply, expected_amount=amount, expected_reference=merchant_reference
+                reply, expected_amount=bill.amount, expected_reference=bill.merchant_reference
             ),
             form=form,
         )
@@ -87,12 +77,12 @@ class V1Dialect:
     def bank_list(self) -> WireRequest[list[Bank]]:
         return WireRequest(BANK_LIST, parse_bank_list)
 
+    def cashin_bank_list(self) -> None:
+        return None  # v1 has one list of banks
+
     def customer_lookup(self, bank_slug: str, account: str) -> WireRequest[AccountHolder]:
-        operation = Operation(
-            "account lookup", "GET", LOOKUP.format(slug=quote(bank_slug, safe="")), False
-        )
         return WireRequest(
-            operation,
+            lookup_operation(LOOKUP, bank_slug),
             lambda reply: parse_account_holder(reply, bank_slug=bank_slug, account=account),
             query={"customer_id": account},
             not_found=AccountNotFound,
@@ -100,40 +90,29 @@ class V1Dialect:
 
     def customer_account(self, customer: str) -> WireRequest[AccountHolder]:
         # The same lookup, asked about a person (e-mail, phone, client code) at iHela's own bank.
-        operation = Operation(
-            "account lookup", "GET", LOOKUP.format(slug=quote(IHELA_BANK_SLUG, safe="")), False
-        )
         return WireRequest(
-            operation,
+            lookup_operation(LOOKUP, IHELA_BANK_SLUG),
             lambda reply: parse_customer_account(reply, bank_slug=IHELA_BANK_SLUG),
             query={"customer_id": customer},
             not_found=AccountNotFound,
         )
 
-    def cashin(
-        self,
-        bank_slug: str,
-        account: str,
-        amount: int,
-        merchant_reference: str,
-        description: str,
-        holder_name: str | None,
-    ) -> WireRequest[CashinResult]:
+    def cashin(self, cashin: CashinRequest) -> WireRequest[CashinResult]:
         form = {
-            "bank_slug": bank_slug,
-            "account": account,
-            "amount": amount_to_wire(amount),
-            "merchant_reference": merchant_reference,
-            "description": description,
+            "bank_slug": cashin.bank_slug,
+            "account": cashin.account,
+            "amount": amount_to_wire(cashin.amount),
+            "merchant_reference": cashin.merchant_reference,
+            "description": cashin.description,
         }
         return WireRequest(
             CASHIN,
             lambda reply: parse_cashin(
                 reply,
-                bank_slug=bank_slug,
-                account=account,
-                amount=amount,
-                merchant_reference=merchant_reference,
+                bank_slug=cashin.bank_slug,
+                account=cashin.account,
+                amount=cashin.amount,
+                merchant_reference=cashin.merchant_reference,
             ),
             form=form,
         )
@@ -149,3 +128,11 @@ class V1Dialect:
         not_found: type[GatewayRejected],
     ) -> IhelaError | None:
         return None  # the client's common rules are v1's rules
+
+    def says_not_found(
+        self, operation: Operation, status: int, body: dict[str, Any] | None
+    ) -> bool:
+        return status == 404  # v1 answers "not found" with the status alone
+
+    def probes(self) -> dict[str, Operation]:
+        return {"bill init": BILL_INIT, "bill verify": BILL_VERIFY, "cash-in": CASHIN}

@@ -1,7 +1,8 @@
 """A local stand-in for the iHela merchant gateway (v1 and v2 wire contracts, see ihela-api.md).
 
-Both API generations are served at once, over the same fixtures, state and rules: v1 under
-``/api/v1/`` (``api.py``), v2 under ``/api/v2/`` (``api_v2.py``).
+Every published client's calls are served at once, over the same fixtures, state and rules: v1
+under ``/api/v1/`` (``api.py``), v2 under ``/api/v2/`` and, where ihela-sdk 0.4.0 sends v2 bodies,
+under ``/api/v1/`` too (``api_v2.py``).
 
 It is a separate Flask app that the dashboard only ever reaches over HTTP, exactly like the
 real gateway. ``create_app`` builds it; ``server.start_sandbox`` runs it in a thread for tests;
@@ -29,9 +30,28 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # When set, the sandbox POSTs a bill's status there after it is paid (or otherwise settled).
     "SANDBOX_CALLBACK_URL": None,
     "SANDBOX_CALLBACK_SECRET": None,  # signs those callbacks (HMAC-SHA256)
+    "SANDBOX_CALLBACK_SIGNATURE": "prefixed",  # "sha256=<hex>"; "bare": hex alone, as the SDK
+    # Which shapes it serves (all by default); one alone plays a gateway of that shape only.
+    "SANDBOX_SHAPES": ("v1", "v2", "v2-on-v1"),
 }
 
-_FROM_ENVIRONMENT = ("SANDBOX_MERCHANT_PIN", "SANDBOX_CALLBACK_URL", "SANDBOX_CALLBACK_SECRET")
+# Which shapes use a path (the first matching prefix); unlisted paths belong to every shape.
+_SHAPES_BY_PREFIX = (
+    ("/api/v1/payments/bill/", {"v1"}),
+    ("/api/v1/bank/all", {"v1"}),
+    ("/api/v2/", {"v2"}),
+    ("/api/v1/payments/bill-", {"v2-on-v1"}),
+    ("/api/v1/payments/bank/cash", {"v2-on-v1"}),
+    ("/ihela/", {"v2-on-v1"}),
+    ("/api/v1/", {"v1", "v2-on-v1"}),
+)
+
+_FROM_ENVIRONMENT = (
+    "SANDBOX_MERCHANT_PIN",
+    "SANDBOX_CALLBACK_URL",
+    "SANDBOX_CALLBACK_SECRET",
+    "SANDBOX_CALLBACK_SIGNATURE",
+)
 
 TOKEN_PATH = "/oAuth2/token"  # noqa: S105 - a path, not a password
 CONTROL_PREFIX = "/_sandbox/"
@@ -103,6 +123,9 @@ def _count_and_inject_faults() -> Response | None:
     # Controls are never counted nor faulted: tests must always be able to clear a fault.
     if path.startswith(CONTROL_PREFIX):
         return None
+    shapes = next((found for prefix, found in _SHAPES_BY_PREFIX if path.startswith(prefix)), None)
+    if shapes is not None and not shapes & set(current_app.config["SANDBOX_SHAPES"]):
+        return _not_served()
     state = get_state()
     is_token = _is_token_endpoint(path)
     state.count_request(path, is_token_endpoint=is_token)
@@ -119,7 +142,7 @@ def _count_and_inject_faults() -> Response | None:
     if effect.garbage:
         state.sleep(effect.stall)
         return Response(_GARBAGE_BODY, status=200, mimetype="text/html")
-    if effect.response_code and path.startswith("/api/v2/"):
+    if effect.response_code:
         state.sleep(effect.stall)
         messages = {"05": "Insufficient funds.", "07": "Service temporarily unavailable."}
         return jsonify(
@@ -131,6 +154,12 @@ def _count_and_inject_faults() -> Response | None:
             }
         )
     return None
+
+
+def _not_served() -> Response:
+    response = jsonify({"detail": "Not found."})
+    response.status_code = 404
+    return response
 
 
 def current_fault() -> FaultEffect:

@@ -1,4 +1,7 @@
-"""The v1 merchant API: token, bill init/verify, bank list, account lookup, cash-in."""
+"""The v1 merchant API: token, bill init/verify, bank list, account lookup, cash-in.
+
+``api/v1/payments/cash-in/`` is shared with ihela-sdk 0.4.0's v2 body: ``api_v2.py`` routes it.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from dashboard.sandbox.fixtures import (
     CURRENCY_NUMERIC,
     OPERATION_MAX_AMOUNT,
     OPERATION_MIN_AMOUNT,
+    Bank,
     find_account,
     find_bank,
     find_customer_account,
@@ -278,13 +282,23 @@ _route("/api/v1/payments/bill/verify/", verify_bill, ["POST"])
 # -- banks ---------------------------------------------------------------------------------
 
 
-def _bank_list() -> list[dict[str, Any]]:
+# Which banks each list holds: all of them, those that take money in (cash-in: active ones),
+# those that pay money out (ihela-sdk 0.4.0's ``bank/cashin/`` and ``bank/cashout/``).
+BANK_LISTS: dict[str, Callable[[Bank], bool]] = {
+    "all": lambda bank: True,
+    "cashin": lambda bank: bank.is_active,
+    "cashout": lambda bank: bank.is_active and bank.has_cashout,
+}
+
+
+def _bank_list(which: str = "all") -> list[dict[str, Any]]:
     wanted_type = request.args.get("type", "").strip().upper()
     base = public_url()
+    keep = BANK_LISTS[which]
     return [
         bank_object(bank, base)
         for bank in BANKS
-        if not wanted_type or bank.bank_type == wanted_type
+        if keep(bank) and (not wanted_type or bank.bank_type == wanted_type)
     ]
 
 
@@ -337,18 +351,12 @@ def lookup_account(slug: str) -> ResponseReturnValue:
 _route("/api/v1/bank/<slug>/account/lookup/", lookup_account, ["GET"])
 
 
-# -- cash-in -------------------------------------------------------------------------------
-
-
-@_requires_token
-def cash_in() -> ResponseReturnValue:
-    try:
-        data = _request_fields()
-    except _BadBody as bad:
-        return bad.reply, 400
-    errors: FieldErrors = {}
-    bank_slug = _text(data, "bank_slug", errors, max_length=20)
-    account_number = _text(data, "account", errors, max_length=64)
+def cashin_fields(
+    data: dict[str, Any], errors: FieldErrors, *, bank: str, account: str
+) -> tuple[str, str, int, str, str] | None:
+    """bank slug, account, amount, merchant reference and description, or None (see errors)."""
+    bank_slug = _text(data, bank, errors, max_length=20)
+    account_number = _text(data, account, errors, max_length=64)
     amount = _amount(data, errors)
     merchant_reference = _text(data, "merchant_reference", errors, max_length=64)
     description = _text(data, "description", errors)
@@ -361,7 +369,41 @@ def cash_in() -> ResponseReturnValue:
         or merchant_reference is None
         or description is None
     ):
+        return None
+    return bank_slug, account_number, amount, merchant_reference, description
+
+
+def cashin_refusal(bank_slug: str, account_number: str, amount: int) -> tuple[Bank | None, str]:
+    """The receiving bank, and why the cash-in is refused ("" when it is not)."""
+    bank = find_bank(bank_slug)
+    if bank is None:
+        return None, f"Unknown bank {bank_slug}."
+    if not bank.is_active:
+        return bank, f"{bank.name} is not active."
+    if find_account(bank, account_number) is None:
+        return bank, f"No account {account_number} at {bank.name}."
+    if bank.limits is not None:
+        if amount < bank.limits.in_minimum:
+            return bank, f"{bank.name} accepts at least {bank.limits.in_minimum} BIF."
+        if amount > bank.limits.in_maximum:
+            return bank, f"{bank.name} accepts at most {bank.limits.in_maximum} BIF."
+    return bank, ""
+
+
+# -- cash-in -------------------------------------------------------------------------------
+
+
+@_requires_token
+def cash_in() -> ResponseReturnValue:
+    try:
+        data = _request_fields()
+    except _BadBody as bad:
+        return bad.reply, 400
+    errors: FieldErrors = {}
+    fields = cashin_fields(data, errors, bank="bank_slug", account="account")
+    if fields is None:
         return errors, 400
+    bank_slug, account_number, amount, merchant_reference, description = fields
 
     def refused(message: str) -> JSONReply:
         return {
@@ -375,18 +417,9 @@ def cash_in() -> ResponseReturnValue:
             "reference": None,
         }, 400
 
-    bank = find_bank(bank_slug)
-    if bank is None:
-        return refused(f"Unknown bank {bank_slug}.")
-    if not bank.is_active:
-        return refused(f"{bank.name} is not active.")
-    if find_account(bank, account_number) is None:
-        return refused(f"No account {account_number} at {bank.name}.")
-    if bank.limits is not None:
-        if amount < bank.limits.in_minimum:
-            return refused(f"{bank.name} accepts at least {bank.limits.in_minimum} BIF.")
-        if amount > bank.limits.in_maximum:
-            return refused(f"{bank.name} accepts at most {bank.limits.in_maximum} BIF.")
+    bank, refusal = cashin_refusal(bank_slug, account_number, amount)
+    if bank is None or refusal:
+        return refused(refusal)
     try:
         cashin = get_state().record_cashin(
             merchant_reference=merchant_reference,
@@ -398,6 +431,3 @@ def cash_in() -> ResponseReturnValue:
     except DuplicateReference:
         return refused(f"A cash-in with merchant reference {merchant_reference} already exists.")
     return cashin_object(cashin), 200
-
-
-_route("/api/v1/payments/cash-in/", cash_in, ["POST"])

@@ -1,5 +1,8 @@
 """The v2 merchant API (ihela-api.md §3.6): same fixtures, state and rules as v1, other wire.
 
+Served under ``api/v2/`` and, as ihela-sdk 0.4.0 calls it, under ``api/v1/`` (bill-init,
+bill-check, cash-in with a JSON body, the bank lists) plus its ``ihela/api/v1/transaction-status/``.
+
 Every reply is the envelope ``{success, response_code, response_message, response_data}``;
 POST bodies carry the merchant PIN as ``pin_code``. Codes: "00" success, "03" invalid request
 (``response_data`` holds the field errors), "04" not found, "05" insufficient funds and "07"
@@ -31,8 +34,11 @@ from dashboard.sandbox.api import (
     _requires_token,
     _text,
     _valid_redirect,
+    cashin_fields,
+    cashin_refusal,
 )
-from dashboard.sandbox.fixtures import find_account, find_bank, find_customer_account, find_payer
+from dashboard.sandbox.api import cash_in as v1_cash_in
+from dashboard.sandbox.fixtures import find_bank, find_customer_account, find_payer
 from dashboard.sandbox.state import (
     CANCELLED,
     ERROR,
@@ -181,20 +187,25 @@ def bill_check(data: dict[str, Any]) -> ResponseReturnValue:
     return envelope(check_object(bill), "Done"), 200
 
 
-_route("/api/v2/payments/bill-init/", bill_init, ["POST"])
-_route("/api/v2/payments/bill-check/", bill_check, ["POST"])
+# v2 bodies on both prefixes: ``api/v1/`` is where ihela-sdk 0.4.0 sends them.
+for _prefix in ("/api/v2", "/api/v1"):
+    _route(f"{_prefix}/payments/bill-init/", bill_init, ["POST"])
+    _route(f"{_prefix}/payments/bill-check/", bill_check, ["POST"])
 
 
 # -- banks ---------------------------------------------------------------------------------
 
 
 @_requires_token
-def list_banks() -> ResponseReturnValue:
-    banks = _bank_list()
+def list_banks(which: str = "all") -> ResponseReturnValue:
+    banks = _bank_list(which)
     return envelope({"objects": banks, "count": len(banks)}), 200
 
 
 _route("/api/v2/payments/bank/", list_banks, ["GET"])
+# The money-in and money-out lists are ihela-sdk 0.4.0's: v2 envelopes on both prefixes.
+for _prefix in ("/api/v2", "/api/v1"):
+    _route(f"{_prefix}/payments/bank/<any(cashin, cashout):which>/", list_banks, ["GET"])
 
 
 @_requires_token
@@ -233,34 +244,14 @@ _route("/api/v2/bank/<slug>/account/lookup/", lookup_account, ["GET"])
 @_fields_with_pin
 def cash_in(data: dict[str, Any]) -> ResponseReturnValue:
     errors: FieldErrors = {}
-    bank_slug = _text(data, "credit_bank", errors, max_length=20)
-    account_number = _text(data, "credit_account", errors, max_length=64)
     _text(data, "credit_account_holder", errors, max_length=255)
-    amount = _amount(data, errors)
-    merchant_reference = _text(data, "merchant_reference", errors, max_length=64)
-    description = _text(data, "description", errors)
-    _currency(data, errors)
-    if (
-        errors
-        or bank_slug is None
-        or account_number is None
-        or amount is None
-        or merchant_reference is None
-        or description is None
-    ):
+    fields = cashin_fields(data, errors, bank="credit_bank", account="credit_account")
+    if fields is None:
         return refused(INVALID, "Invalid request.", 400, errors)
-    bank = find_bank(bank_slug)
-    if bank is None:
-        return refused(INVALID, f"Unknown bank {bank_slug}.")
-    if not bank.is_active:
-        return refused(INVALID, f"{bank.name} is not active.")
-    if find_account(bank, account_number) is None:
-        return refused(INVALID, f"No account {account_number} at {bank.name}.")
-    if bank.limits is not None:
-        if amount < bank.limits.in_minimum:
-            return refused(INVALID, f"{bank.name} accepts at least {bank.limits.in_minimum} BIF.")
-        if amount > bank.limits.in_maximum:
-            return refused(INVALID, f"{bank.name} accepts at most {bank.limits.in_maximum} BIF.")
+    bank_slug, account_number, amount, merchant_reference, description = fields
+    bank, refusal = cashin_refusal(bank_slug, account_number, amount)
+    if bank is None or refusal:
+        return refused(INVALID, refusal)
     try:
         cashin = get_state().record_cashin(
             merchant_reference=merchant_reference,
@@ -297,6 +288,20 @@ _BILL_OUTCOME = {
 @_requires_token
 @_fields_with_pin
 def operation_status(data: dict[str, Any]) -> ResponseReturnValue:
+    return _status_of(data)
+
+
+@_requires_token
+def transaction_status() -> ResponseReturnValue:
+    """ihela-sdk 0.4.0's only status lookup: ``{external_reference, reference}``, no PIN."""
+    try:
+        data = _request_fields()
+    except _BadBody as bad:
+        return refused(INVALID, "Invalid request.", 400, bad.reply)
+    return _status_of(data)
+
+
+def _status_of(data: dict[str, Any]) -> ResponseReturnValue:
     errors: FieldErrors = {}
     reference = _text(data, "external_reference", errors, max_length=64)
     if errors or reference is None:
@@ -327,5 +332,20 @@ def operation_status(data: dict[str, Any]) -> ResponseReturnValue:
     return refused(NOT_FOUND, "No operation with this reference.", 404)
 
 
+def _is_v2_body() -> bool:
+    """ihela-sdk 0.4.0 posts v2 JSON (``credit_bank`` ...) where 0.0.x posts v1 form fields."""
+    if not request.is_json:
+        return False
+    data = request.get_json(silent=True)
+    v2_names = {"credit_bank", "credit_account", "credit_account_holder", "pin_code"}
+    return isinstance(data, dict) and bool(v2_names & data.keys())
+
+
+def cash_in_either() -> ResponseReturnValue:
+    return cash_in() if _is_v2_body() else v1_cash_in()
+
+
 _route("/api/v2/payments/cash-in/", cash_in, ["POST"])
+_route("/api/v1/payments/cash-in/", cash_in_either, ["POST"])
 _route("/api/v2/operations/status/", operation_status, ["POST"])
+_route("/ihela/api/v1/transaction-status/", transaction_status, ["POST"])

@@ -35,7 +35,10 @@ def notify_settled(bill: Bill) -> threading.Thread | None:
     secret = current_app.config.get("SANDBOX_CALLBACK_SECRET")
     if secret:
         digest = hmac.new(str(secret).encode(), body, hashlib.sha256).hexdigest()
-        headers[SIGNATURE_HEADER] = f"sha256={digest}"
+        if current_app.config.get("SANDBOX_CALLBACK_SIGNATURE") == "bare":
+            headers["X-iHela-Signature"] = digest  # the SDK's spelling and form
+        else:
+            headers[SIGNATURE_HEADER] = f"sha256={digest}"
     thread = threading.Thread(
         target=_post, args=(str(url), body, headers), name="sandbox-callback", daemon=True
     )

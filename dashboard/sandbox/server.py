@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -46,6 +47,11 @@ class KeepAliveRequestHandler(WSGIRequestHandler):
         # Headers and body leave in separate writes: without this, on a kept connection the
         # body waits for the client's delayed ACK of the headers (~40 ms a reply).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _connections(self.server).add(self.connection)
+
+    def finish(self) -> None:
+        _connections(self.server).discard(self.connection)
+        super().finish()
 
     def make_environ(self) -> WSGIEnvironment:
         environ = super().make_environ()
@@ -89,6 +95,15 @@ class _QuietRequestHandler(KeepAliveRequestHandler):
         pass  # e.g. "Request timed out" when a kept connection is closed after 75 s idle
 
 
+def _connections(server: Any) -> set[socket.socket]:
+    """The connections a server has open (kept alive between requests)."""
+    found: set[socket.socket] | None = getattr(server, "open_connections", None)
+    if found is None:
+        found = set()
+        server.open_connections = found
+    return found
+
+
 class RunningSandbox:
     """A sandbox serving on loopback; ``url`` ends with a slash, like iHela base URLs."""
 
@@ -110,6 +125,10 @@ class RunningSandbox:
         get_state(self.app).stop()
         self._server.shutdown()
         self._server.server_close()
+        # A stopped gateway drops its kept-alive connections too: nothing answers any more.
+        for connection in list(_connections(self._server)):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
 
     def __enter__(self) -> RunningSandbox:

@@ -1,7 +1,7 @@
 """customers: a directory derived from bills' payers, their identifiers and search terms
 
 Revision ID: g19a1c0ffee1
-Revises: b15b00000002
+Revises: e18a1b2c0014
 Create Date: 2026-12-07 16:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'g19a1c0ffee1'
-down_revision = 'b15b00000002'
+down_revision = 'e18a1b2c0014'
 branch_labels = None
 depends_on = None
 

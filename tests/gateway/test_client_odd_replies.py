@@ -178,3 +178,83 @@ def test_errors_inside_a_200_are_a_refusal(client: IhelaClient, gateway: Scripte
     with pytest.raises(GatewayRejected) as caught:
         client.init_bill(2000, "clientmail@gmail.com", "Bread", "REF-1")
     assert caught.value.field_errors == {"amount": ["Must be positive"]}
+
+
+# -- v2 replies read as tolerantly as ihela-sdk 0.4.0 reads them --------------------------------
+
+V2_BILL_INIT = {"v2": "/api/v2/payments/bill-init/", "v2-on-v1": "/api/v1/payments/bill-init/"}
+V2_CASHIN = {"v2": "/api/v2/payments/cash-in/", "v2-on-v1": "/api/v1/payments/cash-in/"}
+
+
+@pytest.fixture(params=["v2", "v2-on-v1"])
+def v2_client(request: pytest.FixtureRequest, gateway: ScriptedGateway) -> Iterator[IhelaClient]:
+    with IhelaClient(
+        gateway.url, "id", "secret", read_timeout=2, api=request.param, pin="1234"
+    ) as ihela:
+        yield ihela
+
+
+def init_bill(client: IhelaClient) -> Any:
+    return client.init_bill(2000, "clientmail@gmail.com", "Shoes", "REF-1")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # What the SDK reads as success: response_code "00", no `success` at all.
+        {"response_code": "00", "response_message": "OK", "response_data": {"code": "CODE-1"}},
+        # A 2xx without any code, as the SDK also accepts.
+        {"response_data": {"code": "CODE-1", "merchant_reference": "REF-1"}},
+        # The SDK's own test fixtures: the v1-shaped {"bill": {...}} reply.
+        {
+            "bill": {
+                "code": "CODE-1",
+                "merchant_reference": "REF-1",
+                "amount": "2000.00",
+                "status": {"label": "Initiated", "value": "I"},
+                "confirmation_uri": "https://gate.example/u/operations/bill/confirm/CODE-1",
+            }
+        },
+    ],
+    ids=["code 00 without success", "2xx without a code", "bill-shaped"],
+)
+def test_a_v2_bill_reply_as_the_sdk_reads_it_issues_the_bill(
+    v2_client: IhelaClient, gateway: ScriptedGateway, reply: dict[str, Any]
+) -> None:
+    gateway.answer(V2_BILL_INIT[v2_client.api_version], 200, reply)
+    bill = init_bill(v2_client)
+    assert bill.code == "CODE-1" and bill.status.value == "pending" and bill.amount == 2000
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "<html>502 Bad Gateway</html>",
+        {},
+        {"response_code": "00", "response_data": None},
+        {"success": True, "response_data": {"reference": None}},
+        {"bill": {"code": "CODE-1", "amount": "2500.00"}},  # not the amount we asked for
+        {"bill": "CODE-1"},
+    ],
+    ids=["html", "empty", "no data", "no code", "other amount", "bill not an object"],
+)
+def test_an_unreadable_v2_bill_reply_leaves_the_outcome_unknown(
+    v2_client: IhelaClient, gateway: ScriptedGateway, reply: Any
+) -> None:
+    gateway.answer(V2_BILL_INIT[v2_client.api_version], 200, reply)
+    with pytest.raises(OutcomeUnknown):
+        init_bill(v2_client)
+
+
+def test_a_v2_cashin_reply_without_success_is_a_success_and_garbage_is_unknown(
+    v2_client: IhelaClient, gateway: ScriptedGateway
+) -> None:
+    path = V2_CASHIN[v2_client.api_version]
+    gateway.answer(path, 200, {"response_code": "00", "response_data": {"reference": "12345"}})
+    assert cashin(v2_client).reference == "12345"  # type: ignore[attr-defined]
+    gateway.answer(path, 200, {"response_code": "00", "response_message": "Done"})
+    with pytest.raises(OutcomeUnknown):
+        cashin(v2_client)
+    gateway.answer(path, 404, {"detail": "Not found."})  # a proxy's or a wrong path's 404
+    with pytest.raises(OutcomeUnknown):
+        cashin(v2_client)

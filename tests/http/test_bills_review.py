@@ -4,7 +4,6 @@ payment, honest "reload", unknown bills in sight and still followed, safe paymen
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,9 +13,9 @@ import requests
 from flask import Flask
 from sqlalchemy import select, update
 
+from dashboard.background import tasks
 from dashboard.bills import services
 from dashboard.db import db, utcnow
-from dashboard.devserver import BillRefresher, refresh_pending_bills
 from dashboard.models import Bill, BillEvent, User
 from dashboard.sandbox.server import start_sandbox
 from tests.conftest import WebClient
@@ -225,10 +224,10 @@ def test_an_unknown_bill_linked_after_a_retry_is_followed_by_its_code(
     assert [b.status for b in _all_bills(app)] == ["paid", "pending"]
 
 
-# 4. The launcher's refresh, and the list saying when statuses were checked.
+# 4. The worker's periodic check, and the list saying when statuses were checked.
 
 
-def test_the_launcher_refresh_turns_a_paid_bill_paid_in_the_list(
+def test_the_periodic_check_turns_a_paid_bill_paid_in_the_list(
     app: Flask, cashier: WebClient, sandbox: Any
 ) -> None:
     issue(cashier)
@@ -240,31 +239,14 @@ def test_the_launcher_refresh_turns_a_paid_bill_paid_in_the_list(
     with app.app_context():
         db.session.execute(update(Bill).values(last_checked_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
-    assert refresh_pending_bills(app, min_age_seconds=30) == (1, 1)
+    with app.app_context():
+        tasks.refresh_bills()  # the worker's periodic check (tests/http/test_background.py)
     assert only_bill(app).status == "paid"
     with app.app_context():
         event = db.session.scalars(select(BillEvent).order_by(BillEvent.id.desc())).first()
         assert event and event.to_status == "paid" and event.actor_label == "cron"
     # No bill waits any more: no line about checks.
     assert 'data-testid="checked-since"' not in cashier.get("/bills/").get_data(as_text=True)
-
-
-def test_the_launcher_refresher_runs_on_its_interval_and_stops(
-    app: Flask, cashier: WebClient, sandbox: Any
-) -> None:
-    issue(cashier)
-    bill = only_bill(app)
-    _pay(sandbox, bill.code)
-    _forget_last_check(app)
-    refresher = BillRefresher(app, interval=0.2).start()
-    try:
-        deadline = time.monotonic() + 10
-        while only_bill(app).status != "paid" and time.monotonic() < deadline:
-            time.sleep(0.1)
-    finally:
-        refresher.stop()
-    assert only_bill(app).status == "paid"
-    assert not refresher.thread.is_alive()
 
 
 # 14. Only safe payment links reach a QR code.

@@ -153,3 +153,59 @@ def test_every_reason_a_check_settles_nothing_is_a_sentence_in_both_languages(ap
         assert "15" in said[1] and "20" in said[1]
         assert len(set(said)) == len(cases)  # each reason its own sentence
         assert not any("still in progress" in s for s in said[:1] + said[3:])
+
+
+@pytest.mark.parametrize("dialect", ["v2", "v2-on-v1"])
+@pytest.mark.parametrize("how", ["cron", "check with iHela"])
+def test_a_bare_404_from_the_status_call_never_frees_a_refund_that_left(
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
+    dialect: str,
+    how: str,
+) -> None:
+    """Issue 15 row 1: stall a refund past the read timeout (the money left), two minutes later
+    let the status call answer a bare 404 (a proxy, a wrong path) and settle: the refund stays
+    unknown and a second refund of the same bill is refused."""
+    from tests.http.test_cashins import _paid_bill
+
+    app = make_app(IHELA_READ_TIMEOUT=0.5)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    bill_id = _paid_bill(app, sandbox, 20_000)
+    url = prepare(web, f"/cashins/new?bill={bill_id}", amount="20000").headers["Location"]
+    fault(sandbox, path=api_path("cash-in"), count=1, stall=2)
+    confirm(web, url)
+    requests.delete(sandbox.url + "_sandbox/faults", timeout=5)
+    [refund] = cashins(app)
+    assert refund.status == "unknown" and refund.reason == "refund"
+    assert len(received(sandbox)) == 1  # the money left
+    # Two minutes later, on both clocks.
+    requests.post(sandbox.url + "_sandbox/clock", json={"advance": 150}, timeout=5)
+    with app.app_context():
+        db.session.execute(
+            Cashin.__table__.update().values(submitted_at=utcnow() - timedelta(minutes=3))
+        )
+        db.session.commit()
+    fault(sandbox, path=api_path("operation status"), status=404)  # every status call
+    if how == "cron":
+        result = app.test_cli_runner().invoke(args=["cashins", "settle-unknown"])
+        assert result.exit_code == 0, result.output
+        assert "0 settled" in result.output
+    else:
+        page = web.post(url + "/check-with-ihela", follow_redirects=True).get_data(as_text=True)
+        assert "iHela could not be asked just now" in page
+    assert cashins(app)[0].status == "unknown"
+    second = prepare(web, f"/cashins/new?bill={bill_id}", amount="20000")
+    assert second.status_code == 422
+    assert "left to refund" in second.get_data(as_text=True)
+    assert len(cashins(app)) == 1 and len(received(sandbox)) == 1
+    # iHela's own "no such operation" (its envelope, code 04) is what may say "not found".
+    requests.delete(sandbox.url + "_sandbox/faults", timeout=5)
+    with app.app_context():
+        from dashboard.gateway import gateway
+
+        status = gateway().operation_status("NO-SUCH-REFERENCE")
+    assert status.outcome.value == "not_found"
+    assert status.raw.get("response_code") == "04"

@@ -42,10 +42,27 @@ def test_secure_cookie_outside_development(make_app: object) -> None:
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_healthz_checks_the_database(web: WebClient) -> None:
+def test_healthz_checks_the_database_and_the_periodic_tasks(app: Flask, web: WebClient) -> None:
+    from datetime import timedelta
+
+    from dashboard.background import periodic
+    from dashboard.db import db, utcnow
+
+    # No worker ever ran: pages work, but nothing checks bills or sends e-mails.
     response = web.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["background"] == "stale"
+    with app.app_context():
+        [(name, period)] = [c for c in periodic.claim_due() if c[0] == "end_idle_displays"][:1]
+        periodic.run(name, period)
+    assert web.get("/healthz").get_json()["status"] == "ok"
+    with app.app_context():
+        for row in periodic.states():
+            if row.last_run_at is not None:
+                row.last_run_at = utcnow() - timedelta(minutes=5, seconds=1)
+        db.session.commit()
+    assert web.get("/healthz").get_json()["status"] == "degraded"
 
 
 def test_unknown_page_is_a_friendly_404(web: WebClient, staff: dict[str, User]) -> None:

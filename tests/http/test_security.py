@@ -25,6 +25,9 @@ def test_control_characters_in_next_after_login_give_a_safe_redirect(
     response = web.post(
         "/login", {"email": "cashier@example.com", "password": PASSWORD, "next": target}
     )
+    if "\x00" in target:  # a NUL anywhere in a request is refused whole (test_fuzz.py)
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 302
     assert response.headers["Location"] == "/"  # the overview, home for every role
     assert "Set-Cookie: x" not in str(response.headers)
@@ -35,6 +38,9 @@ def test_control_characters_in_next_of_the_language_switch_give_a_safe_redirect(
     web: WebClient, target: str
 ) -> None:
     response = web.post("/lang", {"lang": "fr", "next": target})
+    if "\x00" in target:
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 303
     assert "\n" not in response.headers["Location"] and "\r" not in response.headers["Location"]
     assert response.headers["Location"].startswith("/")

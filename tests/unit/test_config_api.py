@@ -13,7 +13,11 @@ from dashboard.gateway import gateway
 
 @pytest.mark.parametrize(
     ("settings", "complaint"),
-    [({"IHELA_API": "v3"}, "v1 or v2"), ({"IHELA_API": "v2", "IHELA_PIN": None}, "PIN")],
+    [
+        ({"IHELA_API": "v3"}, "v1, v2 or v2-on-v1"),
+        ({"IHELA_API": "v2", "IHELA_PIN": None}, "PIN"),
+        ({"IHELA_API": "v2-on-v1", "IHELA_PIN": ""}, "PIN"),
+    ],
 )
 def test_bad_api_settings_refuse_to_start(settings: dict[str, Any], complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
