@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from dashboard.db import db
@@ -20,10 +20,11 @@ from dashboard.models import (
 from dashboard.paging import Page, keyset_page
 
 SUGGESTIONS = 8
-PAGE_SIZE = 50
-# A term read per suggestion at most: a name's words and identifiers of one customer often
-# share a prefix, and the ones read are ordered, so a few more than shown always suffice.
-_TERMS_READ = SUGGESTIONS * 4
+PAGE_SIZE = 30
+# Customers read for the first (longest) word when there are more words to check.
+_CANDIDATES = 400
+# A search of the directory shows at most this many customers (then: "add words").
+SEARCH_BOUND = 100
 
 
 def _prefix_range(typed: str) -> tuple[str, str] | None:
@@ -34,31 +35,42 @@ def _prefix_range(typed: str) -> tuple[str, str] | None:
     return typed, typed[:-1] + chr(ord(typed[-1]) + 1)
 
 
+def _term_range(word: str) -> Any:
+    bounds = _prefix_range(word)
+    assert bounds is not None
+    return and_(CustomerTerm.term >= bounds[0], CustomerTerm.term < bounds[1])
+
+
 def _matching_ids(typed: str, limit: int) -> list[int]:
-    """Customers one of whose terms starts with the first word typed and, for further words,
-    whose terms also start with each of them."""
-    words = [w for w in typed.split() if w]
+    """Customers one of whose terms starts with each word typed, in the order of the terms.
+
+    The longest word is read first, as one index range, for a bounded number of candidates;
+    each other word then only checks those candidates: the work stays the same whatever the
+    number of customers."""
+    words = sorted({w for w in typed.split() if w}, key=len, reverse=True)
     if not words:
         return []
-    first = _prefix_range(words[0])
-    assert first is not None
-    query = select(CustomerTerm.customer_id).where(
-        CustomerTerm.term >= first[0], CustomerTerm.term < first[1]
-    )
-    for word in words[1:]:
-        bounds = _prefix_range(word)
-        assert bounds is not None
-        also = select(CustomerTerm.customer_id).where(
-            CustomerTerm.term >= bounds[0], CustomerTerm.term < bounds[1]
-        )
-        query = query.where(CustomerTerm.customer_id.in_(also))
-    ids: list[int] = []
-    for customer_id in db.session.scalars(query.order_by(CustomerTerm.term).limit(limit * 4)):
-        if customer_id not in ids:
-            ids.append(customer_id)
-        if len(ids) == limit:
+    candidates: list[int] = []
+    reading = select(CustomerTerm.customer_id).where(_term_range(words[0]))
+    wanted = _CANDIDATES if len(words) > 1 else limit
+    # A customer's words rarely share a prefix more than twice (a name, an e-mail's first part).
+    for customer_id in db.session.scalars(reading.order_by(CustomerTerm.term).limit(wanted * 2)):
+        if customer_id not in candidates:
+            candidates.append(customer_id)
+        if len(candidates) == wanted:
             break
-    return ids
+    for word in words[1:]:
+        if not candidates:
+            break
+        also = set(
+            db.session.scalars(
+                select(CustomerTerm.customer_id).where(
+                    CustomerTerm.customer_id.in_(candidates), _term_range(word)
+                )
+            )
+        )
+        candidates = [c for c in candidates if c in also]
+    return candidates[:limit]
 
 
 @dataclass(frozen=True)
@@ -98,23 +110,21 @@ def suggest(typed: str, *, limit: int = SUGGESTIONS) -> list[Suggestion]:
     return found
 
 
-def directory_query(search: str = "") -> Select[Any]:
+def list_customers(
+    search: str = "", *, older: int | None = None, newer: int | None = None
+) -> tuple[Page, bool]:
+    """The directory, most recently billed first, a page at a time (keyset); with a search,
+    among the first ``SEARCH_BOUND`` customers it finds. Also: whether the search hit the bound."""
     query = select(Customer).options(selectinload(Customer.identifiers))
+    bounded = False
     if search.strip():
-        ids = _matching_ids(search, limit=PAGE_SIZE * 20)
-        query = query.where(Customer.id.in_(ids or [0]))
-    return query
-
-
-def list_customers(search: str = "", *, older: int | None = None, newer: int | None = None) -> Page:
-    """The directory, most recently billed first, a page at a time (keyset)."""
-    return keyset_page(
-        directory_query(search),
-        (Customer.last_bill_at, Customer.id),
-        size=PAGE_SIZE,
-        older=older,
-        newer=newer,
+        ids = _matching_ids(search, limit=SEARCH_BOUND + 1)
+        bounded = len(ids) > SEARCH_BOUND
+        query = query.where(Customer.id.in_(ids[:SEARCH_BOUND] or [0]))
+    page = keyset_page(
+        query, (Customer.last_bill_at, Customer.id), size=PAGE_SIZE, older=older, newer=newer
     )
+    return page, bounded
 
 
 def refunded(customer_ids: list[int]) -> dict[int, int]:

@@ -37,12 +37,14 @@ def _office() -> bool:
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
     search = " ".join(request.args.get("q", "").split())[:SEARCH_MAX]
-    page = queries.list_customers(search, older=id_arg("older"), newer=id_arg("newer"))
+    page, bounded = queries.list_customers(search, older=id_arg("older"), newer=id_arg("newer"))
     refunded = queries.refunded([c.id for c in page.rows]) if _office() else {}
     return render_template(
         "customers/index.html",
         page=page,
         search=search,
+        bounded=bounded,
+        search_bound=queries.SEARCH_BOUND,
         refunded=refunded,
         office=_office(),
         params={"q": search} if search else {},
