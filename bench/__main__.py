@@ -14,6 +14,7 @@ from bench import bills_list
 from bench.breaker import bench_breaker
 from bench.bytes import bench_bytes
 from bench.coalescing import bench_coalescing
+from bench.customers import bench_customers
 from bench.env import (
     BenchSetupError,
     app_config,
@@ -32,7 +33,7 @@ from dashboard.models import Role
 from dashboard.sandbox.server import start_sandbox
 
 EMAIL = "bench.cashier@example.com"
-SECTIONS = ("bills", "gateway", "breaker", "coalescing", "memory", "latency", "bytes")
+SECTIONS = ("bills", "gateway", "breaker", "coalescing", "memory", "latency", "bytes", "customers")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,6 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         default=",".join(SECTIONS),
         help=f"comma-separated sections to run, from {','.join(SECTIONS)}",
+    )
+    parser.add_argument(
+        "--customers", type=int, default=100_000, help="customers to insert (100000)"
     )
     parser.add_argument(
         "--explain", action="store_true", help="print the query plans of every list_bills() case"
@@ -102,6 +106,8 @@ def run(args: argparse.Namespace) -> None:
                     cashier=EMAIL,
                     accountant=accountant,
                 )
+            if "customers" in args.only:
+                bench_customers(app, report, url=url, gateway_url=sandbox.url, count=args.customers)
             with app.app_context():
                 db.engine.dispose()
     finally:

@@ -119,8 +119,12 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard.bills.views import public as bill_public_bp
     from dashboard.cashins.settle import bp as cashin_settle_bp
     from dashboard.cashins.views import bp as cashins_bp
+    from dashboard.customers.views import bp as customers_bp
     from dashboard.notifications.views import bp as notifications_bp
+    from dashboard.pricelist.views import bp as pricelist_bp
     from dashboard.reports.views import bp as reports_bp
+    from dashboard.shop.views import bp as shop_bp
+    from dashboard.shop.views import public as shop_public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(two_factor_bp)
@@ -132,6 +136,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(banks_bp)
     app.register_blueprint(cashins_bp)
     app.register_blueprint(cashin_settle_bp)
+    app.register_blueprint(customers_bp)
+    app.register_blueprint(pricelist_bp)
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(shop_public_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(reports_bp)

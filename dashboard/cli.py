@@ -123,10 +123,22 @@ def refresh_pending(min_age: float | None) -> None:
     click.echo(f"Checked {checked} pending bill(s); {changed} changed status.")
 
 
+customers_cli = AppGroup("customers", help="The customer directory.")
+
+
+@customers_cli.command("link-bills")
+def link_bills() -> None:
+    """Add the payers of bills issued before the directory existed (after an upgrade)."""
+    from dashboard.customers.services import link_unlinked_bills
+
+    click.echo(f"Linked {link_unlinked_bills()} bill(s) to their customers.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(ihela_cli)
     app.cli.add_command(bills_cli)
+    app.cli.add_command(customers_cli)
 
 
 ihela_cli = AppGroup("ihela", help="Ask the iHela gateway what it speaks (never moves money).")

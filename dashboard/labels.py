@@ -67,12 +67,23 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "user.two_factor_enabled": _l("Two-factor sign-in turned on"),
     "user.two_factor_disabled": _l("Two-factor sign-in turned off"),
     "user.two_factor_reset": _l("Two-factor sign-in reset"),
+    "bill.self_service": _l("Bill issued by a customer through a shop QR"),
+    "customer.merged": _l("Customers merged (one iHela account)"),
+    "customer.note_changed": _l("Customer note changed"),
+    "item.created": _l("Item added to the price list"),
+    "item.changed": _l("Price list item changed"),
+    "poster.created": _l("Shop QR poster made"),
+    "poster.turned_off": _l("Shop QR poster turned off"),
+    "poster.replaced": _l("Shop QR poster replaced"),
 }
 # The audit filter also offers each family of actions ("bill." matches every bill action).
 AUDIT_ACTION_GROUPS: dict[str, Any] = {
     "auth.": _l("Signing in (all)"),
     "bill.": _l("Bills (all)"),
     "cashin.": _l("Cash-ins (all)"),
+    "customer.": _l("Customers (all)"),
+    "item.": _l("Price list (all)"),
+    "poster.": _l("Shop QR posters (all)"),
     "display.": _l("Customer display (all)"),
     "setting": _l("Settings (all)"),
     "user.": _l("Staff (all)"),
@@ -276,6 +287,7 @@ def actor_label(label: str | None) -> str:
         "dashboard": pgettext("actor", "dashboard"),
         "iHela": pgettext("actor", "iHela"),
         "iHela callback": pgettext("actor", "iHela callback"),
+        "self-service": pgettext("actor", "customer through a shop QR"),
     }
     label = label or ""
     return str(systems.get(label, label))

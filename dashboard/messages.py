@@ -107,6 +107,18 @@ TEMPLATES: dict[str, Any] = {
     "audit.bill_status_note": _l("%(old)s → %(new)s: %(note)s"),
     "audit.bill_created": _l("%(amount)s for %(payer)s: %(description)s"),
     "audit.bill_checked": _l("status checked with iHela"),
+    "audit.customer_merged": _l(
+        "customer %(merged)s is the same iHela account: merged into this one"
+    ),
+    "audit.customer_note": _l("note changed"),
+    "audit.item_created": _l("%(name)s at %(price)s"),
+    "audit.item_changed": _l("%(name)s: %(old)s → %(new)s, %(state)s"),
+    "audit.poster_created": _l("%(label)s, payments shown at %(counter)s's counter"),
+    "audit.poster_label": _l("%(label)s"),
+    "audit.poster_replaced": _l("%(label)s: replaced by poster %(new)s"),
+    "audit.self_service": _l("%(amount)s from %(payer)s through the poster %(label)s"),
+    "item.active": _l("on sale"),
+    "item.inactive": _l("not on sale"),
     "audit.cashin_drafted": _l("%(amount)s to %(holder)s (%(bank)s %(account)s)"),
     "audit.cashin_drafted_warning": _l(
         "%(amount)s to %(holder)s (%(bank)s %(account)s): %(warning)s"

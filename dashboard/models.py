@@ -195,10 +195,18 @@ class Bill(Base):
     refund_reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     # The payer's name when iHela gives it (v1 verify replies never do: then it stays empty).
     payer_name: Mapped[str | None] = mapped_column(String(160))
+    # The customer the payer is (customers/services.py), set in the transaction that issues it.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    # Self-service: the shop QR poster a customer paid through (no cashier typed it).
+    poster_id: Mapped[int | None] = mapped_column(ForeignKey("posters.id"), index=True)
 
     issued_by: Mapped[User] = relationship()
     events: Mapped[list[BillEvent]] = relationship(
         back_populates="bill", order_by="BillEvent.id", cascade="all, delete-orphan"
+    )
+    # What the bill is made of, when it was built from the price list or free lines.
+    lines: Mapped[list[BillLine]] = relationship(
+        order_by="BillLine.position", cascade="all, delete-orphan"
     )
 
     @property
@@ -410,6 +418,113 @@ class CounterDisplay(Base):
 
     user: Mapped[User] = relationship()
     bill: Mapped[Bill | None] = relationship()
+
+
+# Case-sensitive byte order on PostgreSQL too, so that a prefix is one index range.
+_TERM = String(160).with_variant(String(160, collation="C"), "postgresql")
+
+
+class Customer(Base):
+    """A payer, built by itself from the bills: each of their iHela identifiers, the name iHela
+    confirmed, and running figures kept in the transactions that change them."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(160))  # as iHela confirmed it
+    note: Mapped[str | None] = mapped_column(Text)  # accountants' and admins' own words
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_bill_at: Mapped[datetime | None]
+    last_bill_at: Mapped[datetime | None] = mapped_column(index=True)
+    bills_count: Mapped[int] = mapped_column(default=0)
+    paid_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    identifiers: Mapped[list[CustomerIdentifier]] = relationship(
+        back_populates="customer", order_by="CustomerIdentifier.id"
+    )
+
+
+class CustomerIdentifier(Base):
+    """One way iHela knows a customer: e-mail, phone, username or client code (as bills send it)."""
+
+    __tablename__ = "customer_identifiers"
+    __table_args__ = (Index("uq_customer_identifiers_kind_value", "kind", "value", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(120))
+
+    customer: Mapped[Customer] = relationship(back_populates="identifiers")
+
+
+class CustomerTerm(Base):
+    """A lower-case word a customer is found by (a name's words, each identifier): suggestions
+    read one index range of this table for what is typed, however many customers there are."""
+
+    __tablename__ = "customer_terms"
+
+    term: Mapped[str] = mapped_column(_TERM, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id"), primary_key=True, index=True
+    )
+
+
+class PriceItem(Base):
+    """An item of the price list: a name and a price in whole francs, offered while active."""
+
+    __tablename__ = "price_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+    uses: Mapped[int] = mapped_column(default=0)  # lines billed: the most used are offered first
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BillLine(Base):
+    """One line of a bill: an item at the price it had then (or a free line), times a quantity."""
+
+    __tablename__ = "bill_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"), index=True)
+    position: Mapped[int]
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("price_items.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int]
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+def _poster_token() -> str:
+    # Short enough to type from a printed poster: 8 letters and digits with no 0/O, 1/I.
+    return "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(8))
+
+
+class Poster(Base):
+    """A shop QR: printed at a shop or a counter, scanned by customers who pay by themselves.
+    The bills it issues are the counter's (its ``user``'s); turned off or replaced, its address
+    says so and issues nothing."""
+
+    __tablename__ = "posters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(16), unique=True, default=_poster_token)
+    label: Mapped[str] = mapped_column(String(80))  # the shop or counter, as customers see it
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    offers_items: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("posters.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class GatewayBreaker(Base):

@@ -18,7 +18,7 @@ from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS
 from dashboard.models import AuditEvent, Bill, Cashin
 from dashboard.security import id_from_text
 
-OBJECT_TYPES = ("bill", "cashin", "user", "setting")
+OBJECT_TYPES = ("bill", "cashin", "user", "setting", "customer", "item", "poster")
 # Offered in the action field's list; a prefix such as "bill." matches every bill action.
 KNOWN_ACTIONS = tuple(sorted([*AUDIT_ACTION_GROUPS, *AUDIT_ACTIONS]))
 
@@ -29,6 +29,9 @@ def object_type_label(kind: str | None) -> str:
         "cashin": _("Cash-in"),
         "user": _("Staff member"),
         "setting": _("Setting"),
+        "customer": _("Customer"),
+        "item": _("Item"),
+        "poster": _("Poster"),
     }
     return str(labels.get(kind or "", kind or ""))
 
@@ -57,6 +60,12 @@ def object_links(events: Sequence[AuditEvent]) -> dict[int, str]:
             url = url_for("admin.users", _anchor="user-" + ident)
         elif about == "setting" and ident:
             url = url_for("admin.settings_page", _anchor="setting-" + ident)
+        elif about == "customer" and id_from_text(ident):
+            url = url_for("customers.detail", customer_id=int(ident))
+        elif about == "item" and id_from_text(ident):
+            url = url_for("pricelist.index", _anchor="item-" + ident)
+        elif about == "poster" and id_from_text(ident):
+            url = url_for("shop.posters", _anchor="poster-" + ident)
         if url:
             links[event.id] = url
     return links

@@ -38,13 +38,16 @@ from sqlalchemy import select, update
 
 from dashboard import audit, throttle
 from dashboard import messages as msg
-from dashboard.bills import services
+from dashboard.bills import lines, services
 from dashboard.bills.forms import ActionForm, CounterForm
+from dashboard.bills.services import guess_payer_kind
 from dashboard.caching import FRAGMENT_CSP
 from dashboard.db import db, utcnow
 from dashboard.models import Bill, BillState, CounterDisplay, Role, User
+from dashboard.pricelist.services import offered_items
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
+from dashboard.shop.services import arrivals, has_posters
 
 bp = Blueprint("counter", __name__)
 
@@ -110,18 +113,6 @@ def _is_live(counter: CounterDisplay) -> bool:
     )
 
 
-def guess_payer_kind(payer: str) -> str:
-    """What a cashier typed: an e-mail, a Burundi phone number, a client code or a username."""
-    text = payer.strip()
-    if "@" in text:
-        return "email"
-    digits = re.sub(r"[\s().+-]", "", text)
-    if digits.isdigit():
-        local = re.sub(r"^(00)?257", "", digits)
-        return "phone" if re.fullmatch(r"[2-9]\d{7}", local) else "code"
-    return "username"
-
-
 def _return_url(public_token: str) -> str:
     base: str = current_app.config["PUBLIC_URL"].rstrip("/")
     return base + url_for("bill_public.payer_return", token=public_token)
@@ -139,6 +130,8 @@ def _counter_page(
     *,
     bill: Bill | None = None,
     refused: list[str] | None = None,
+    rows: list[lines.LineRow] | None = None,
+    line_errors: list[str] | None = None,
 ) -> Response:
     """The counter: the form, or ``bill`` (the one this counter shows) with its status.
 
@@ -155,6 +148,12 @@ def _counter_page(
             counter=counter,
             form=form,
             bill=bill,
+            rows=rows or [],
+            line_errors=line_errors or [],
+            offered=offered_items(limit=lines.OFFERED_IN_FORM) if bill is None else [],
+            has_posters=has_posters(current_user),
+            arrivals=arrivals(current_user),
+            empty_rows=lines.EMPTY_ROWS,
             refused=refused,
             focus=focus,
             followed=services.is_followed(bill) if bill else False,
@@ -208,16 +207,20 @@ def counter() -> ResponseReturnValue:
         if not form.description.data:
             form.description.data = _("Purchase at %(merchant)s", merchant=_merchant())
         return _counter_page(counter, form)
-    if not form.validate_on_submit():
-        return _counter_page(counter, form, 422)
+    rows, priced, line_errors = lines.posted_lines(form)
+    if not form.validate_on_submit() or line_errors:
+        return _counter_page(counter, form, 422, rows=rows, line_errors=line_errors)
     assert form.amount.amount is not None
     config = current_app.config
     token = form.form_token.data or ""
     payer = form.payer.data or ""
+    description = form.description.data or ""
+    if priced and description == _("Purchase at %(merchant)s", merchant=_merchant()):
+        description = ""  # the lines say what it is
     kind = form.payer_kind.data if form.payer_kind.data != "auto" else guess_payer_kind(payer)
     try:
         bill_request = services.check_bill_request(
-            services.BillRequest(form.amount.amount, kind, payer, form.description.data or ""),
+            services.BillRequest(form.amount.amount, kind, payer, description, lines=priced),
             minimum=config["GATEWAY_MIN_AMOUNT"],
             maximum=config["BILL_MAX_AMOUNT"],
         )
@@ -227,7 +230,7 @@ def counter() -> ResponseReturnValue:
         for name, messages in exc.errors.items():
             field = getattr(form, name, None) or form.amount
             field.errors = [*field.errors, *messages]
-        return _counter_page(counter, form, 422)
+        return _counter_page(counter, form, 422, rows=rows)
     bill = services.issue_bill(
         bill_request, by=current_user, form_token=token, return_url=_return_url
     )
@@ -241,7 +244,7 @@ def counter() -> ResponseReturnValue:
             else:
                 field.errors = [*field.errors, *messages]
         form.form_token.data = secrets.token_urlsafe(16)  # the next try is a new bill
-        return _counter_page(counter, form, 422, refused=refused)
+        return _counter_page(counter, form, 422, refused=refused, rows=rows)
     counter.bill_id = bill.id
     db.session.commit()
     return redirect(url_for("counter.counter", bill=bill.id), 303)

@@ -34,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dashboard import audit
 from dashboard import messages as msg
 from dashboard.background.jobs import add_job
+from dashboard.customers import services as customers
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import (
@@ -42,7 +43,17 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, Role, User
+from dashboard.models import (
+    STUCK_AFTER,
+    Bill,
+    BillDayTotal,
+    BillEvent,
+    BillLine,
+    BillState,
+    PriceItem,
+    Role,
+    User,
+)
 from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
@@ -93,6 +104,20 @@ class BillInputError(ValueError):
 
 
 @dataclass(frozen=True)
+class BillLineRequest:
+    """A line of a bill as priced when it is issued (an item's price now, or a free line)."""
+
+    name: str
+    unit_price: int
+    quantity: int
+    item_id: int | None = None
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
 class BillRequest:
     amount: int
     payer_kind: str
@@ -100,6 +125,24 @@ class BillRequest:
     description: str
     bank_slug: str | None = None
     bank_client_id: str | None = None
+    lines: tuple[BillLineRequest, ...] = ()
+
+
+def compose_description(lines: tuple[BillLineRequest, ...], limit: int = DESCRIPTION_MAX) -> str:
+    """What a bill of lines is for, as iHela shows it to the payer: ``2 x Rice, Oil``, cut at a
+    whole line and ending ``(+3)`` when the rest does not fit. Plain characters only: the text
+    also goes out by SMS. The full lines stay with the bill."""
+    parts = [f"{line.quantity} x {line.name}" if line.quantity > 1 else line.name for line in lines]
+    text = ""
+    for shown, part in enumerate(parts):
+        candidate = f"{text}, {part}" if text else part
+        left = len(parts) - shown - 1
+        room = limit - (len(f" (+{left})") if left else 0)
+        if len(candidate) > room:
+            more = f" (+{len(parts) - shown})"
+            return (text + more) if text else (part[: limit - len(more) - 3] + "..." + more)
+        text = candidate
+    return text
 
 
 @dataclass
@@ -162,11 +205,30 @@ def normalise_payer(kind: str, payer: str) -> str:
     return payer
 
 
+def guess_payer_kind(payer: str) -> str:
+    """What a cashier typed: an e-mail, a Burundi phone number, a client code or a username."""
+    text = payer.strip()
+    if "@" in text:
+        return "email"
+    digits = re.sub(r"[\s().+-]", "", text)
+    if digits.isdigit():
+        local = re.sub(r"^(00)?257", "", digits)
+        return "phone" if re.fullmatch(r"[2-9]\d{7}", local) else "code"
+    return "username"
+
+
 def check_bill_request(
     request: BillRequest, *, minimum: int, maximum: int, known_banks: set[str] | None = None
 ) -> BillRequest:
     """Every rule a bill must meet before it is sent; raises with all problems at once."""
     errors: dict[str, list[str]] = {}
+    if request.lines:
+        total = sum(line.amount for line in request.lines)
+        if request.amount != total:
+            total_text = f"{total:,} FBu".replace(",", " ")
+            errors["amount"] = [
+                _("The lines add up to %(amount)s: the amount must be that.", amount=total_text)
+            ]
     if request.amount < minimum:
         smallest = f"{minimum:,} FBu".replace(",", " ")
         errors["amount"] = [_("The smallest amount is %(amount)s.", amount=smallest)]
@@ -179,6 +241,8 @@ def check_bill_request(
     except BillInputError as exc:
         errors.update(exc.errors)
     description = " ".join(request.description.split())
+    if not description and request.lines:
+        description = compose_description(request.lines)
     if not description:
         errors["description"] = [_("Say what the bill is for.")]
     elif len(description) > DESCRIPTION_MAX:
@@ -194,7 +258,13 @@ def check_bill_request(
     if errors:
         raise BillInputError(errors)
     return BillRequest(
-        request.amount, request.payer_kind, payer, description, bank_slug, bank_client_id
+        request.amount,
+        request.payer_kind,
+        payer,
+        description,
+        bank_slug,
+        bank_client_id,
+        request.lines,
     )
 
 
@@ -223,6 +293,8 @@ def _change_state(
         db.session.refresh(bill)  # another request moved it first: show what it wrote
         return False
     set_committed_value(bill, "status", new)
+    if new == BillState.PAID:
+        customers.record_paid(bill)
     db.session.add(
         BillEvent(
             bill=bill,
@@ -261,6 +333,7 @@ def issue_bill(
     form_token: str,
     return_url: Callable[[str], str],
     retry_of: Bill | None = None,
+    poster_id: int | None = None,
 ) -> Bill:
     """Commit the bill, then ask iHela for it, and record whatever happened.
 
@@ -284,6 +357,17 @@ def issue_bill(
         status=BillState.CREATING,
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
+        poster_id=poster_id,
+        lines=[
+            BillLine(
+                position=position,
+                item_id=line.item_id,
+                name=line.name,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+            for position, line in enumerate(request.lines)
+        ],
     )
     db.session.add(bill)
     db.session.add(
@@ -306,6 +390,12 @@ def issue_bill(
         if existing is None:
             raise
         return existing
+    customers.record_bill(bill)
+    used = [line.item_id for line in request.lines if line.item_id is not None]
+    if used:  # the most used items are offered first
+        db.session.execute(
+            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
+        )
     audit.record(
         "bill.created",
         actor=by,
@@ -368,6 +458,7 @@ def issue_bill(
         bill.gateway_reply = result.raw
         bill.payment_reference = result.payment_reference
         bill.last_checked_at = utcnow()
+        customers.learn_identity(bill, identifiers=result.payer_identity)
         # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
         if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
             bill.confirmation_uri = result.confirmation_uri
@@ -484,8 +575,19 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
         bill.description,
         bill.bank_slug,
         bill.bank_client_id,
+        tuple(
+            BillLineRequest(line.name, line.unit_price, line.quantity, line.item_id)
+            for line in bill.lines
+        ),
     )
-    return issue_bill(request, by=by, form_token=form_token, return_url=return_url, retry_of=bill)
+    return issue_bill(
+        request,
+        by=by,
+        form_token=form_token,
+        return_url=return_url,
+        retry_of=bill,
+        poster_id=bill.poster_id,
+    )
 
 
 # What a person found out about an unknown bill that cannot be followed (no iHela code).
@@ -560,6 +662,8 @@ def settle_unknown_bill(
         db.session.rollback()
         db.session.refresh(bill)
         raise BillInputError({"__all__": [_("Somebody already settled this bill.")]})
+    if new == BillState.PAID:
+        customers.record_paid(bill)
     db.session.add(
         BillEvent(
             bill_id=bill.id,
@@ -647,6 +751,7 @@ def refresh_bill_status(
         bill.payment_reference = check.bank_reference
     if check.payer_name:
         bill.payer_name = check.payer_name
+        customers.learn_identity(bill, name=check.payer_name)
     new_state = STATE_BY_GATEWAY.get(check.status)
     if new_state is None:
         bill.last_error = msg.coded("bill.unknown_status", status=repr(check.raw_status))

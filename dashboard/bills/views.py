@@ -31,12 +31,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.banks import bank_list
-from dashboard.bills import services
+from dashboard.bills import lines, services
 from dashboard.bills.forms import ActionForm, BillForm, SettleUnknownForm
 from dashboard.caching import FRAGMENT_CSP, etag_from_bill
 from dashboard.db import db, utcnow
 from dashboard.labels import bill_state_label, clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
+from dashboard.pricelist.services import offered_items
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import setting
 from dashboard.sms import sms_text
@@ -183,12 +184,18 @@ def changes() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     form = BillForm()
     banks = bank_list()
+    offered = offered_items(limit=lines.OFFERED_IN_FORM)
+    rows, priced, line_errors = lines.posted_lines(form)
     form.bank_slug.choices = [("", _("iHela Credit Union account (no partner bank)"))] + [
         (bank.slug, bank.name) for bank in banks.active
     ]
     if request.method == "GET":
         form.form_token.data = secrets.token_urlsafe(16)
         retry = id_arg("copy")
+        payer = request.args.get("payer", "").strip()[:120]
+        if payer and request.args.get("payer_kind") in services.PAYER_KINDS:
+            # From a customer's page: "New bill for this customer".
+            form.payer_kind.data, form.payer.data = request.args["payer_kind"], payer
         if retry and (source := services.get_bill(retry)) is not None:
             form.amount.data = str(source.amount)
             form.payer_kind.data, form.payer.data = source.payer_kind, source.payer
@@ -210,6 +217,7 @@ def new() -> ResponseReturnValue:
                     form.description.data or "",
                     form.bank_slug.data or None,
                     form.bank_client_id.data,
+                    priced,
                 ),
                 minimum=config["GATEWAY_MIN_AMOUNT"],
                 maximum=setting("BILL_MAX_AMOUNT"),
@@ -217,7 +225,10 @@ def new() -> ResponseReturnValue:
             )
             if len(token) < 16:
                 raise services.BillInputError({"__all__": [_("Reload the page and try again.")]})
+            if line_errors:
+                raise services.BillInputError({"lines": line_errors})
         except services.BillInputError as exc:
+            line_errors = exc.errors.pop("lines", line_errors)
             _show_errors(form, exc.errors)
         else:
             bill = services.issue_bill(
@@ -230,10 +241,28 @@ def new() -> ResponseReturnValue:
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
                     "danger",
                 )
-                return render_template("bills/new.html", form=form, banks=banks), 422
+                return _new_page(form, banks, rows, offered, line_errors), 422
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
     status = 422 if form.errors or request.method == "POST" else 200
-    return render_template("bills/new.html", form=form, banks=banks), status
+    return _new_page(form, banks, rows, offered, line_errors), status
+
+
+def _new_page(
+    form: BillForm,
+    banks: Any,
+    rows: list[lines.LineRow],
+    offered: list[Any],
+    line_errors: list[str],
+) -> str:
+    return render_template(
+        "bills/new.html",
+        form=form,
+        banks=banks,
+        rows=rows,
+        offered=offered,
+        line_errors=line_errors,
+        empty_rows=lines.EMPTY_ROWS,
+    )
 
 
 def _show_errors(form: BillForm, errors: dict[str, list[str]]) -> None:

@@ -246,6 +246,7 @@ def parse_bill(
         bank_client_id=_optional_text(bill, "bank_client_id"),
         merchant_title=_merchant_title(bill.get("merchant")),
         raw=dict(reply),
+        payer_identity=_payer_identity(bill.get("initiated_by")),
     )
 
 
@@ -258,6 +259,19 @@ def _payer(initiated_by: Any) -> str | None:
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 return str(value)
     return None
+
+
+def _payer_identity(initiated_by: Any) -> tuple[tuple[str, str], ...]:
+    """The identifiers of the payer's iHela user object: e-mail, username and client code."""
+    if not isinstance(initiated_by, Mapping):
+        return ()
+    found = []
+    for key, kind in (("email", "email"), ("username", "username"), ("ihela_code", "code")):
+        value = initiated_by.get(key)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            text = str(value).strip()
+            found.append((kind, text.lower() if kind == "email" else text))
+    return tuple(found)
 
 
 def _merchant_title(merchant: Any) -> str | None:

@@ -56,6 +56,9 @@ class Bill:
     bank_client_id: str | None
     merchant_title: str | None
     raw: dict[str, Any] = field(repr=False)
+    # The payer's other identifiers at iHela ((kind, value): email, username, code), when the
+    # reply names the payer's iHela user: one person however they were billed.
+    payer_identity: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

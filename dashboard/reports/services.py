@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from dashboard.bills.services import BillFilters
 from dashboard.bills.services import _filtered as filtered_bills
 from dashboard.cashins.services import CashinFilters, filtered_cashins
+from dashboard.customers import queries as customer_queries
 from dashboard.db import db
 from dashboard.labels import (
     bill_state_label,
@@ -25,7 +26,7 @@ from dashboard.labels import (
     holder_check_label,
     reason_label,
 )
-from dashboard.models import Bill, BillState, Cashin, CashinState, User
+from dashboard.models import Bill, BillLine, BillState, Cashin, CashinState, Customer, User
 
 # What starts a formula in some spreadsheet, full-width forms included (some convert them).
 _FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "|", "\t", "\r")
@@ -190,6 +191,90 @@ def _cashin_rows(query: Any, timezone: str) -> Iterator[list[object]]:
         [_local(c[1], timezone), *c[2:15], _local(c[15], timezone)]
         for c in _rows_in_chunks(query, Cashin.id)
     )
+
+
+CUSTOMER_COLUMNS = [
+    ("customer", _l("Customer")),
+    ("name", _l("Name")),
+    ("identifiers", _l("Identifiers")),
+    ("first_bill_at", _l("First bill")),
+    ("last_bill_at", _l("Last bill")),
+    ("bills", _l("Bills")),
+    ("paid_bif", _l("Paid (BIF)")),
+    ("refunded_bif", _l("Refunded (BIF)")),
+    ("note", _l("Note")),
+]
+
+
+def _customer_rows(timezone: str) -> Iterator[list[object]]:
+    """The directory in id order, a thousand customers per read (constant memory)."""
+    last_id = 0
+    while True:
+        chunk = list(
+            db.session.scalars(
+                select(Customer)
+                .where(Customer.id > last_id)
+                .order_by(Customer.id)
+                .limit(1000)
+                .options(selectinload(Customer.identifiers))
+            )
+        )
+        refunds = customer_queries.refunded([c.id for c in chunk])
+        for c in chunk:
+            yield [
+                c.id,
+                c.name or "",
+                " | ".join(i.value for i in c.identifiers),
+                _local(c.first_bill_at, timezone),
+                _local(c.last_bill_at, timezone),
+                c.bills_count,
+                c.paid_amount,
+                refunds.get(c.id, 0),
+                c.note or "",
+            ]
+        if len(chunk) < 1000:
+            return
+        last_id = chunk[-1].id
+        db.session.expunge_all()
+
+
+def customers_csv(timezone: str, separator: str = ",", french: bool = False) -> Iterator[str]:
+    return _csv(CUSTOMER_COLUMNS, _customer_rows(timezone), separator, french)
+
+
+LINE_COLUMNS = [
+    ("issued_at", _l("Issued at")),
+    ("reference", _l("Reference")),
+    ("status", _l("Status")),
+    ("item", _l("Item")),
+    ("quantity", _l("Quantity")),
+    ("unit_price_bif", _l("Price (BIF)")),
+    ("line_bif", _l("Line total (BIF)")),
+]
+
+
+def lines_csv(
+    start: datetime, end: datetime, timezone: str, separator: str = ",", french: bool = False
+) -> Iterator[str]:
+    """The lines of the month's bills, one row each, at the prices they were billed."""
+    query = (
+        select(
+            BillLine.id,
+            Bill.created_at,
+            Bill.merchant_reference,
+            Bill.status,
+            BillLine.name,
+            BillLine.quantity,
+            BillLine.unit_price,
+        )
+        .join(Bill, BillLine.bill_id == Bill.id)
+        .where(Bill.created_at >= start, Bill.created_at < end)
+    )
+    rows = (
+        [_local(r[1], timezone), r[2], r[3], r[4], r[5], r[6], r[5] * r[6]]
+        for r in _rows_in_chunks(query, BillLine.id)
+    )
+    return _csv(LINE_COLUMNS, rows, separator, french)
 
 
 def bills_csv(

@@ -31,7 +31,11 @@ from dashboard.reports.chart import bar_chart
 from dashboard.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-KINDS = {"bills": services.bills_csv, "cashins": services.cashins_csv}
+KINDS = {
+    "bills": services.bills_csv,
+    "cashins": services.cashins_csv,
+    "lines": services.lines_csv,
+}
 
 
 def _french() -> bool:
@@ -57,6 +61,20 @@ def index() -> ResponseReturnValue:
     zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     month = request.args.get("month") or datetime.now(ZoneInfo(zone)).strftime("%Y-%m")
     return _page(month, None)
+
+
+@bp.get("/customers.csv")
+@roles_required(Role.ACCOUNTANT)
+def customers_csv() -> ResponseReturnValue:
+    """The customer directory, whole (the exports' format)."""
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    separator = services.SEPARATORS[_separator_name()]
+    stamp = datetime.now(ZoneInfo(zone)).strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(services.customers_csv(zone, separator, _french())),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.csv"'},
+    )
 
 
 @bp.get("/<kind>.csv")

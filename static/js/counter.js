@@ -73,6 +73,29 @@
         next.requestSubmit ? next.requestSubmit() : next.submit();
       }
     });
+    setupArrivals(root);
+  }
+
+  // Payments customers make through this counter's QR posters: the panel is polled (htmx);
+  // a payment that turns Paid after the page opened chimes once.
+  function setupArrivals(root) {
+    var panel = root.querySelector("[data-arrivals]");
+    if (!panel) return;
+    var known = {};
+    var mark = function () {
+      var fresh = [];
+      panel.querySelectorAll("[data-self-paid]").forEach(function (row) {
+        var id = row.getAttribute("data-self-paid");
+        if (!known[id]) fresh.push(id);
+        known[id] = true;
+      });
+      return fresh;
+    };
+    mark(); // what was paid before the page opened makes no sound
+    document.addEventListener("htmx:afterSwap", function (event) {
+      if (event.target !== panel) return;
+      if (mark().length && soundOn()) chime();
+    });
   }
 
   // --- the customer display ---------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Customers: a directory built by itself from the payers of bills."""

@@ -1,0 +1,198 @@
+"""The rules that change customers, run inside the bills' own transactions (the caller commits)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from dashboard import audit
+from dashboard import messages as msg
+from dashboard.db import db
+from dashboard.models import Bill, BillState, Customer, CustomerIdentifier, CustomerTerm, User
+
+NOTE_MAX = 1000
+_WORD = re.compile(r"[^\W_]+")  # a name's words: letters and digits, accents included
+
+
+def terms_of(name: str | None, identifiers: Iterable[tuple[str, str]]) -> set[str]:
+    """The words a customer is found by: each word of the name, each identifier whole, an
+    e-mail's part before the @, and a phone number's last digits as typed at a counter."""
+    found = {word.casefold() for word in _WORD.findall(name or "")}
+    for kind, value in identifiers:
+        value = value.casefold()
+        found.add(value)
+        if kind == "email":
+            found.add(value.split("@", 1)[0])
+    return {term[:160] for term in found if term}
+
+
+def _write_terms(customer: Customer) -> None:
+    wanted = terms_of(customer.name, [(i.kind, i.value) for i in customer.identifiers])
+    db.session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == customer.id))
+    if wanted:
+        db.session.execute(
+            insert(CustomerTerm), [{"term": t, "customer_id": customer.id} for t in sorted(wanted)]
+        )
+
+
+def _owner(kind: str, value: str) -> Customer | None:
+    return db.session.scalar(
+        select(Customer)
+        .join(CustomerIdentifier)
+        .where(CustomerIdentifier.kind == kind, CustomerIdentifier.value == value)
+    )
+
+
+def _customer_for(kind: str, value: str) -> Customer:
+    """The customer known by this identifier, created with it when new. Two bills for a new
+    payer at once: the second insert meets the unique index and finds the first one's row."""
+    found = _owner(kind, value)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            customer = Customer(bills_count=0, paid_amount=0)
+            db.session.add(customer)
+            db.session.flush()
+            db.session.add(CustomerIdentifier(customer_id=customer.id, kind=kind, value=value))
+            db.session.flush()
+            db.session.refresh(customer)
+            _write_terms(customer)
+    except IntegrityError:
+        found = _owner(kind, value)
+        if found is None:
+            raise
+        return found
+    return customer
+
+
+def record_bill(bill: Bill) -> Customer:
+    """Tie a bill being issued to its payer's customer, and count it."""
+    customer = _customer_for(bill.payer_kind, bill.payer)
+    bill.customer_id = customer.id
+    at = bill.created_at
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id)
+        .values(
+            bills_count=Customer.bills_count + 1,
+            first_bill_at=func.coalesce(Customer.first_bill_at, at),
+            last_bill_at=at,
+        )
+    )
+    return customer
+
+
+def record_paid(bill: Bill) -> None:
+    """Add a bill that just turned Paid to its customer's figures (one increment, no read)."""
+    if bill.customer_id is None:
+        return
+    db.session.execute(
+        update(Customer)
+        .where(Customer.id == bill.customer_id)
+        .values(paid_amount=Customer.paid_amount + bill.amount)
+    )
+
+
+def learn_identity(
+    bill: Bill, *, name: str | None = None, identifiers: Iterable[tuple[str, str]] = ()
+) -> None:
+    """What iHela told us of a bill's payer: their name, and the other identifiers of the same
+    iHela account. A customer already known by one of those is the same person: one customer."""
+    if bill.customer_id is None:
+        return
+    customer = db.session.get(Customer, bill.customer_id)
+    if customer is None:
+        return
+    changed = False
+    if name and not customer.name:
+        customer.name, changed = name.strip()[:160], True
+    for kind, value in identifiers:
+        owner = _owner(kind, value)
+        if owner is None:
+            db.session.add(CustomerIdentifier(customer_id=customer.id, kind=kind, value=value))
+            changed = True
+        elif owner.id != customer.id:
+            customer = _merge(keep=customer, other=owner)
+            changed = True
+    if changed:
+        db.session.flush()
+        db.session.refresh(customer)
+        _write_terms(customer)
+
+
+def _merge(*, keep: Customer, other: Customer) -> Customer:
+    """Fold ``other`` into ``keep``: identifiers, bills, figures and notes; then delete it."""
+    gone = other
+    db.session.execute(
+        update(CustomerIdentifier)
+        .where(CustomerIdentifier.customer_id == gone.id)
+        .values(customer_id=keep.id)
+    )
+    db.session.execute(update(Bill).where(Bill.customer_id == gone.id).values(customer_id=keep.id))
+    db.session.execute(delete(CustomerTerm).where(CustomerTerm.customer_id == gone.id))
+    keep.bills_count += gone.bills_count
+    keep.paid_amount += gone.paid_amount
+    keep.first_bill_at = _earliest(keep.first_bill_at, gone.first_bill_at)
+    keep.last_bill_at = _latest(keep.last_bill_at, gone.last_bill_at)
+    keep.name = keep.name or gone.name
+    if gone.note:
+        keep.note = f"{keep.note}\n{gone.note}" if keep.note else gone.note
+    audit.record(
+        "customer.merged",
+        actor_label="iHela",
+        object_type="customer",
+        object_id=keep.id,
+        summary=msg.coded("audit.customer_merged", merged=gone.id),
+    )
+    db.session.flush()
+    db.session.delete(gone)
+    db.session.flush()
+    return keep
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return min(x for x in (a, b) if x is not None) if a or b else None
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(x for x in (a, b) if x is not None) if a or b else None
+
+
+def set_note(customer: Customer, note: str, *, by: User) -> None:
+    """An accountant's or admin's note on a customer (audited)."""
+    customer.note = note.strip()[:NOTE_MAX] or None
+    audit.record(
+        "customer.note_changed",
+        actor=by,
+        object_type="customer",
+        object_id=customer.id,
+        summary=msg.coded("audit.customer_note"),
+    )
+    db.session.commit()
+
+
+def link_unlinked_bills(chunk: int = 500) -> int:
+    """Bills issued before the directory existed: tie each to its customer and count it, a
+    chunk per transaction (run again after a stop: it goes on where it was)."""
+    linked = 0
+    while True:
+        bills = list(
+            db.session.scalars(
+                select(Bill).where(Bill.customer_id.is_(None)).order_by(Bill.id).limit(chunk)
+            )
+        )
+        for bill in bills:
+            record_bill(bill)
+            if bill.status == BillState.PAID:
+                record_paid(bill)
+            if bill.payer_name:
+                learn_identity(bill, name=bill.payer_name)
+        db.session.commit()
+        linked += len(bills)
+        if len(bills) < chunk:
+            return linked

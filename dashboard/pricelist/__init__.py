@@ -1,0 +1,1 @@
+"""The price list: items with prices that bills are made of."""
