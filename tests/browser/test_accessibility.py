@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from dashboard.db import db
-from dashboard.models import Bill, Cashin, User
+from dashboard.models import Bill, Cashin, Customer, Poster, PriceItem, User
 from tests.browser.axe import axe_violations, describe
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, WebClient
@@ -94,10 +94,20 @@ def records(live_server: LiveServer, staff: dict[str, User], sandbox: Any) -> di
     assert confirm(web, sent.headers["Location"]).status_code == 200
     assert prepare(web, amount="5 000").status_code in (302, 303)
     cashins = _cashins(live_server.app)
+    with live_server.app.app_context():
+        db.session.add(PriceItem(name="Rice 25 kg", price=45_000, active=True, uses=0))
+        poster = Poster(label="Kiosk", user_id=staff["cashier"].id, offers_items=True)
+        db.session.add(poster)
+        db.session.commit()
+        customer = db.session.scalar(select(Customer.id))
+        assert customer is not None
+        poster_id = poster.id
     return {
         "bill": _bill(live_server.app).id,
         "cashin_sent": cashins[0].id,
         "cashin_draft": cashins[1].id,
+        "customer": customer,
+        "poster": poster_id,
     }
 
 
@@ -110,6 +120,9 @@ CASHIER_PAGES = [
     "/counter",
     "/reports/shift",
     "/account/two-factor",
+    "/account/emails",
+    "/customers/",
+    "/customers/{customer}",
 ]
 ACCOUNTANT_PAGES = [
     *CASHIER_PAGES,
@@ -127,6 +140,10 @@ ADMIN_PAGES = [
     "/admin/audit",
     "/admin/settings",
     "/admin/two-factor",
+    "/admin/system",
+    "/prices/",
+    "/posters",
+    "/posters/{poster}/print?size=a5",
 ]
 PAGES = {"cashier": CASHIER_PAGES, "accountant": ACCOUNTANT_PAGES, "admin": ADMIN_PAGES}
 
@@ -223,6 +240,24 @@ def test_public_pages_and_error_pages(
     page.goto(live_server.url + f"/pay/return/{bill.public_token}")
     expect(page.locator("html")).to_have_attribute("lang", lang, timeout=WAIT)
     assert_accessible(page, "payer's return page")
+
+    # The shop QR's pages: the poster's form (with items, then with a mistake), the bill's page.
+    with live_server.app.app_context():
+        db.session.add(PriceItem(name="Soap", price=1_500, active=True, uses=0))
+        poster = Poster(label="Kiosk", user_id=staff["cashier"].id, offers_items=True)
+        db.session.add(poster)
+        db.session.commit()
+        token = poster.token
+    page.goto(live_server.url + f"/s/{token}")
+    assert_accessible(page, "shop QR page")
+    page.locator("button[type=submit]").click(timeout=WAIT)
+    expect(page.locator("[data-field-error]").first).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "shop QR page with a mistake")
+    page.locator("#amount").fill("7 000")
+    page.locator("#payer").fill("79123456")
+    page.locator("button[type=submit]").click(timeout=WAIT)
+    expect(page.get_by_test_id("self-service-amount")).to_be_visible(timeout=WAIT)
+    assert_accessible(page, "shop QR bill page")
     response = page.goto(live_server.url + "/no/such/page")
     assert response is not None and response.status == 404
     assert_accessible(page, "404 page")
