@@ -143,9 +143,9 @@ class Config:
     SMTP_TIMEOUT = 20.0
     MAIL_FROM = "dashboard@localhost"
     MAIL_OUTBOX_DIR: str | None = None  # None: instance/outbox
-    APPROVAL_MAIL_EVERY_MINUTES = 10.0
+    APPROVAL_MAIL_EVERY_MINUTES = 10.0  # at most one approval e-mail per person; the rest: a digest
     # Receipts e-mailed to payers identified by e-mail (a setting admins switch on the page).
-    PAYER_RECEIPTS = False  # at most one approval e-mail per person; the rest: a digest
+    PAYER_RECEIPTS = False
 
 
 class ConfigError(RuntimeError):
