@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from dashboard import audit
+from dashboard import audit, summaries
 from dashboard import messages as msg
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -42,7 +42,15 @@ from dashboard.ihela import (
     IhelaError,
     OutcomeUnknown,
 )
-from dashboard.models import STUCK_AFTER, Bill, BillDayTotal, BillEvent, BillState, User
+from dashboard.models import (
+    STUCK_AFTER,
+    Bill,
+    BillDayTotal,
+    BillEvent,
+    BillMonthTotal,
+    BillState,
+    User,
+)
 from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
@@ -700,13 +708,6 @@ Totals = dict[str, tuple[int, int]]  # status -> (bills, francs)
 _SUMMARISED = {"status", "date_from", "date_to", "issued_by", "search"}
 
 
-def _add(into: Totals, more: Totals) -> Totals:
-    for status, (count, amount) in more.items():
-        before = into.get(status, (0, 0))
-        into[status] = (before[0] + count, before[1] + amount)
-    return into
-
-
 def _counted(filters: BillFilters) -> Totals:
     """Totals read from the bills themselves: for sets an index bounds (a search, a part day)."""
     counts: Any = select(
@@ -716,56 +717,67 @@ def _counted(filters: BillFilters) -> Totals:
     return {status: (int(count), int(amount)) for status, count, amount in rows}
 
 
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
+def bill_source(
+    *,
+    statuses: tuple[str, ...] = (),
+    issued_by: int | None = None,
+    keys: tuple[str, ...] = ("status",),
+) -> summaries.Source:
+    """Totals of bills (of these states, by this person; everyone's if None), grouped by
+    ``keys`` (columns every summary has), from bill_day_totals and bill_month_totals."""
+
+    def levels(model: Any) -> tuple[list[Any], list[Any]]:
+        conditions = []
+        if statuses:
+            conditions.append(model.status.in_(statuses))
+        if issued_by is not None:
+            conditions.append(model.issued_by_id == issued_by)
+        return [getattr(model, key) for key in keys], conditions
+
+    day_keys, day_where = levels(BillDayTotal)
+    month_keys, month_where = levels(BillMonthTotal)
+    row_keys, row_where = levels(Bill)
+    day = (BillDayTotal.day, BillDayTotal.bills, BillDayTotal.amount, day_keys, day_where)
+    return summaries.Source(
+        days=summaries.summary_reader(*day),
+        months=summaries.summary_reader(
+            BillMonthTotal.month,
+            BillMonthTotal.bills,
+            BillMonthTotal.amount,
+            month_keys,
+            month_where,
+        ),
+        slices=summaries.slice_reader(Bill.created_at, Bill.amount, row_keys, row_where),
+        by_day=summaries.per_day_reader(*day),
+    )
 
 
 def _totals(filters: BillFilters) -> Totals:
-    """Count and francs per status of the whole filtered set, without reading every bill.
-
-    Whole UTC days come from bill_day_totals (kept by triggers); the part days at the ends of a
-    date range (a local day starts at 22:00 UTC in Bujumbura) are counted from the bills, through
-    the index on created_at. A search is counted on the rows its index finds.
+    """Count and francs per status of the whole filtered set, without reading every bill: from
+    the day and month summaries and a few hours of rows at each end (dashboard/summaries.py).
+    A search, or a filter the summaries do not have, is counted on the rows an index finds.
     """
-    if (
-        filters.search
-        or filters.status == BillState.UNKNOWN  # also bills stuck "creating": few, indexed
-        or any(getattr(filters, f.name) for f in fields(filters) if f.name not in _SUMMARISED)
+    if filters.search or any(
+        getattr(filters, f.name) for f in fields(filters) if f.name not in _SUMMARISED
     ):
-        return _counted(filters)  # a filter the per-day rows cannot answer
-    start = filters.date_from.astimezone(UTC) if filters.date_from else None
-    end = filters.date_to.astimezone(UTC) if filters.date_to else None
-    first_day = None
-    if start is not None:
-        first_day = start.date()
-        if start != _utc_midnight(first_day):
-            first_day += timedelta(days=1)
-    end_day = end.date() if end is not None else None
-    if first_day is not None and end_day is not None and first_day >= end_day:
-        return _counted(filters)  # less than two days: the index range is small
-    summary = select(
-        BillDayTotal.status, func.sum(BillDayTotal.bills), func.sum(BillDayTotal.amount)
-    ).group_by(BillDayTotal.status)
-    if filters.status:
-        summary = summary.where(BillDayTotal.status == filters.status)
-    if filters.issued_by:
-        summary = summary.where(BillDayTotal.issued_by_id == filters.issued_by)
-    if first_day is not None:
-        summary = summary.where(BillDayTotal.day >= first_day)
-    if end_day is not None:
-        summary = summary.where(BillDayTotal.day < end_day)
-    totals: Totals = {
-        status: (int(count), int(amount))
-        for status, count, amount in db.session.execute(summary)
-        if count
-    }
-    if start is not None and first_day is not None and start != _utc_midnight(first_day):
-        head = replace(filters, date_from=start, date_to=_utc_midnight(first_day))
-        _add(totals, _counted(head))
-    if end is not None and end_day is not None and end != _utc_midnight(end_day):
-        tail = replace(filters, date_from=_utc_midnight(end_day), date_to=end)
-        _add(totals, _counted(tail))
-    return totals
+        return _counted(filters)  # a filter the summaries cannot answer
+    unknown = filters.status == BillState.UNKNOWN
+    statuses: tuple[str, ...] = ()
+    if unknown:  # unknown, and "creating" for longer than any gateway call takes
+        statuses = (BillState.UNKNOWN.value, BillState.CREATING.value)
+    elif filters.status:
+        statuses = (filters.status,)
+    source = bill_source(statuses=statuses, issued_by=filters.issued_by)
+    totals = summaries.range_totals(source, filters.date_from, filters.date_to)
+    if unknown:
+        # Bills still being created (the last two minutes) are not of unknown outcome yet.
+        since = utcnow() - STUCK_AFTER
+        if filters.date_from is not None:
+            since = max(since, filters.date_from)
+        if filters.date_to is None or since < filters.date_to:
+            young = replace(filters, status=BillState.CREATING.value, date_from=since)
+            summaries.add(totals, _counted(young), -1)
+    return {str(status): value for status, value in summaries.nonzero(totals).items()}
 
 
 def _bill_page(by_status: Totals | None, page: Page) -> BillPage:

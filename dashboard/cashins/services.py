@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,11 +20,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
-from dashboard import audit
+from dashboard import audit, summaries
 from dashboard import messages as msg
 from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
@@ -35,12 +36,16 @@ from dashboard.models import (
     Bill,
     BillState,
     Cashin,
+    CashinBank,
+    CashinDayTotal,
+    CashinMonthTotal,
     CashinState,
     HolderCheck,
     User,
 )
 from dashboard.money import format_amount
 from dashboard.paging import Page, keyset_page
+from dashboard.search import COUNT_BOUND, TextIndex, bitmap_scan, bounded_sums
 
 log = logging.getLogger(__name__)
 
@@ -984,9 +989,33 @@ def still_stuck_condition(current: CashinState) -> list[Any]:
 
 
 def needs_checking_count() -> int:
+    """The banner's count on every accountant page: each part of the needs-checking condition
+    counted on its own index range (their OR would read the whole table on SQLite). A row is
+    in at most one part: a late answer only comes to a resolved (so no longer unknown) row."""
+    parts = (
+        select(Cashin.id).where(Cashin.status == CashinState.UNKNOWN),
+        select(Cashin.id).where(
+            Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < _stuck_since()
+        ),
+        select(Cashin.id).where(
+            Cashin.late_outcome.is_not(None),
+            Cashin.late_checked_at.is_(None),
+            Cashin.status.not_in((CashinState.UNKNOWN, CashinState.SUBMITTING)),
+        ),
+    )
+    return sum(
+        int(db.session.scalar(select(func.count()).select_from(part.subquery())) or 0)
+        for part in parts
+    )
+
+
+def approvals_waiting() -> int:
+    """Cash-ins awaiting anyone's approval (the list's link to the approvals page)."""
     return int(
         db.session.scalar(
-            select(func.count()).select_from(Cashin).where(_needs_checking_condition())
+            select(func.count())
+            .select_from(Cashin)
+            .where(Cashin.status == CashinState.AWAITING_APPROVAL)
         )
         or 0
     )
@@ -1074,8 +1103,10 @@ def _day(text: str) -> date:
     return day
 
 
-def filtered_cashins(query: Select[Any], filters: CashinFilters) -> Select[Any]:
-    """``query`` narrowed to the cash-ins ``filters`` names."""
+def filtered_cashins(
+    query: Select[Any], filters: CashinFilters, *, many: bool = False
+) -> Select[Any]:
+    """``query`` narrowed to the cash-ins ``filters`` names (``many``: see TextIndex.matches)."""
     if filters.status == NEEDS_CHECKING:
         query = query.where(_needs_checking_condition())
     elif filters.status:
@@ -1091,23 +1122,23 @@ def filtered_cashins(query: Select[Any], filters: CashinFilters) -> Select[Any]:
     if filters.date_to is not None:
         query = query.where(Cashin.created_at < filters.date_to)
     if filters.search:
-        # Typed % and _ are searched for as such, not as wildcards.
-        escaped = re.sub(r"([\\%_])", r"\\\1", filters.search.lower())
-        term = f"%{escaped}%"
-        query = query.where(
-            or_(
-                *(
-                    func.lower(column).like(term, escape="\\")
-                    for column in (
-                        Cashin.holder_name,
-                        Cashin.account,
-                        Cashin.merchant_reference,
-                        Cashin.gateway_reference,
-                    )
-                )
-            )
-        )
+        # Through the trigram index (typed % and _ are searched for as such).
+        query = query.where(CASHIN_TEXT.matches(filters.search, many=many))
     return query
+
+
+# The cash-ins list's search: holder, account, reference and iHela's reference (f1701a0a0001).
+CASHIN_TEXT = TextIndex(
+    columns=(
+        Cashin.holder_name,
+        Cashin.account,
+        Cashin.merchant_reference,
+        Cashin.gateway_reference,
+    ),
+    pg_function="cashin_search_text",
+    fts_table="cashins_search",
+    ident=Cashin.id,
+)
 
 
 @dataclass(frozen=True)
@@ -1115,36 +1146,121 @@ class CashinTotals:
     count: int
     amount: int  # every cash-in the filter shows, whatever its status
     sent_amount: int  # of which iHela confirmed sent
+    # False when a search (or "needs checking") matches more than COUNT_BOUND cash-ins: count
+    # is then that bound and the francs are not shown.
+    known: bool = True
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def cashin_source(
+    *,
+    statuses: tuple[str, ...] = (),
+    reason: str = "",
+    bank_slug: str = "",
+    created_by: int | None = None,
+    keys: tuple[str, ...] = ("status",),
+) -> summaries.Source:
+    """Totals of cash-ins from cashin_day_totals (status, reason) and cashin_month_totals
+    (also bank and preparer). Filtered by bank or preparer, the days of part months are counted
+    from the rows, on that filter's (…, created_at) index: at most two months of one bank's or
+    one person's cash-ins."""
+
+    def levels(model: Any) -> tuple[list[Any], list[Any]]:
+        conditions = []
+        if statuses:
+            conditions.append(model.status.in_(statuses))
+        if reason:
+            conditions.append(model.reason == reason)
+        if bank_slug and model is not CashinDayTotal:
+            conditions.append(model.bank_slug == bank_slug)
+        if created_by is not None and model is not CashinDayTotal:
+            conditions.append(model.created_by_id == created_by)
+        return [getattr(model, key) for key in keys], conditions
+
+    row_keys, row_where = levels(Cashin)
+    slices = summaries.slice_reader(Cashin.created_at, Cashin.amount, row_keys, row_where)
+    month_keys, month_where = levels(CashinMonthTotal)
+    months = summaries.summary_reader(
+        CashinMonthTotal.month,
+        CashinMonthTotal.cashins,
+        CashinMonthTotal.amount,
+        month_keys,
+        month_where,
+    )
+    if bank_slug or created_by is not None:
+
+        def days_from_rows(first: date | None, end: date | None) -> summaries.Totals:
+            assert first is not None and end is not None  # part months only
+            span = (summaries.utc_midnight(first), summaries.utc_midnight(end))
+            return slices([span])[0]
+
+        def by_day_from_rows(first: date, end: date) -> dict[date, summaries.Totals]:
+            days = [first + timedelta(days=n) for n in range((end - first).days)]
+            spans = [(summaries.utc_midnight(d), summaries.utc_midnight(d) + ONE_DAY) for d in days]
+            return dict(zip(days, slices(spans), strict=True)) if spans else {}
+
+        return summaries.Source(
+            days=days_from_rows, months=months, slices=slices, by_day=by_day_from_rows
+        )
+    day_keys, day_where = levels(CashinDayTotal)
+    day = (CashinDayTotal.day, CashinDayTotal.cashins, CashinDayTotal.amount, day_keys, day_where)
+    return summaries.Source(
+        days=summaries.summary_reader(*day),
+        months=months,
+        slices=slices,
+        by_day=summaries.per_day_reader(*day),
+    )
+
+
+def _as_totals(by_status: dict[Any, tuple[int, int]]) -> CashinTotals:
+    return CashinTotals(
+        sum(count for count, _ in by_status.values()),
+        sum(amount for _, amount in by_status.values()),
+        by_status.get(CashinState.SUCCEEDED.value, (0, 0))[1],
+    )
 
 
 def cashin_totals(filters: CashinFilters) -> CashinTotals:
-    """Count and francs of everything the filter shows (one aggregate query)."""
-    sent = case((Cashin.status == CashinState.SUCCEEDED, Cashin.amount), else_=0)
-    count, amount, sent_amount = db.session.execute(
-        filtered_cashins(
-            select(
-                func.count(),
-                func.coalesce(func.sum(Cashin.amount), 0),
-                func.coalesce(func.sum(sent), 0),
-            ).select_from(Cashin),
-            filters,
-        )
-    ).one()
-    return CashinTotals(int(count), int(amount), int(sent_amount))
+    """Count and francs of everything the filter shows: from the summaries (dashboard/
+    summaries.py); a search or "needs checking" counts its matches up to COUNT_BOUND."""
+    if filters.search or filters.status == NEEDS_CHECKING:
+        columns: Any = select(Cashin.status, Cashin.amount)
+        matches = filtered_cashins(columns, filters)
+        with bitmap_scan() if filters.search else nullcontext():
+            found = bounded_sums(matches, "status", "amount")
+        if found is None:
+            return CashinTotals(COUNT_BOUND, 0, 0, known=False)
+        return _as_totals(found)
+    source = cashin_source(
+        statuses=(filters.status,) if filters.status else (),
+        reason=filters.reason,
+        bank_slug=filters.bank_slug,
+        created_by=filters.prepared_by,
+    )
+    totals = summaries.range_totals(source, filters.date_from, filters.date_to)
+    return _as_totals({str(k): v for k, v in totals.items()})
 
 
 def cashin_banks() -> list[tuple[str, str]]:
-    """(slug, name) of every bank a cash-in went to, for the list's bank filter."""
-    rows = db.session.execute(
-        select(Cashin.bank_slug, func.max(Cashin.bank_name)).group_by(Cashin.bank_slug)
-    )
+    """(slug, name) of every bank a cash-in went to, for the list's bank filter (a small table
+    the database keeps, not the cash-ins themselves)."""
+    rows = db.session.execute(select(CashinBank.slug, CashinBank.name))
     return sorted(((str(slug), str(name)) for slug, name in rows), key=lambda b: b[1].lower())
 
 
 def list_cashins(
-    filters: CashinFilters, *, size: int, older: int | None = None, newer: int | None = None
+    filters: CashinFilters,
+    *,
+    size: int,
+    older: int | None = None,
+    newer: int | None = None,
+    many: bool = True,
 ) -> Page:
-    """One page of cash-ins, newest first (keyset: just older or newer than a given one)."""
+    """One page of cash-ins, newest first (keyset: just older or newer than a given one).
+    ``many``: a search matches more than COUNT_BOUND (as CashinTotals.known says): walk the
+    newest first; else read the few matches through the search index."""
     query = select(Cashin).options(
         load_only(
             Cashin.id,
@@ -1159,8 +1275,11 @@ def list_cashins(
             Cashin.late_checked_at,
         )
     )
-    query = filtered_cashins(query, filters)
-    return keyset_page(query, (Cashin.created_at, Cashin.id), size=size, older=older, newer=newer)
+    query = filtered_cashins(query, filters, many=many)
+    with bitmap_scan() if filters.search and not many else nullcontext():
+        return keyset_page(
+            query, (Cashin.created_at, Cashin.id), size=size, older=older, newer=newer
+        )
 
 
 def audit_trail_of(cashin: Cashin) -> list[Any]:

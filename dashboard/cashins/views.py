@@ -79,11 +79,13 @@ def index() -> ResponseReturnValue:
     filters, date_errors = services.parse_list_filters(
         request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"]
     )
+    totals = services.cashin_totals(filters)
     listed = services.list_cashins(
         filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
+        many=not totals.known,
     )
     query = {k: request.args[k] for k in services.LIST_FILTERS if request.args.get(k)}
     return render_template(
@@ -95,13 +97,13 @@ def index() -> ResponseReturnValue:
         args=request.args,
         query=query,
         date_errors=date_errors,
-        totals=services.cashin_totals(filters),
+        totals=totals,
         banks=services.cashin_banks(),
         staff=db.session.scalars(select(User).order_by(User.name)).all(),
         reasons=REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
-        waiting=len(services.approval_queue()),
+        waiting=services.approvals_waiting(),
     )
 
 

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from dashboard.bills.services import BillFilters
+from dashboard import summaries
+from dashboard.bills.services import BillFilters, bill_source
 from dashboard.bills.services import _filtered as filtered_bills
-from dashboard.cashins.services import CashinFilters, filtered_cashins
+from dashboard.cashins.services import CashinFilters, cashin_source, filtered_cashins
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
 
@@ -265,17 +266,12 @@ class BillFigures:
 
 
 def bill_figures(period: Period, issued_by: int | None = None) -> BillFigures:
-    """Bills created in ``period`` (by one person, or everyone's), per status."""
-    query = (
-        select(Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0))
-        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
-        .group_by(Bill.status)
-    )
-    if issued_by is not None:
-        query = query.where(Bill.issued_by_id == issued_by)
+    """Bills created in ``period`` (by one person, or everyone's), per status: from the
+    summaries the database keeps (dashboard/summaries.py), not from the bills."""
+    source = bill_source(issued_by=issued_by)
     figures = BillFigures()
-    for status, count, amount in db.session.execute(query):
-        figures.add(str(status), int(count), int(amount))
+    for status, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        figures.add(str(status), count, amount)
     return figures
 
 
@@ -288,16 +284,11 @@ class PersonFigures:
 
 def bill_figures_by_person(period: Period) -> list[PersonFigures]:
     """Everyone who issued a bill in ``period``, most money collected first."""
-    rows = db.session.execute(
-        select(
-            Bill.issued_by_id, Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0)
-        )
-        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
-        .group_by(Bill.issued_by_id, Bill.status)
-    ).all()
+    source = bill_source(keys=("issued_by_id", "status"))
     people: dict[int, BillFigures] = {}
-    for user_id, status, count, amount in rows:
-        people.setdefault(int(user_id), BillFigures()).add(str(status), int(count), int(amount))
+    for key, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        user_id, status = key
+        people.setdefault(int(user_id), BillFigures()).add(str(status), count, amount)
     names: dict[int, str] = {
         int(uid): str(name)
         for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(people)))
@@ -325,25 +316,14 @@ class CashinFigures:
 
 def cashin_figures(period: Period, created_by: int | None = None) -> CashinFigures:
     """Cash-ins prepared in ``period``: sent, waiting for approval, unknown, and refunds sent."""
-    query = (
-        select(
-            Cashin.status,
-            Cashin.reason,
-            func.count(),
-            func.coalesce(func.sum(Cashin.amount), 0),
-        )
-        .where(
-            Cashin.status.in_(OVERVIEW_CASHIN_STATES),
-            Cashin.created_at >= period.start,
-            Cashin.created_at < period.end,
-        )
-        .group_by(Cashin.status, Cashin.reason)
+    source = cashin_source(
+        statuses=tuple(s.value for s in OVERVIEW_CASHIN_STATES),
+        created_by=created_by,
+        keys=("status", "reason"),
     )
-    if created_by is not None:
-        query = query.where(Cashin.created_by_id == created_by)
     figures = CashinFigures()
-    for status, reason, count, amount in db.session.execute(query):
-        count, amount = int(count), int(amount)
+    for key, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        status, reason = key
         if status == CashinState.SUCCEEDED:
             figures.sent.add(count, amount)
             if reason == "refund":
@@ -362,49 +342,20 @@ class DayFlow:
     paid_out: int = 0  # cash-ins prepared that day whose money left
 
 
-def _day_index(column: Any, boundaries: list[datetime]) -> Any:
-    """0 for the first day, 1 for the next...: each local day is a UTC range computed here,
-    so the SQL is the same on SQLite and PostgreSQL and exact in any zone."""
-    return case(
-        *[(column < bound, index) for index, bound in enumerate(boundaries[1:])],
-        else_=len(boundaries) - 1,
-    )
-
-
 def daily_flows(period: Period, timezone: str, person: int | None = None) -> list[DayFlow]:
-    """Money collected and paid out per local day of ``period`` (every day, zeros included)."""
+    """Money collected and paid out per local day of ``period`` (every day, zeros included):
+    one read of the day summaries over the span and of the rows at the days' edges."""
     days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
     boundaries = [day_start(day, timezone) for day in days]
     boundaries.append(period.end)
     flows = [DayFlow(day) for day in days]
-
-    bills = select(
-        _day_index(Bill.created_at, boundaries).label("day"), Bill.amount.label("amount")
-    ).where(
-        Bill.status == BillState.PAID,
-        Bill.created_at >= period.start,
-        Bill.created_at < period.end,
+    sources = (
+        ("collected", bill_source(statuses=(BillState.PAID.value,), issued_by=person)),
+        ("paid_out", cashin_source(statuses=(CashinState.SUCCEEDED.value,), created_by=person)),
     )
-    if person is not None:
-        bills = bills.where(Bill.issued_by_id == person)
-    cashins = select(
-        _day_index(Cashin.created_at, boundaries).label("day"), Cashin.amount.label("amount")
-    ).where(
-        Cashin.status == CashinState.SUCCEEDED,
-        Cashin.created_at >= period.start,
-        Cashin.created_at < period.end,
-    )
-    if person is not None:
-        cashins = cashins.where(Cashin.created_by_id == person)
-    # Grouped in an outer query: the CASE's parameters appear once, which PostgreSQL needs.
-    for source, attribute in ((bills, "collected"), (cashins, "paid_out")):
-        sub = source.subquery()
-        rows = db.session.execute(
-            select(sub.c.day, func.sum(sub.c.amount)).group_by(sub.c.day)
-        ).all()
-        for index, amount in rows:
-            if 0 <= int(index) < len(flows):
-                setattr(flows[int(index)], attribute, int(amount or 0))
+    for attribute, source in sources:
+        for flow, totals in zip(flows, summaries.series_totals(source, boundaries), strict=True):
+            setattr(flow, attribute, sum(amount for _, amount in totals.values()))
     return flows
 
 
