@@ -34,7 +34,7 @@ from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
 from dashboard.bills import services
 from dashboard.bills.forms import ActionForm, BillForm
-from dashboard.caching import FRAGMENT_CSP, etag_from_bill
+from dashboard.caching import FRAGMENT_CSP, etag_from_bill, on_first_read
 from dashboard.db import db, utcnow
 from dashboard.labels import clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
@@ -54,7 +54,8 @@ def unknown_bills_banner() -> dict[str, Any]:
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
     return {
-        "unknown_bills": services.unknown_bills_waiting(),
+        # Counted only if the page shows the banner (base.html does; fragments do not).
+        "unknown_bills": on_first_read(services.unknown_bills_waiting),
         "unknown_bills_max": services.UNKNOWN_BANNER_MAX,
     }
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from dashboard.auth.twofactor_views import two_factor_to_send_money
 from dashboard.banks import BankList, bank_list
+from dashboard.caching import on_first_read
 from dashboard.cashins import services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
@@ -40,9 +41,10 @@ def unknown_outcomes_banner() -> dict[str, Any]:
     and how many wait for this person's approval (a badge in the menu)."""
     if not current_user.is_authenticated or not current_user.has_role(Role.ACCOUNTANT):
         return {"cashins_to_check": 0, "approvals_waiting": 0}
-    return {
-        "cashins_to_check": services.needs_checking_count(),
-        "approvals_waiting": services.approvals_waiting_for(current_user),
+    user = current_user._get_current_object()
+    return {  # counted only if the page reads them (base.html does; fragments do not)
+        "cashins_to_check": on_first_read(services.needs_checking_count),
+        "approvals_waiting": on_first_read(lambda: services.approvals_waiting_for(user)),
     }
 
 
