@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -297,6 +297,12 @@ class Cashin(Base):
         Index("ix_cashins_bank_created_at", "bank_slug", "created_at", "id"),
         Index("ix_cashins_created_by_created_at", "created_by_id", "created_at", "id"),
         Index("ix_cashins_reason_created_at", "reason", "created_at", "id"),
+        Index(
+            "ix_cashins_open_conflicts",
+            "id",
+            sqlite_where=text("late_outcome IS NOT NULL AND late_checked_at IS NULL"),
+            postgresql_where=text("late_outcome IS NOT NULL AND late_checked_at IS NULL"),
+        ),
         # The needs-checking banner on every accountant page looks for open conflicts.
         Index("ix_cashins_late_outcome", "late_outcome"),
     )

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, literal, select, union_all
 
 from dashboard.db import db
 
@@ -219,18 +219,21 @@ def slice_reader(
     slice a range of the index on ``time_column``."""
 
     def read(slices: list[tuple[datetime, datetime]]) -> list[Totals]:
-        inside = [and_(time_column >= a, time_column < b) for a, b in slices]
-        which = case(*((cond, i) for i, cond in enumerate(inside)), else_=-1).label("slice")
-        rows = (
-            select(which, *(k.label(f"k{n}") for n, k in enumerate(keys)), amount_column)
-            .where(*conditions, or_(*inside))
-            .subquery()
-        )
-        # Grouped outside: the CASE's parameters appear once (PostgreSQL needs it).
+        # One SELECT per slice, each its own range of the index (an OR of the ranges would
+        # make SQLite read the whole table), glued by UNION ALL and grouped outside.
+        parts = [
+            select(
+                literal(i).label("slice"),
+                *(k.label(f"k{n}") for n, k in enumerate(keys)),
+                amount_column.label("amount"),
+            ).where(*conditions, time_column >= a, time_column < b)
+            for i, (a, b) in enumerate(slices)
+        ]
+        rows = union_all(*parts).subquery()
         key_columns = [rows.c[f"k{n}"] for n in range(len(keys))]
-        query = select(
-            rows.c.slice, *key_columns, func.count(), func.sum(rows.c[amount_column.key])
-        ).group_by(rows.c.slice, *key_columns)
+        query = select(rows.c.slice, *key_columns, func.count(), func.sum(rows.c.amount)).group_by(
+            rows.c.slice, *key_columns
+        )
         result: list[Totals] = [{} for _ in slices]
         for index, *rest in db.session.execute(query):
             if 0 <= int(index) < len(slices):

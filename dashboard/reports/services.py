@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
@@ -90,6 +90,9 @@ def _csv(
     writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_MINIMAL)
     # English keeps the column codes people's imports rely on; French reads as French.
     writer.writerow([str(label) if french else code for code, label in header])
+    yield buffer.getvalue()  # the download starts at once, before any row is read
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
         writer.writerow([_cell(v) if not isinstance(v, int) else v for v in row])
         if buffer.tell() > 64_000:
@@ -103,16 +106,25 @@ def _local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _rows_in_chunks(query: Any, ident: Any, size: int = 1000) -> Iterator[Any]:
-    """Rows of a column query in id order, a chunk per query (keyset on the id, which the query
-    selects first): constant memory for any month, and only the exported columns are read."""
-    last_id = 0
+def _rows_in_chunks(query: Any, keys: tuple[Any, Any], size: int = 1000) -> Iterator[Any]:
+    """Rows of a column query in (created_at, id) order, a chunk per query (keyset on those
+    two, which the query selects first: id, created_at): constant memory for any month, only
+    the exported columns read, and each chunk a range of a (…, created_at, id) index, so the
+    first one of an old month costs what the last one does."""
+    time_key, ident = keys
+    last: tuple[Any, Any] | None = None
     while True:
-        chunk = db.session.execute(query.where(ident > last_id).order_by(ident).limit(size)).all()
+        chunk_query = query
+        if last is not None:
+            after_time, after_id = last
+            chunk_query = query.where(
+                time_key >= after_time, or_(time_key > after_time, ident > after_id)
+            )
+        chunk = db.session.execute(chunk_query.order_by(time_key, ident).limit(size)).all()
         yield from chunk
         if len(chunk) < size:
             return
-        last_id = chunk[-1][0]
+        last = (chunk[-1][1], chunk[-1][0])
 
 
 def _bill_columns() -> Any:
@@ -133,7 +145,9 @@ def _bill_columns() -> Any:
 
 
 def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
-    return ([_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, Bill.id))
+    return (
+        [_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, (Bill.created_at, Bill.id))
+    )
 
 
 def _cashin_columns() -> Any:
@@ -166,7 +180,7 @@ def _cashin_columns() -> Any:
 def _cashin_rows(query: Any, timezone: str) -> Iterator[list[object]]:
     return (
         [_local(c[1], timezone), *c[2:15], _local(c[15], timezone)]
-        for c in _rows_in_chunks(query, Cashin.id)
+        for c in _rows_in_chunks(query, (Cashin.created_at, Cashin.id))
     )
 
 

@@ -318,6 +318,8 @@ POSTGRES_DOWN = [
     "DROP FUNCTION IF EXISTS bill_month_totals_track()",
 ]
 
+OPEN_CONFLICT = "late_outcome IS NOT NULL AND late_checked_at IS NULL"
+
 INDEXES = [
     # The cash-ins list: each filter then its order.
     ('ix_cashins_bank_created_at', 'cashins', ['bank_slug', 'created_at', 'id']),
@@ -382,6 +384,14 @@ def upgrade():
     )
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
+    # The needs-checking banner (every accountant page): only the open conflicts are indexed.
+    op.create_index(
+        'ix_cashins_open_conflicts',
+        'cashins',
+        ['id'],
+        sqlite_where=sa.text(OPEN_CONFLICT),
+        postgresql_where=sa.text(OPEN_CONFLICT),
+    )
     # Replaced by the longer ones above (same leading columns).
     op.drop_index('ix_audit_events_action_created_at', table_name='audit_events')
     op.drop_index('ix_audit_events_object', table_name='audit_events')
@@ -424,6 +434,7 @@ def downgrade():
     op.create_index(
         'ix_audit_events_action_created_at', 'audit_events', ['action', 'created_at']
     )
+    op.drop_index('ix_cashins_open_conflicts', table_name='cashins')
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_table('cashin_banks')
