@@ -263,10 +263,7 @@ def _role(n: int) -> Role:
 def seed(app: Flask, report: Report, size: Size) -> Seeded:
     now = datetime.now(UTC)
     started = time.perf_counter()
-    staff = [
-        make_user(app, f"staff{n}@shop.bi", _role(n))
-        for n in range(STAFF)
-    ]
+    staff = [make_user(app, f"staff{n}@shop.bi", _role(n)) for n in range(STAFF)]
     seeded = Seeded(size, now, staff)
     bills = bills_list._bill_rows(size.bills, staff[0], now, span_days=SPAN_DAYS, issuers=staff)
     cashins = _cashin_rows(size.cashins, staff, now)
