@@ -164,16 +164,19 @@ class AuditFilter:
         if self.who:
             query = query.where(WHO_TEXT.matches(self.who, many=many))
         if self.action:
-            # The range lets the (action, created_at, id) index serve the prefix in any
-            # collation; the LIKE keeps the answer exact.
-            after = self.action[:-1] + chr(ord(self.action[-1]) + 1)
-            query = query.where(
-                AuditEvent.action >= self.action,
-                AuditEvent.action < after,
-                AuditEvent.action.startswith(self.action, autoescape=True),
-            )
+            query = query.where(AuditEvent.action.startswith(self.action, autoescape=True))
+            if not many:
+                # Few: the range lets the (action, created_at, id) index find them in any
+                # collation. Many (a prefix of common actions): the newest are found sooner
+                # walking the trail newest first than sorting every match.
+                after = self.action[:-1] + chr(ord(self.action[-1]) + 1)
+                query = query.where(AuditEvent.action >= self.action, AuditEvent.action < after)
         if self.object_type:
-            query = query.where(AuditEvent.object_type == self.object_type)
+            kind = AuditEvent.object_type
+            # Many of a kind and no object named: walk newest first (see above); ``kind || ''``
+            # is the same value that no index offers.
+            use = kind.concat("") if many and not self.object_id else kind
+            query = query.where(use == self.object_type)
         if self.object_id:
             query = query.where(AuditEvent.object_id == self.object_id)
         if self._start:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from dashboard import search
 from dashboard.admin.audit_filter import (
     KNOWN_ACTIONS,
     OBJECT_TYPES,
@@ -23,7 +24,7 @@ from dashboard.db import db
 from dashboard.labels import role_label
 from dashboard.models import AuditEvent, Role, User
 from dashboard.paging import keyset_page
-from dashboard.search import COUNT_BOUND, bitmap_scan, bounded_count
+from dashboard.search import bitmap_scan, bounded_count
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import (
     SPECS,
@@ -165,7 +166,7 @@ def audit_trail() -> ResponseReturnValue:
         "admin/audit.html",
         events=listed.rows,
         listed=listed,
-        total=COUNT_BOUND if total is None else total,
+        total=search.COUNT_BOUND if total is None else total,
         total_known=total is not None,
         filters=found,
         people=services.list_users(),

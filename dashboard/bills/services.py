@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -892,9 +893,21 @@ def list_bills(
     by_status = _search_totals(filters) if _indexed_search(filters) else _totals(filters)
     many = by_status is None
     columns: Any = select(*LIST_COLUMNS)
+    query = _filtered(columns, filters, many=many)
+    keys: tuple[Any, Any] = (Bill.created_at, Bill.id)
+    if filters.status == BillState.UNKNOWN:
+        # Unknown, and stuck "creating": each state its own range of the (status, created_at,
+        # id) index, merged in order (an OR of the two made the databases sort all of them).
+        rest = _filtered(columns, replace(filters, status=""), many=many)
+        arms = [
+            rest.where(Bill.status == BillState.UNKNOWN),
+            rest.where(Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER),
+        ]
+        merged = union_all(*arms).subquery()
+        query, keys = select(merged), (merged.c.created_at, merged.c.id)
     page = keyset_page(
-        _filtered(columns, filters, many=many),
-        (Bill.created_at, Bill.id),
+        query,
+        keys,
         size=size,
         older=older,
         newer=newer,

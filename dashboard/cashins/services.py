@@ -12,7 +12,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased, load_only
 
 from dashboard import audit, summaries
 from dashboard import messages as msg
+from dashboard import search as lists
 from dashboard.banks import BankList, BankOption
 from dashboard.db import db, utcnow
 from dashboard.gateway import gateway
@@ -45,7 +46,7 @@ from dashboard.models import (
 )
 from dashboard.money import format_amount
 from dashboard.paging import Page, keyset_page
-from dashboard.search import COUNT_BOUND, TextIndex, bitmap_scan, bounded_sums
+from dashboard.search import TextIndex, bitmap_scan, bounded_sums
 
 log = logging.getLogger(__name__)
 
@@ -939,11 +940,7 @@ def _stuck_since() -> datetime:
 def _needs_checking_condition() -> Any:
     """Unknown outcomes, sends that outlived the longest possible send, and late gateway
     answers that disagree with a person's resolution."""
-    return or_(
-        Cashin.status == CashinState.UNKNOWN,
-        and_(Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < _stuck_since()),
-        and_(Cashin.late_outcome.is_not(None), Cashin.late_checked_at.is_(None)),
-    )
+    return or_(*(and_(*part) for part in _needs_checking_parts()))
 
 
 def is_outcome_unknown(cashin: Cashin) -> bool:
@@ -988,24 +985,27 @@ def still_stuck_condition(current: CashinState) -> list[Any]:
     return [Cashin.submitted_at < _stuck_since()] if current == CashinState.SUBMITTING else []
 
 
-def needs_checking_count() -> int:
-    """The banner's count on every accountant page: each part of the needs-checking condition
-    counted on its own index range (their OR would read the whole table on SQLite). A row is
-    in at most one part: a late answer only comes to a resolved (so no longer unknown) row."""
-    parts = (
-        select(Cashin.id).where(Cashin.status == CashinState.UNKNOWN),
-        select(Cashin.id).where(
-            Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < _stuck_since()
-        ),
-        select(Cashin.id).where(
+def _needs_checking_parts() -> list[list[Any]]:
+    """The needs-checking condition as three disjoint parts, each served by an index: unknown,
+    stuck sending, and open conflicts (a late answer comes only to a resolved row, so never to
+    one of the first two)."""
+    return [
+        [Cashin.status == CashinState.UNKNOWN],
+        [Cashin.status == CashinState.SUBMITTING, Cashin.submitted_at < _stuck_since()],
+        [
             Cashin.late_outcome.is_not(None),
             Cashin.late_checked_at.is_(None),
             Cashin.status.not_in((CashinState.UNKNOWN, CashinState.SUBMITTING)),
-        ),
-    )
+        ],
+    ]
+
+
+def needs_checking_count() -> int:
+    """The banner's count on every accountant page: each part of the needs-checking condition
+    counted on its own index range (their OR would read the whole table on SQLite)."""
     return sum(
-        int(db.session.scalar(select(func.count()).select_from(part.subquery())) or 0)
-        for part in parts
+        int(db.session.scalar(select(func.count()).select_from(Cashin).where(*part)) or 0)
+        for part in _needs_checking_parts()
     )
 
 
@@ -1227,11 +1227,16 @@ def cashin_totals(filters: CashinFilters) -> CashinTotals:
     summaries.py); a search or "needs checking" counts its matches up to COUNT_BOUND."""
     if filters.search or filters.status == NEEDS_CHECKING:
         columns: Any = select(Cashin.status, Cashin.amount)
-        matches = filtered_cashins(columns, filters)
+        matches: Any = filtered_cashins(columns, filters)
+        if filters.status == NEEDS_CHECKING:  # each part through its index (see list_cashins)
+            rest = replace(filters, status="")
+            matches = union_all(
+                *(filtered_cashins(columns, rest).where(*p) for p in _needs_checking_parts())
+            )
         with bitmap_scan() if filters.search else nullcontext():
             found = bounded_sums(matches, "status", "amount")
         if found is None:
-            return CashinTotals(COUNT_BOUND, 0, 0, known=False)
+            return CashinTotals(lists.COUNT_BOUND, 0, 0, known=False)
         return _as_totals(found)
     source = cashin_source(
         statuses=(filters.status,) if filters.status else (),
@@ -1250,6 +1255,21 @@ def cashin_banks() -> list[tuple[str, str]]:
     return sorted(((str(slug), str(name)) for slug, name in rows), key=lambda b: b[1].lower())
 
 
+# What the list shows of each cash-in.
+LIST_LOADED = (
+    Cashin.id,
+    Cashin.created_at,
+    Cashin.merchant_reference,
+    Cashin.holder_name,
+    Cashin.bank_name,
+    Cashin.account,
+    Cashin.amount,
+    Cashin.status,
+    Cashin.late_outcome,
+    Cashin.late_checked_at,
+)
+
+
 def list_cashins(
     filters: CashinFilters,
     *,
@@ -1261,25 +1281,22 @@ def list_cashins(
     """One page of cash-ins, newest first (keyset: just older or newer than a given one).
     ``many``: a search matches more than COUNT_BOUND (as CashinTotals.known says): walk the
     newest first; else read the few matches through the search index."""
-    query = select(Cashin).options(
-        load_only(
-            Cashin.id,
-            Cashin.created_at,
-            Cashin.merchant_reference,
-            Cashin.holder_name,
-            Cashin.bank_name,
-            Cashin.account,
-            Cashin.amount,
-            Cashin.status,
-            Cashin.late_outcome,
-            Cashin.late_checked_at,
-        )
-    )
-    query = filtered_cashins(query, filters, many=many)
+    query = select(Cashin).options(load_only(*LIST_LOADED))
+    keys: tuple[Any, Any] = (Cashin.created_at, Cashin.id)
+    if filters.status == NEEDS_CHECKING:
+        # Each part of the condition its own index range, merged in order (their OR made the
+        # databases read the whole table).
+        rest = replace(filters, status="")
+        arms = [
+            filtered_cashins(select(Cashin), rest).where(*part) for part in _needs_checking_parts()
+        ]
+        merged = aliased(Cashin, union_all(*arms).subquery())
+        query = select(merged).options(load_only(*(getattr(merged, c.key) for c in LIST_LOADED)))
+        keys = (merged.created_at, merged.id)
+    else:
+        query = filtered_cashins(query, filters, many=many)
     with bitmap_scan() if filters.search and not many else nullcontext():
-        return keyset_page(
-            query, (Cashin.created_at, Cashin.id), size=size, older=older, newer=newer
-        )
+        return keyset_page(query, keys, size=size, older=older, newer=newer)
 
 
 def audit_trail_of(cashin: Cashin) -> list[Any]:

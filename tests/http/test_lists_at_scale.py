@@ -76,8 +76,10 @@ def _old_like(row: dict[str, Any], term: str) -> bool:
 
 
 def _matches(row: dict[str, Any], f: BillFilters) -> bool:
+    # Unknown: also "creating" long after any gateway call (these bills are days old).
+    states = {"unknown", "creating"} if f.status == "unknown" else {f.status}
     return (
-        (not f.status or row["status"] == f.status)
+        (not f.status or row["status"] in states)
         and (not f.date_from or row["created_at"] >= f.date_from)
         and (not f.date_to or row["created_at"] < f.date_to)
         and (not f.issued_by or row["issued_by_id"] == f.issued_by)
@@ -97,6 +99,8 @@ def _filter_cases(staff: dict[str, User]) -> list[BillFilters]:
     return [
         BillFilters(),
         BillFilters(status="paid"),
+        BillFilters(status="unknown"),  # two states merged in order
+        BillFilters(status="unknown", date_from=_local(28, 13)),
         BillFilters(date_from=_local(28), date_to=_local(29)),  # one local day
         BillFilters(date_from=_local(28), date_to=_local(30)),  # whole UTC days and ends
         BillFilters(date_from=_local(28, 13)),  # open-ended
