@@ -46,15 +46,23 @@ BANKS = [
     ("IHELA", "iHela Credit Union"),
     ("MOBILE", "Lumicash mobile money"),
 ]
+# Older than a few days a cash-in has settled (a few unknown outcomes stay, never resolved);
+# the last days still hold drafts, approvals and sends in progress.
 CASHIN_STATES = (
-    (CashinState.SUCCEEDED, 82),
+    (CashinState.SUCCEEDED, 86),
     (CashinState.FAILED, 5),
     (CashinState.REJECTED, 3),
-    (CashinState.DISCARDED, 4),
-    (CashinState.DRAFT, 3),
-    (CashinState.AWAITING_APPROVAL, 2),
-    (CashinState.UNKNOWN, 1),
+    (CashinState.DISCARDED, 6),
+    (CashinState.UNKNOWN, 0.05),
 )
+RECENT_CASHIN_STATES = (
+    (CashinState.SUCCEEDED, 70),
+    (CashinState.DRAFT, 10),
+    (CashinState.AWAITING_APPROVAL, 10),
+    (CashinState.FAILED, 5),
+    (CashinState.UNKNOWN, 5),
+)
+RECENT = 3 * 86_400
 ACTIONS = (
     ("auth.login", None, 20),
     ("auth.logout", None, 8),
@@ -137,10 +145,19 @@ def _cashin_rows(count: int, staff: list[int], now: datetime) -> Iterator[dict[s
     ]
     people = [f"{f} {ln}" for f in first for ln in last]
     accountants = staff[: max(len(staff) // 3, 1)]
-    states = rng.choices(
-        [s.value for s, _ in CASHIN_STATES], [w for _, w in CASHIN_STATES], k=count
-    )
-    for i, (age, status) in enumerate(zip(_ages(rng, count), states, strict=True)):
+    ages = _ages(rng, count)
+    recent = sum(age < RECENT for age in ages)
+    states = [
+        *rng.choices(
+            [s.value for s, _ in CASHIN_STATES], [w for _, w in CASHIN_STATES], k=count - recent
+        ),
+        *rng.choices(
+            [s.value for s, _ in RECENT_CASHIN_STATES],
+            [w for _, w in RECENT_CASHIN_STATES],
+            k=recent,
+        ),
+    ]
+    for i, (age, status) in enumerate(zip(ages, states, strict=True)):
         created = now - timedelta(seconds=age)
         slug, name = rng.choice(BANKS)
         amount = min(max(round(rng.lognormvariate(10, 1.1) / 100) * 100, 500), 5_000_000)

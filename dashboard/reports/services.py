@@ -311,6 +311,15 @@ def bill_figures_by_person(period: Period) -> list[PersonFigures]:
     return sorted(result, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
 
 
+def all_of(people: list[PersonFigures]) -> BillFigures:
+    """Everyone's figures, from the per-person ones."""
+    figures = BillFigures()
+    for person in people:
+        for status, figure in person.bills.by_status.items():
+            figures.add(status, figure.count, figure.amount)
+    return figures
+
+
 # The cash-in states the overview counts; filtering on them lets the (status, created_at)
 # index bound every query.
 OVERVIEW_CASHIN_STATES = (

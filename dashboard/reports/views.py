@@ -257,10 +257,12 @@ def overview() -> ResponseReturnValue:
         ("today", _("Today"), services.days_period(today, today, zone)),
         ("month", _("This month"), services.month_to_date(today, zone)),
     ):
-        tiles = _bill_tiles(period, services.bill_figures(period, person), person)
+        people = services.bill_figures_by_person(period) if everyone else []
+        # Everyone's figures are the sum of the per-person table's: one read of the summaries.
+        bills = services.all_of(people) if everyone else services.bill_figures(period, person)
+        tiles = _bill_tiles(period, bills, person)
         if everyone:
             tiles += _cashin_tiles(period, services.cashin_figures(period))
-        people = services.bill_figures_by_person(period) if everyone else []
         sections.append(
             {
                 "key": key,
