@@ -412,13 +412,17 @@ def cases(seeded: Seeded, zone: str) -> list[tuple[str, str, str]]:
 
 
 def _first_byte(session: requests.Session, url: str) -> float:
+    """Milliseconds to the first byte of the body; the rest is read (not timed), so the one
+    worker is free again before the next request."""
     started = time.perf_counter()
     with session.get(url, stream=True, timeout=120) as response:
-        next(response.iter_content(1), b"")
+        chunks = response.iter_content(65_536)
+        next(chunks, b"")
         ms = (time.perf_counter() - started) * 1000
         if response.status_code != 200:
             raise BenchSetupError(f"GET {url}: HTTP {response.status_code}")
-        response.close()
+        for _ in chunks:
+            pass
     return ms
 
 
@@ -490,8 +494,12 @@ def _postgres_urls() -> tuple[str, str] | None:
     name = make_url(url).database or ""
     if not name.startswith("bench"):
         raise BenchSetupError(f"Refusing to wipe database {name!r}: not named bench*.")
-    tenth = make_url(url).set(database=name + "_tenth").render_as_string(hide_password=False)
-    return url, tenth
+    # Databases of their own: the run's database (the other sections') stays as it is.
+    full, tenth = (
+        make_url(url).set(database=name + suffix).render_as_string(hide_password=False)
+        for suffix in ("_scale", "_scale_tenth")
+    )
+    return full, tenth
 
 
 def print_table(
