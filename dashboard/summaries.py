@@ -20,7 +20,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Integer, column, func, literal, select, true, union_all, values
+from sqlalchemy import DateTime, bindparam, column, func, literal, select, true, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dashboard.db import db
 
@@ -223,12 +224,21 @@ def slice_reader(
         if db.engine.dialect.name == "postgresql":
             # The slices as a VALUES list, each read by a LATERAL subquery: one index range
             # per slice, in a statement whose size does not grow with the slices.
-            spans = values(
-                column("slice", Integer),
-                column("start", time_column.type),
-                column("end", time_column.type),
-                name="spans",
-            ).data([(i, a, b) for i, (a, b) in enumerate(slices)])
+            # Two array parameters, not a VALUES list: the statement is the same whatever the
+            # slices, so SQLAlchemy compiles it once.
+            moments = ARRAY(DateTime(timezone=True))
+            spans = (
+                func.unnest(
+                    bindparam("starts", [a for a, _ in slices], type_=moments),
+                    bindparam("ends", [b for _, b in slices], type_=moments),
+                )
+                .table_valued(
+                    column("start", DateTime(timezone=True)),
+                    column("end", DateTime(timezone=True)),
+                    with_ordinality="slice",
+                )
+                .render_derived(name="spans")
+            )
             rows: Any = (
                 select(*(k.label(f"k{n}") for n, k in enumerate(keys)), amount_column)
                 .where(*conditions, time_column >= spans.c.start, time_column < spans.c.end)
@@ -241,8 +251,8 @@ def slice_reader(
                 .select_from(spans.join(rows, true()))
                 .group_by(spans.c.slice, *key_columns)
             )
-            for index, *rest in db.session.execute(counted):
-                add(result[int(index)], grouped([tuple(rest)]))
+            for ordinal, *rest in db.session.execute(counted):
+                add(result[int(ordinal) - 1], grouped([tuple(rest)]))  # ordinality counts from 1
             return result
         # SQLite: one SELECT per slice, each its own range of the index (an OR of the ranges
         # would read the whole table), glued by UNION ALL and grouped outside.
