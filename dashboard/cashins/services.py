@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import load_only
 
 from dashboard import audit, summaries
 from dashboard import messages as msg
@@ -1282,21 +1282,16 @@ def list_cashins(
     ``many``: a search matches more than COUNT_BOUND (as CashinTotals.known says): walk the
     newest first; else read the few matches through the search index."""
     query = select(Cashin).options(load_only(*LIST_LOADED))
-    keys: tuple[Any, Any] = (Cashin.created_at, Cashin.id)
+    parts = None
     if filters.status == NEEDS_CHECKING:
         # Each part of the condition its own index range, merged in order (their OR made the
         # databases read the whole table).
-        rest = replace(filters, status="")
-        arms = [
-            filtered_cashins(select(Cashin), rest).where(*part) for part in _needs_checking_parts()
-        ]
-        merged = aliased(Cashin, union_all(*arms).subquery())
-        query = select(merged).options(load_only(*(getattr(merged, c.key) for c in LIST_LOADED)))
-        keys = (merged.created_at, merged.id)
-    else:
-        query = filtered_cashins(query, filters, many=many)
+        rest = filtered_cashins(query, replace(filters, status=""), many=many)
+        parts = [rest.where(*part) for part in _needs_checking_parts()]
+    query = filtered_cashins(query, filters, many=many)
+    keys = (Cashin.created_at, Cashin.id)
     with bitmap_scan() if filters.search and not many else nullcontext():
-        return keyset_page(query, keys, size=size, older=older, newer=newer)
+        return keyset_page(query, keys, size=size, older=older, newer=newer, parts=parts)
 
 
 def audit_trail_of(cashin: Cashin) -> list[Any]:
