@@ -742,7 +742,9 @@ def bill_source(
 
     def levels(model: Any) -> tuple[list[Any], list[Any]]:
         conditions = []
-        if statuses:
+        if len(statuses) == 1:  # an equality leads the (status, created_at, id) index
+            conditions.append(model.status == statuses[0])
+        elif statuses:
             conditions.append(model.status.in_(statuses))
         if issued_by is not None:
             conditions.append(model.issued_by_id == issued_by)
