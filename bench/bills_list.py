@@ -35,8 +35,8 @@ from bench.env import (
 )
 from bench.harness import Report, measure, percentile, timed
 from dashboard import create_app
-from dashboard.bills import services
-from dashboard.bills.services import BillFilters
+from dashboard.bills import queries
+from dashboard.bills.queries import BillFilters
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Role
 
@@ -288,7 +288,7 @@ def bench_service(app: Flask, report: Report, seeded: Seeded) -> None:
             def run(
                 filters: BillFilters = filters, older: int | None = older, found: list[int] = found
             ) -> None:
-                result = services.list_bills(filters, size=PAGE_SIZE, older=older)
+                result = queries.list_bills(filters, size=PAGE_SIZE, older=older)
                 found[:] = [result.total_count, len(result.bills), result.totals_known]
                 db.session.remove()
 
@@ -447,7 +447,7 @@ def explain(app: Flask, report: Report, seeded: Seeded, *, only_search: bool = T
 
             event.listen(engine, "before_cursor_execute", capture)
             try:
-                services.list_bills(filters, size=PAGE_SIZE, older=older)
+                queries.list_bills(filters, size=PAGE_SIZE, older=older)
             finally:
                 event.remove(engine, "before_cursor_execute", capture)
             db.session.remove()

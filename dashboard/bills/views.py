@@ -32,7 +32,7 @@ from sqlalchemy import select
 
 from dashboard import messages as stored_messages
 from dashboard.banks import bank_list
-from dashboard.bills import services
+from dashboard.bills import queries, services
 from dashboard.bills.forms import ActionForm, BillForm
 from dashboard.caching import FRAGMENT_CSP, etag_from_bill, on_first_read
 from dashboard.db import db, utcnow
@@ -55,8 +55,8 @@ def unknown_bills_banner() -> dict[str, Any]:
         return {"unknown_bills": 0}
     return {
         # Counted only if the page shows the banner (base.html does; fragments do not).
-        "unknown_bills": on_first_read(services.unknown_bills_waiting),
-        "unknown_bills_max": services.UNKNOWN_BANNER_MAX,
+        "unknown_bills": on_first_read(queries.unknown_bills_waiting),
+        "unknown_bills_max": queries.UNKNOWN_BANNER_MAX,
     }
 
 
@@ -102,7 +102,7 @@ def _date_range(
 @roles_required(*STAFF)
 def index() -> ResponseReturnValue:
     args = request.args
-    filters = services.BillFilters(
+    filters = queries.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
         search=args.get("q", "").strip()[:100],
         issued_by=id_arg("issued_by"),
@@ -110,14 +110,14 @@ def index() -> ResponseReturnValue:
     date_from, date_to, date_errors = _date_range(args.get("from", ""), args.get("to", ""))
     filters.date_from = date_from
     filters.date_to = date_to + timedelta(days=1) if date_to else None
-    result = services.list_bills(
+    result = queries.list_bills(
         filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
     )
     staff = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
-    checked_since, stamp = services.list_freshness()
+    checked_since, stamp = queries.list_freshness()
     query = {k: args[k] for k in LIST_FILTERS if args.get(k)}  # kept by the pager links
     return render_template(
         "bills/index.html",
@@ -138,13 +138,13 @@ def index() -> ResponseReturnValue:
 def changes() -> ResponseReturnValue:
     """The open list's light poll: 304 while no bill changed since the stamp the page holds,
     else each changed bill's new badge and a notice for the ones paid."""
-    current = services.latest_change()
+    current = queries.latest_change()
     since = id_arg("since") or 0
     if since == current:  # the page is up to date: an empty answer
         response = Response(status=304)
     else:
         badge = get_template_attribute("_macros/bills.html", "status_badge")
-        changed = services.changed_since(since) if since < current else []
+        changed = queries.changed_since(since) if since < current else []
         paid = [bill for bill, was_paid in changed if was_paid and bill.state == BillState.PAID]
         notice = ""
         if paid:

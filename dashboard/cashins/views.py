@@ -23,7 +23,7 @@ from sqlalchemy import select
 from dashboard.auth.twofactor_views import two_factor_to_send_money
 from dashboard.banks import BankList, bank_list
 from dashboard.caching import on_first_read
-from dashboard.cashins import services
+from dashboard.cashins import queries, services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
 from dashboard.labels import REASONS, cashin_state_label
@@ -78,18 +78,18 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 @bp.get("/")
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
-    filters, date_errors = services.parse_list_filters(
+    filters, date_errors = queries.parse_list_filters(
         request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"]
     )
-    totals = services.cashin_totals(filters)
-    listed = services.list_cashins(
+    totals = queries.cashin_totals(filters)
+    listed = queries.list_cashins(
         filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
         many=not totals.known,
     )
-    query = {k: request.args[k] for k in services.LIST_FILTERS if request.args.get(k)}
+    query = {k: request.args[k] for k in queries.LIST_FILTERS if request.args.get(k)}
     return render_template(
         "cashins/index.html",
         cashins=listed.rows,
@@ -100,7 +100,7 @@ def index() -> ResponseReturnValue:
         query=query,
         date_errors=date_errors,
         totals=totals,
-        banks=services.cashin_banks(),
+        banks=queries.cashin_banks(),
         staff=db.session.scalars(select(User).order_by(User.name)).all(),
         reasons=REASONS,
         states=list(CashinState),

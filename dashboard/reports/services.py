@@ -16,9 +16,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard import summaries
-from dashboard.bills.services import BillFilters, bill_source
-from dashboard.bills.services import _filtered as filtered_bills
-from dashboard.cashins.services import CashinFilters, cashin_source, filtered_cashins
+from dashboard.bills.queries import BillFilters, bill_source
+from dashboard.bills.queries import _filtered as filtered_bills
+from dashboard.cashins.queries import CashinFilters, cashin_source, filtered_cashins
 from dashboard.db import db
 from dashboard.models import Bill, BillState, Cashin, CashinState, User
 

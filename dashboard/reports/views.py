@@ -21,8 +21,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dashboard.bills.services import BillFilters
-from dashboard.cashins.services import parse_list_filters
+from dashboard.bills.queries import BillFilters
+from dashboard.cashins.queries import parse_list_filters
 from dashboard.db import utcnow
 from dashboard.models import BillState, CashinState, Role
 from dashboard.reports import services

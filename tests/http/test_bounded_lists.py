@@ -15,8 +15,9 @@ from sqlalchemy import func, select, update
 
 from dashboard import search
 from dashboard.admin.audit_filter import AuditFilter
+from dashboard.cashins import queries as cashins_queries
 from dashboard.cashins import services as cashins
-from dashboard.cashins.services import CashinFilters
+from dashboard.cashins.queries import CashinFilters
 from dashboard.db import db
 from dashboard.models import AuditEvent, Cashin, User
 from dashboard.paging import keyset_page
@@ -84,13 +85,13 @@ def _newest_first(rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _walk_cashins(f: CashinFilters, size: int, many: bool) -> list[list[int]]:
-    page = cashins.list_cashins(f, size=size, many=many)
+    page = cashins_queries.list_cashins(f, size=size, many=many)
     pages = [[c.id for c in page.rows]]
     while page.older:
-        page = cashins.list_cashins(f, size=size, older=page.older, many=many)
+        page = cashins_queries.list_cashins(f, size=size, older=page.older, many=many)
         pages.append([c.id for c in page.rows])
     if len(pages) > 1:  # and back up from the last page
-        back = cashins.list_cashins(f, size=size, newer=pages[-1][0], many=many)
+        back = cashins_queries.list_cashins(f, size=size, newer=pages[-1][0], many=many)
         assert [c.id for c in back.rows] == pages[-2]
     return pages
 
@@ -119,8 +120,8 @@ def test_cashin_lists_and_bounded_totals_match_the_rows(
                 for many in (False, True):  # either plan: the same pages
                     pages = _walk_cashins(f, size, many)
                     assert [i for p in pages for i in p] == expected, (f, size, many)
-            totals = cashins.cashin_totals(f)
-            assert totals == cashins.CashinTotals(
+            totals = cashins_queries.cashin_totals(f)
+            assert totals == cashins_queries.CashinTotals(
                 len(shown),
                 sum(r["amount"] for r in shown),
                 sum(r["amount"] for r in shown if r["status"] == "succeeded"),
@@ -129,9 +130,9 @@ def test_cashin_lists_and_bounded_totals_match_the_rows(
         monkeypatch.setattr(search, "COUNT_BOUND", 3)
         for f in CASES:
             shown = [r for r in rows if _shown(r, f)]
-            totals = cashins.cashin_totals(f)
+            totals = cashins_queries.cashin_totals(f)
             if (f.search or f.status) and len(shown) > 3:
-                assert totals == cashins.CashinTotals(3, 0, 0, known=False), f
+                assert totals == cashins_queries.CashinTotals(3, 0, 0, known=False), f
             else:
                 assert totals.known and totals.count == len(shown), f
 
@@ -144,10 +145,10 @@ def test_cashin_search_follows_changes(app: Flask, rows: list[dict[str, Any]]) -
             update(Cashin).where(Cashin.id == target["id"]).values(holder_name="Zawadi Umutoni")
         )
         db.session.commit()
-        found = cashins.list_cashins(CashinFilters(search="zawadi"), size=10, many=False)
+        found = cashins_queries.list_cashins(CashinFilters(search="zawadi"), size=10, many=False)
         assert [c.id for c in found.rows] == [target["id"]]
         before = CashinFilters(search=target["holder_name"].split()[0][:5])
-        ids = [c.id for c in cashins.list_cashins(before, size=50, many=False).rows]
+        ids = [c.id for c in cashins_queries.list_cashins(before, size=50, many=False).rows]
         assert target["id"] not in ids
 
 

@@ -17,12 +17,13 @@ from flask import Flask
 from sqlalchemy import select
 
 from dashboard import summaries
-from dashboard.bills import services as bills
-from dashboard.bills.services import BillFilters
-from dashboard.cashins import services as cashins
-from dashboard.cashins.services import CashinFilters
+from dashboard.bills import queries as bills_queries
+from dashboard.bills.queries import BillFilters
+from dashboard.cashins import queries as cashins_queries
+from dashboard.cashins.queries import CashinFilters
 from dashboard.db import db
 from dashboard.models import (
+    STUCK_AFTER,
     Bill,
     BillDayTotal,
     BillMonthTotal,
@@ -278,13 +279,13 @@ def _check_pages_against_rows(rng: random.Random, staff: list[int]) -> None:
         for s, by, amount, at in every_bill:
             wanted = (
                 s in (BillState.UNKNOWN, BillState.CREATING)
-                and (s == BillState.UNKNOWN or at < now - bills.STUCK_AFTER)
+                and (s == BillState.UNKNOWN or at < now - STUCK_AFTER)
                 if status == BillState.UNKNOWN
                 else not status or s == status
             )
             if wanted and (issuer is None or by == issuer) and inside(at, start, end):
                 summaries.add(expected, {s: (1, amount)})
-        assert bills._totals(filters) == expected, filters
+        assert bills_queries._totals(filters) == expected, filters
 
         cashin_filters = CashinFilters(
             status=rng.choice(["", "", *[s.value for s in CashinState]]),
@@ -304,7 +305,7 @@ def _check_pages_against_rows(rng: random.Random, staff: list[int]) -> None:
             and (not f.reason or reason == f.reason)
             and inside(at, start, end)
         ]
-        assert cashins.cashin_totals(f) == cashins.CashinTotals(
+        assert cashins_queries.cashin_totals(f) == cashins_queries.CashinTotals(
             len(rows),
             sum(a for _, a in rows),
             sum(a for s, a in rows if s == CashinState.SUCCEEDED),
@@ -339,7 +340,7 @@ def _check_pages_against_rows(rng: random.Random, staff: list[int]) -> None:
         if month.start <= at < month.end:
             counted[by] = counted.get(by, 0) + 1
     assert people == counted
-    banks = dict(cashins.cashin_banks())
+    banks = dict(cashins_queries.cashin_banks())
     assert set(banks) == {bank for _, _, bank, *_ in every_cashin}
 
 
