@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from bench import bills_list
+from bench import bills_list, scale
 from bench.breaker import bench_breaker
 from bench.bytes import bench_bytes
 from bench.coalescing import bench_coalescing
@@ -33,7 +33,17 @@ from dashboard.models import Role
 from dashboard.sandbox.server import start_sandbox
 
 EMAIL = "bench.cashier@example.com"
-SECTIONS = ("bills", "gateway", "breaker", "coalescing", "memory", "latency", "bytes", "customers")
+SECTIONS = (
+    "scale",
+    "bills",
+    "gateway",
+    "breaker",
+    "coalescing",
+    "memory",
+    "latency",
+    "bytes",
+    "customers",
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -46,6 +56,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--customers", type=int, default=100_000, help="customers to insert (100000)"
+    )
+    parser.add_argument(
+        "--scale-factor",
+        type=float,
+        default=1.0,
+        help="the scale section's sizes times this (1: 1 000 000 bills on PostgreSQL, "
+        "100 000 on SQLite, and a tenth of each)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=25, help="interleaved rounds of the scale section (25)"
     )
     parser.add_argument(
         "--explain", action="store_true", help="print the query plans of every list_bills() case"
@@ -74,6 +94,15 @@ def run(args: argparse.Namespace) -> None:
             user_id = make_user(app, EMAIL)
             report.line(f"sandbox gateway {sandbox.url}")
             report.line("")
+            if "scale" in args.only:
+                scale.bench_scale(
+                    report,
+                    tmpdir=tmpdir,
+                    gateway_url=sandbox.url,
+                    rounds=args.rounds,
+                    factor=args.scale_factor,
+                )
+                scale.bench_actions(report, app, sandbox.url, EMAIL)
             if "bills" in args.only:
                 bills_list.bench_lists(
                     app,

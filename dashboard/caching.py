@@ -65,3 +65,19 @@ def etag_from_bill(view: Callable[P, ResponseReturnValue]) -> Callable[P, Respon
         return response.make_conditional(request)
 
     return wrapped
+
+
+def on_first_read(compute: Callable[[], Any]) -> Any:
+    """A value for templates that is computed the first time a template reads it, then kept:
+    a banner's count costs its queries on the pages that show the banner, not on every htmx
+    fragment rendered in the same app (which never reads it)."""
+    from werkzeug.local import LocalProxy
+
+    cached: list[Any] = []
+
+    def value() -> Any:
+        if not cached:
+            cached.append(compute())
+        return cached[0]
+
+    return LocalProxy(value)

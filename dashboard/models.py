@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -90,8 +90,11 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        Index("ix_audit_events_action_created_at", "action", "created_at"),
-        Index("ix_audit_events_object", "object_type", "object_id"),
+        # The trail pages by (created_at, id); each filter's index ends in that order.
+        Index("ix_audit_events_created_at_id", "created_at", "id"),
+        Index("ix_audit_events_actor_created_at", "actor_id", "created_at", "id"),
+        Index("ix_audit_events_action_created_at_id", "action", "created_at", "id"),
+        Index("ix_audit_events_object_created_at", "object_type", "object_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -255,6 +258,19 @@ class BillDayTotal(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
 
 
+class BillMonthTotal(Base):
+    """bill_day_totals rolled up by UTC month (``month`` is its first day): a long range sums
+    a few rows per month rather than one per day. Written only by triggers (f1701a0a0001)."""
+
+    __tablename__ = "bill_month_totals"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    issued_by_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bills: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
 class CachedDocument(Base):
     """Gateway data shared by every request and every server (bank list, bank logos)."""
 
@@ -294,6 +310,16 @@ class Cashin(Base):
         Index("ix_cashins_status_created_at", "status", "created_at", "id"),
         Index("ix_cashins_created_at_id", "created_at", "id"),
         Index("ix_cashins_account_created_at", "bank_slug", "account", "created_at"),
+        # The list's filters, each then its order (migration f1701a0a0001).
+        Index("ix_cashins_bank_created_at", "bank_slug", "created_at", "id"),
+        Index("ix_cashins_created_by_created_at", "created_by_id", "created_at", "id"),
+        Index("ix_cashins_reason_created_at", "reason", "created_at", "id"),
+        Index(
+            "ix_cashins_open_conflicts",
+            "id",
+            sqlite_where=text("late_outcome IS NOT NULL AND late_checked_at IS NULL"),
+            postgresql_where=text("late_outcome IS NOT NULL AND late_checked_at IS NULL"),
+        ),
         # The needs-checking banner on every accountant page looks for open conflicts.
         Index("ix_cashins_late_outcome", "late_outcome"),
     )
@@ -356,6 +382,43 @@ class Cashin(Base):
     @property
     def has_open_conflict(self) -> bool:
         return self.late_outcome is not None and self.late_checked_at is None
+
+
+class CashinDayTotal(Base):
+    """Cash-ins and francs per UTC day, status and reason. Written only by triggers on
+    ``cashins`` (migration f1701a0a0001), never by the application."""
+
+    __tablename__ = "cashin_day_totals"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cashins: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class CashinMonthTotal(Base):
+    """Cash-ins and francs per UTC month, status, reason, bank and preparer (the list's other
+    filters). Written only by triggers on ``cashins``."""
+
+    __tablename__ = "cashin_month_totals"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bank_slug: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cashins: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class CashinBank(Base):
+    """Every bank a cash-in went to (the list's bank choices). Written only by triggers."""
+
+    __tablename__ = "cashin_banks"
+
+    slug: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
 
 
 class AccountLock(Base):

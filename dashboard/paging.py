@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from dashboard.db import db
 
@@ -37,6 +38,30 @@ def _earlier(keys: tuple[Any, ...], values: tuple[Any, ...]) -> ColumnElement[bo
     return and_(time <= time_value, or_(time < time_value, ident < ident_value))
 
 
+def _in_order(
+    query: Select[Any], parts: list[Select[Any]], keys: tuple[Any, ...], newest: bool, limit: int
+) -> Select[Any]:
+    """``query`` in the keys' order, the first ``limit`` rows; with ``parts`` (disjoint sets of
+    one table's rows, ``query`` unused), each part ordered and limited on its own index and the
+    parts merged in order (an OR of them, or a union ordered only outside, makes the databases
+    read and sort every row of every part)."""
+
+    def ordered(columns: tuple[Any, ...]) -> list[Any]:
+        return [c.desc() if newest else c.asc() for c in columns]
+
+    if not parts:
+        return query.order_by(*ordered(keys)).limit(limit)
+    arms = [select(p.order_by(*ordered(keys)).limit(limit).subquery()) for p in parts]
+    merged = union_all(*arms).subquery()
+    outer = tuple(merged.c[k.key] for k in keys)
+    entity = parts[0].column_descriptions[0].get("entity")
+    if len(parts[0].column_descriptions) == 1 and entity is not None:
+        whole: Select[Any] = select(aliased(entity, merged))  # objects, as the parts select
+    else:
+        whole = select(merged)
+    return whole.order_by(*ordered(outer)).limit(limit)
+
+
 def keyset_page(
     query: Select[Any],
     keys: tuple[Any, ...],
@@ -45,35 +70,39 @@ def keyset_page(
     older: int | None = None,
     newer: int | None = None,
     columns: bool = False,
+    parts: list[Select[Any]] | None = None,
 ) -> Page:
     """The ``size`` rows of ``query`` just older than row ``older``, or just newer than row
     ``newer``, or the newest ones. ``keys`` is the order, newest first: ``(created_at, id)`` or
     ``(id,)``; the last key is the row's id, which the links carry. ``columns``: the query
-    selects columns (one of them ``id``), and the page holds its rows rather than objects."""
+    selects columns (one of them ``id``), and the page holds its rows rather than objects.
+    ``parts``: the rows are the union of these disjoint queries of one table (``query`` is then
+    only where the cursor row is looked up, as for any page)."""
     ident = keys[-1]
+    pieces = parts or []
 
     def fetch(statement: Select[Any]) -> list[Any]:
         if columns:
             return list(db.session.execute(statement).all())
         return list(db.session.scalars(statement))
 
+    def where(condition: Any) -> tuple[Select[Any], list[Select[Any]]]:
+        return query.where(condition), [p.where(condition) for p in pieces]
+
     cursor_id = older or newer
     cursor = None
     if cursor_id:
         cursor = db.session.execute(select(*keys).where(ident == cursor_id)).first()
     if cursor is not None and newer:
-        rows = fetch(
-            query.where(_later(keys, tuple(cursor)))
-            .order_by(*(k.asc() for k in keys))
-            .limit(size + 1)
-        )
+        later, later_parts = where(_later(keys, tuple(cursor)))
+        rows = fetch(_in_order(later, later_parts, keys, False, size + 1))
         if len(rows) > size:
             rows = rows[:size][::-1]
             return Page(rows, newer=rows[0].id, older=rows[-1].id)
         cursor = None  # near the top: show the newest page, a full one
     if cursor is not None:
-        query = query.where(_earlier(keys, tuple(cursor)))
-    rows = fetch(query.order_by(*(k.desc() for k in keys)).limit(size + 1))
+        query, pieces = where(_earlier(keys, tuple(cursor)))
+    rows = fetch(_in_order(query, pieces, keys, True, size + 1))
     more = len(rows) > size
     rows = rows[:size]
     return Page(

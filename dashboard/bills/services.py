@@ -6,10 +6,9 @@ import ipaddress
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,14 +17,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
-    Integer,
-    Select,
     and_,
-    column,
-    func,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +40,6 @@ from dashboard.ihela import (
 from dashboard.models import (
     STUCK_AFTER,
     Bill,
-    BillDayTotal,
     BillEvent,
     BillLine,
     BillState,
@@ -54,7 +47,6 @@ from dashboard.models import (
     Role,
     User,
 )
-from dashboard.paging import Page, keyset_page
 
 log = logging.getLogger(__name__)
 
@@ -143,29 +135,6 @@ def compose_description(lines: tuple[BillLineRequest, ...], limit: int = DESCRIP
             return (text + more) if text else (part[: limit - len(more) - 3] + "..." + more)
         text = candidate
     return text
-
-
-@dataclass
-class BillFilters:
-    status: str = ""
-    date_from: datetime | None = None
-    date_to: datetime | None = None  # exclusive
-    issued_by: int | None = None
-    search: str = ""
-
-
-@dataclass
-class BillPage:
-    bills: list[Any]  # rows of LIST_COLUMNS
-    total_count: int
-    total_amount: int
-    paid_amount: int = 0
-    pending_amount: int = 0
-    # False when a search matches more than SEARCH_TOTALS_MAX bills: total_count is then that
-    # bound ("more than"), and the francs are not summed.
-    totals_known: bool = True
-    newer: int | None = None  # the id the "newer" link carries; None on the newest page
-    older: int | None = None  # the id the "older" link carries; None on the oldest page
 
 
 def new_merchant_reference() -> str:
@@ -590,6 +559,14 @@ def retry_bill(bill: Bill, *, by: User, form_token: str, return_url: Callable[[s
     )
 
 
+def outcome_unknown_clause() -> ColumnElement[bool]:
+    """Unknown, or still "creating" long after any gateway call would have ended."""
+    return or_(
+        Bill.status == BillState.UNKNOWN,
+        and_(Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER),
+    )
+
+
 # What a person found out about an unknown bill that cannot be followed (no iHela code).
 SETTLED_OUTCOMES = {
     "paid": BillState.PAID,  # iHela (or the customer's receipt) shows this request was paid
@@ -810,332 +787,6 @@ def refresh_pending(*, min_age_seconds: float, limit: int = 500) -> tuple[int, i
     return checked, changed
 
 
-def outcome_unknown_clause() -> ColumnElement[bool]:
-    """Unknown, or still "creating" long after any gateway call would have ended."""
-    return or_(
-        Bill.status == BillState.UNKNOWN,
-        and_(Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER),
-    )
-
-
-# The staff banner counts unknown bills up to this, then says "at least": on every staff page,
-# a shop with thousands of them left unresolved should not pay for counting each one.
-UNKNOWN_BANNER_MAX = 100
-
-
-def unknown_bills_waiting() -> int:
-    """Bills whose outcome is unknown (the staff banner), up to UNKNOWN_BANNER_MAX. Issuing one
-    again does not settle it: its first request may still be paid, so it stays until a person
-    records what became of it (or its iHela code is known and it is followed again)."""
-    # One count per state: each is a range of the (status, created_at) index, where an OR of
-    # the two would read the whole table (this runs on every staff page).
-    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN)
-    stuck = select(Bill.id).where(
-        Bill.status == BillState.CREATING, Bill.created_at < utcnow() - STUCK_AFTER
-    )
-    found = 0
-    for query in (unknown, stuck):
-        bounded = query.limit(UNKNOWN_BANNER_MAX - found).subquery()
-        found += int(db.session.scalar(select(func.count()).select_from(bounded)) or 0)
-        if found >= UNKNOWN_BANNER_MAX:
-            break
-    return found
-
-
-def list_freshness() -> tuple[datetime | None, int]:
-    """For the open list, in one round trip: the oldest last check among followed bills (every
-    status shown is at least this fresh) and the stamp of the latest change (latest_change).
-
-    The oldest check is read one state at a time, so the index on (status, last_checked_at)
-    gives each minimum at once (an IN over both states makes the databases read every
-    pending bill)."""
-    oldest = (
-        select(func.min(Bill.last_checked_at))
-        .where(
-            Bill.status == state,
-            # min() skips NULLs anyway; said, it lets the index skip never-checked bills.
-            Bill.last_checked_at.is_not(None),
-            # A pending bill always has its iHela code; an unknown one only if followed.
-            *([Bill.code.is_not(None)] if state != BillState.PENDING else []),
-        )
-        .scalar_subquery()
-        for state in FOLLOWED_STATES
-    )
-    *checks, stamp = db.session.execute(select(*oldest, _latest_change.scalar_subquery())).one()
-    known = [moment for moment in checks if moment is not None]
-    return (min(known) if known else None), stamp or 0
-
-
-# What the list shows: the JSON gateway replies and errors stay in the database.
-LIST_COLUMNS = (
-    Bill.id,
-    Bill.created_at,
-    Bill.merchant_reference,
-    Bill.payer,
-    Bill.description,
-    Bill.amount,
-    Bill.status,
-)
-# Trigram indexes (pg_trgm, SQLite FTS5 trigram) need three characters to look anything up.
-SEARCH_INDEX_MIN = 3
-# A search matching more bills than this shows "more than 1 000 bills" rather than exact totals:
-# summing each match's francs means reading every one of them from the table (thousands, for a
-# common first name), where the page itself needs only the newest 50.
-SEARCH_TOTALS_MAX = 1_000
-
-
-def _like_escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'  # one FTS5 phrase: a plain substring
-
-
-def _text_search(search: str, *, many: bool = False) -> ColumnElement[bool]:
-    """Bills whose reference, code, payer or description contains ``search``, any case: the
-    same rows as ``lower(column) LIKE '%search%'`` on each column, found through an index.
-
-    ``many``: the matches are many (over SEARCH_TOTALS_MAX), so the newest ones are found
-    sooner by walking the bills newest first and keeping the matches than by reading and
-    sorting them all; on SQLite, ``id + 0`` keeps the planner from doing the latter."""
-    term = search.lower()
-    if db.engine.dialect.name == "postgresql":
-        # ix_bills_search_trgm is on this very expression (see migration a6667115a006).
-        text_of_bill = func.bill_search_text(
-            Bill.merchant_reference, Bill.code, Bill.payer, Bill.description
-        )
-        return text_of_bill.like(f"%{_like_escaped(term)}%")
-    if len(term) >= SEARCH_INDEX_MIN:
-        matches = (
-            text("SELECT rowid FROM bills_search WHERE bills_search MATCH :phrase")
-            .bindparams(phrase=_fts_phrase(term))
-            .columns(column("rowid", Integer))
-        )
-        return (Bill.id + 0 if many else Bill.id).in_(matches)
-    pattern = f"%{_like_escaped(term)}%"
-    return or_(
-        *(
-            func.lower(c).like(pattern, escape="\\")
-            for c in (Bill.merchant_reference, Bill.code, Bill.payer, Bill.description)
-        )
-    )
-
-
-def _filtered(query: Select[Any], filters: BillFilters, *, many: bool = False) -> Select[Any]:
-    if filters.status == BillState.UNKNOWN:
-        query = query.where(outcome_unknown_clause())
-    elif filters.status:
-        query = query.where(Bill.status == filters.status)
-    if filters.date_from:
-        query = query.where(Bill.created_at >= filters.date_from)
-    if filters.date_to:
-        query = query.where(Bill.created_at < filters.date_to)
-    if filters.issued_by:
-        query = query.where(Bill.issued_by_id == filters.issued_by)
-    if filters.search:
-        search = filters.search.strip()
-        # A whole reference or bill code is what a cashier usually pastes: an index finds it.
-        if _WHOLE_REFERENCE.fullmatch(search):
-            return query.where(Bill.merchant_reference == search.upper())
-        if _WHOLE_CODE.fullmatch(search):
-            return query.where(Bill.code == search.upper())
-        query = query.where(_text_search(search, many=many))
-    return query
-
-
-Totals = dict[str, tuple[int, int]]  # status -> (bills, francs)
-# The filters bill_day_totals can answer; any other (a new one too) is counted from the bills.
-_SUMMARISED = {"status", "date_from", "date_to", "issued_by", "search"}
-
-
-def _add(into: Totals, more: Totals) -> Totals:
-    for status, (count, amount) in more.items():
-        before = into.get(status, (0, 0))
-        into[status] = (before[0] + count, before[1] + amount)
-    return into
-
-
-def _counted(filters: BillFilters) -> Totals:
-    """Totals read from the bills themselves: for sets an index bounds (a search, a part day)."""
-    counts: Any = select(
-        Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0)
-    ).group_by(Bill.status)
-    rows = db.session.execute(_filtered(counts, filters))
-    return {status: (int(count), int(amount)) for status, count, amount in rows}
-
-
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, UTC)
-
-
-def _totals(filters: BillFilters) -> Totals:
-    """Count and francs per status of the whole filtered set, without reading every bill.
-
-    Whole UTC days come from bill_day_totals (kept by triggers); the part days at the ends of a
-    date range (a local day starts at 22:00 UTC in Bujumbura) are counted from the bills, through
-    the index on created_at. A search is counted on the rows its index finds.
-    """
-    if (
-        filters.search
-        or filters.status == BillState.UNKNOWN  # also bills stuck "creating": few, indexed
-        or any(getattr(filters, f.name) for f in fields(filters) if f.name not in _SUMMARISED)
-    ):
-        return _counted(filters)  # a filter the per-day rows cannot answer
-    start = filters.date_from.astimezone(UTC) if filters.date_from else None
-    end = filters.date_to.astimezone(UTC) if filters.date_to else None
-    first_day = None
-    if start is not None:
-        first_day = start.date()
-        if start != _utc_midnight(first_day):
-            first_day += timedelta(days=1)
-    end_day = end.date() if end is not None else None
-    if first_day is not None and end_day is not None and first_day >= end_day:
-        return _counted(filters)  # less than two days: the index range is small
-    summary = select(
-        BillDayTotal.status, func.sum(BillDayTotal.bills), func.sum(BillDayTotal.amount)
-    ).group_by(BillDayTotal.status)
-    if filters.status:
-        summary = summary.where(BillDayTotal.status == filters.status)
-    if filters.issued_by:
-        summary = summary.where(BillDayTotal.issued_by_id == filters.issued_by)
-    if first_day is not None:
-        summary = summary.where(BillDayTotal.day >= first_day)
-    if end_day is not None:
-        summary = summary.where(BillDayTotal.day < end_day)
-    totals: Totals = {
-        status: (int(count), int(amount))
-        for status, count, amount in db.session.execute(summary)
-        if count
-    }
-    if start is not None and first_day is not None and start != _utc_midnight(first_day):
-        head = replace(filters, date_from=start, date_to=_utc_midnight(first_day))
-        _add(totals, _counted(head))
-    if end is not None and end_day is not None and end != _utc_midnight(end_day):
-        tail = replace(filters, date_from=_utc_midnight(end_day), date_to=end)
-        _add(totals, _counted(tail))
-    return totals
-
-
-def _bill_page(by_status: Totals | None, page: Page) -> BillPage:
-    # A total that mixes paid with rejected or unknown bills would mean nothing to anyone:
-    # the page shows the count of all, and the francs paid and waiting.
-    if by_status is None:  # a search with more than SEARCH_TOTALS_MAX matches
-        return BillPage(
-            page.rows, SEARCH_TOTALS_MAX, 0, totals_known=False, newer=page.newer, older=page.older
-        )
-    return BillPage(
-        page.rows,
-        sum(count for count, _ in by_status.values()),
-        sum(amount for _, amount in by_status.values()),
-        paid_amount=by_status.get(BillState.PAID, (0, 0))[1],
-        pending_amount=by_status.get(BillState.PENDING, (0, 0))[1],
-        newer=page.newer,
-        older=page.older,
-    )
-
-
-def _indexed_search(filters: BillFilters) -> bool:
-    """A free-text search a trigram index serves (not a whole reference or code)."""
-    search = filters.search.strip()
-    return not (
-        len(search) < SEARCH_INDEX_MIN
-        or _WHOLE_REFERENCE.fullmatch(search)
-        or _WHOLE_CODE.fullmatch(search)
-    )
-
-
-@contextmanager
-def _bitmap_scan() -> Iterator[None]:
-    """On PostgreSQL, read through the trigram index for the statements inside: under a LIMIT,
-    the planner would rather scan the table until enough rows match (30 000 rows for a common
-    first name, 25 ms) than find them all in the index first (about 3 ms)."""
-    if db.engine.dialect.name != "postgresql":
-        yield
-        return
-    # The settings as they were, read before they change (OFFSET 0 keeps the subquery whole).
-    before = db.session.execute(
-        text(
-            "SELECT seqscan, indexscan, set_config('enable_seqscan', 'off', true),"
-            " set_config('enable_indexscan', 'off', true) FROM (SELECT"
-            " current_setting('enable_seqscan') AS seqscan,"
-            " current_setting('enable_indexscan') AS indexscan OFFSET 0) AS settings"
-        )
-    ).one()
-    yield
-    # Only on the way out of a statement that worked: after a database error the transaction is
-    # aborted (a restore would hide the error behind "transaction aborted"), and its rollback
-    # undoes set_config(..., true) anyway.
-    db.session.execute(
-        text(
-            "SELECT set_config('enable_seqscan', :seqscan, true),"
-            " set_config('enable_indexscan', :indexscan, true)"
-        ),
-        {"seqscan": before.seqscan, "indexscan": before.indexscan},
-    )
-
-
-def _search_totals(filters: BillFilters) -> Totals | None:
-    """The totals of a free-text search, or None when it matches more than SEARCH_TOTALS_MAX
-    bills: one read of at most that many matches, never further."""
-    if db.engine.dialect.name == "sqlite":
-        # The FTS5 index alone stops reading at the bound (joined to the bills, it is read
-        # whole first); its matches are a superset of the filtered set's.
-        in_index = db.session.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT rowid FROM bills_search"
-                " WHERE bills_search MATCH :phrase LIMIT :bound)"
-            ),
-            {"phrase": _fts_phrase(filters.search.strip().lower()), "bound": SEARCH_TOTALS_MAX + 1},
-        )
-        if (in_index or 0) > SEARCH_TOTALS_MAX and not any(
-            getattr(filters, f.name) for f in fields(filters) if f.name != "search"
-        ):
-            return None
-    matches: Any = select(Bill.status, Bill.amount)
-    bounded = _filtered(matches, filters).limit(SEARCH_TOTALS_MAX + 1).subquery()
-    with _bitmap_scan():
-        rows = db.session.execute(
-            select(bounded.c.status, func.count(), func.sum(bounded.c.amount)).group_by(
-                bounded.c.status
-            )
-        ).all()
-    totals = {status: (int(count), int(amount)) for status, count, amount in rows}
-    if sum(count for count, _ in totals.values()) > SEARCH_TOTALS_MAX:
-        return None
-    return totals
-
-
-def _list_totals(filters: BillFilters) -> Totals | None:
-    return _search_totals(filters) if _indexed_search(filters) else _totals(filters)
-
-
-def list_totals(filters: BillFilters) -> BillPage:
-    """The count and francs of the filtered list alone (no rows): what the open list's poll
-    sends when a bill changed."""
-    return _bill_page(_list_totals(filters), Page())
-
-
-def list_bills(
-    filters: BillFilters, *, size: int, older: int | None = None, newer: int | None = None
-) -> BillPage:
-    """One page of bills, newest first (just older than bill ``older``, or just newer than bill
-    ``newer``), with the count and francs of the whole filtered set (for a search with more
-    than SEARCH_TOTALS_MAX matches, only that there are more)."""
-    by_status = _list_totals(filters)
-    many = by_status is None
-    columns: Any = select(*LIST_COLUMNS)
-    page = keyset_page(
-        _filtered(columns, filters, many=many),
-        (Bill.created_at, Bill.id),
-        size=size,
-        older=older,
-        newer=newer,
-        columns=True,  # rows, not Bill objects: 50 of them built for a table's lines
-    )
-    return _bill_page(by_status, page)
-
-
 # iHela's usual lifetimes (no reply states one): a week, minutes when pushed to mobile money.
 BILL_LIFETIME = timedelta(days=7)
 MOBILE_MONEY_BILL_LIFETIME = timedelta(minutes=10)
@@ -1157,38 +808,6 @@ def bill_expiry(bill: Bill) -> BillExpiry | None:
     mobile = (bill.bank_slug or "").upper().startswith("MOB")
     lifetime = MOBILE_MONEY_BILL_LIFETIME if mobile else BILL_LIFETIME
     return BillExpiry(bill.created_at + lifetime, expected=True)
-
-
-_latest_change = select(func.max(BillEvent.id))
-
-
-def latest_change() -> int:
-    """A stamp that moves whenever any bill is issued or changes state (the newest history row:
-    the primary key's index answers it without reading the table)."""
-    return db.session.scalar(_latest_change) or 0
-
-
-def changed_since(stamp: int, *, limit: int = 50) -> list[tuple[Bill, bool]]:
-    """Bills that changed after ``stamp``, newest first, each with whether it was paid then."""
-    rows = db.session.execute(
-        select(BillEvent.bill_id, func.max(BillEvent.id))
-        .where(BillEvent.id > stamp)
-        .group_by(BillEvent.bill_id)
-        .order_by(func.max(BillEvent.id).desc())
-        .limit(limit)
-    ).all()
-    ids = [bill_id for bill_id, _ in rows]
-    paid = set(
-        db.session.scalars(
-            select(BillEvent.bill_id).where(
-                BillEvent.id > stamp,
-                BillEvent.bill_id.in_(ids),
-                BillEvent.to_status == BillState.PAID,
-            )
-        )
-    )
-    bills = {b.id: b for b in db.session.scalars(select(Bill).where(Bill.id.in_(ids)))}
-    return [(bills[i], i in paid) for i in ids if i in bills]
 
 
 def get_bill(bill_id: int) -> Bill | None:

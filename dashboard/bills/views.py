@@ -31,9 +31,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from dashboard.banks import bank_list
-from dashboard.bills import lines, services
+from dashboard.bills import lines, queries, services
 from dashboard.bills.forms import ActionForm, BillForm, SettleUnknownForm
-from dashboard.caching import FRAGMENT_CSP, etag_from_bill
+from dashboard.caching import FRAGMENT_CSP, etag_from_bill, on_first_read
 from dashboard.db import db, utcnow
 from dashboard.labels import bill_state_label, clock, localtime, money
 from dashboard.models import Bill, BillState, Cashin, Role, User
@@ -55,8 +55,9 @@ def unknown_bills_banner() -> dict[str, Any]:
     if not current_user.is_authenticated or not current_user.has_role(*STAFF):
         return {"unknown_bills": 0}
     return {
-        "unknown_bills": services.unknown_bills_waiting(),
-        "unknown_bills_max": services.UNKNOWN_BANNER_MAX,
+        # Counted only if the page shows the banner (base.html does; fragments do not).
+        "unknown_bills": on_first_read(queries.unknown_bills_waiting),
+        "unknown_bills_max": queries.UNKNOWN_BANNER_MAX,
     }
 
 
@@ -98,11 +99,11 @@ def _date_range(
     return date_from, date_to, errors
 
 
-def _list_filters() -> tuple[services.BillFilters, dict[str, str]]:
+def _list_filters() -> tuple[queries.BillFilters, dict[str, str]]:
     """The list's filters from the address (the page's, and its poll's), and what is wrong
     with its dates."""
     args = request.args
-    filters = services.BillFilters(
+    filters = queries.BillFilters(
         status=args.get("status", "") if args.get("status", "") in set(BillState) else "",
         search=args.get("q", "").strip()[:100],
         issued_by=id_arg("issued_by"),
@@ -118,14 +119,14 @@ def _list_filters() -> tuple[services.BillFilters, dict[str, str]]:
 def index() -> ResponseReturnValue:
     args = request.args
     filters, date_errors = _list_filters()
-    result = services.list_bills(
+    result = queries.list_bills(
         filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
     )
     staff = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
-    checked_since, stamp = services.list_freshness()
+    checked_since, stamp = queries.list_freshness()
     query = {k: args[k] for k in LIST_FILTERS if args.get(k)}  # kept by the pager links
     return render_template(
         "bills/index.html",
@@ -147,13 +148,13 @@ def changes() -> ResponseReturnValue:
     """The open list's light poll: 304 while no bill changed since the stamp the page holds,
     else each changed bill's new badge, the list's totals (under the page's filters, which
     the poll's address carries) and a notice for the ones paid."""
-    current = services.latest_change()
+    current = queries.latest_change()
     since = id_arg("since") or 0
     if since == current:  # the page is up to date: an empty answer
         response = Response(status=304)
     else:
         badge = get_template_attribute("_macros/bills.html", "status_badge")
-        changed = services.changed_since(since) if since < current else []
+        changed = queries.changed_since(since) if since < current else []
         paid = [bill for bill, was_paid in changed if was_paid and bill.state == BillState.PAID]
         notice = ""
         if paid:
@@ -166,7 +167,7 @@ def changes() -> ResponseReturnValue:
                 ),
             )
         filters, _errors = _list_filters()
-        totals = render_template("bills/_totals.html", result=services.list_totals(filters))
+        totals = render_template("bills/_totals.html", result=queries.list_totals(filters))
         response = jsonify(
             stamp=current,
             rows={str(bill.id): str(badge(bill.status)).strip() for bill, _ in changed},

@@ -22,7 +22,8 @@ from sqlalchemy import select
 
 from dashboard.auth.twofactor_views import two_factor_to_send_money
 from dashboard.banks import BankList, bank_list
-from dashboard.cashins import services
+from dashboard.caching import on_first_read
+from dashboard.cashins import queries, services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
 from dashboard.db import db
 from dashboard.labels import REASONS, cashin_state_label
@@ -40,9 +41,10 @@ def unknown_outcomes_banner() -> dict[str, Any]:
     and how many wait for this person's approval (a badge in the menu)."""
     if not current_user.is_authenticated or not current_user.has_role(Role.ACCOUNTANT):
         return {"cashins_to_check": 0, "approvals_waiting": 0}
-    return {
-        "cashins_to_check": services.needs_checking_count(),
-        "approvals_waiting": services.approvals_waiting_for(current_user),
+    user = current_user._get_current_object()
+    return {  # counted only if the page reads them (base.html does; fragments do not)
+        "cashins_to_check": on_first_read(services.needs_checking_count),
+        "approvals_waiting": on_first_read(lambda: services.approvals_waiting_for(user)),
     }
 
 
@@ -76,16 +78,18 @@ def _show_errors(form: Any, errors: dict[str, list[str]]) -> None:
 @bp.get("/")
 @roles_required(Role.ACCOUNTANT)
 def index() -> ResponseReturnValue:
-    filters, date_errors = services.parse_list_filters(
+    filters, date_errors = queries.parse_list_filters(
         request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"]
     )
-    listed = services.list_cashins(
+    totals = queries.cashin_totals(filters)
+    listed = queries.list_cashins(
         filters,
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
+        many=not totals.known,
     )
-    query = {k: request.args[k] for k in services.LIST_FILTERS if request.args.get(k)}
+    query = {k: request.args[k] for k in queries.LIST_FILTERS if request.args.get(k)}
     return render_template(
         "cashins/index.html",
         cashins=listed.rows,
@@ -95,13 +99,13 @@ def index() -> ResponseReturnValue:
         args=request.args,
         query=query,
         date_errors=date_errors,
-        totals=services.cashin_totals(filters),
-        banks=services.cashin_banks(),
+        totals=totals,
+        banks=queries.cashin_banks(),
         staff=db.session.scalars(select(User).order_by(User.name)).all(),
         reasons=REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
-        waiting=len(services.approval_queue()),
+        waiting=services.approvals_waiting(),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 
 from dashboard import messages as msg
 from dashboard.background.jobs import Permanent, add_job
-from dashboard.bills import services as bills
+from dashboard.bills import queries as bill_queries
 from dashboard.cashins import services as cashins
 from dashboard.db import db, utcnow
 from dashboard.labels import localtime, money
@@ -323,7 +323,7 @@ def _daily_summary(user: User, payload: dict[str, Any]) -> Letter:
     period = reports.days_period(day, day, zone)
     billed = reports.bill_figures(period)
     sent = reports.cashin_figures(period)
-    unknown_bills = bills.unknown_bills_waiting()
+    unknown_bills = bill_queries.unknown_bills_waiting()
     to_check = cashins.needs_checking_count()
     open_problems = []
     if unknown_bills:

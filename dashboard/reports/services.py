@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import case, func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from dashboard.bills.services import BillFilters
-from dashboard.bills.services import _filtered as filtered_bills
-from dashboard.cashins.services import CashinFilters, filtered_cashins
+from dashboard import summaries
+from dashboard.bills.queries import BillFilters, bill_source
+from dashboard.bills.queries import _filtered as filtered_bills
+from dashboard.cashins.queries import CashinFilters, cashin_source, filtered_cashins
 from dashboard.customers import queries as customer_queries
 from dashboard.db import db
 from dashboard.labels import (
@@ -108,6 +109,9 @@ def _csv(
     # English keeps the column codes people's imports rely on; French reads as French.
     writer.writerow([str(label) if french else code for code, label in header])
     said = [(words or {}).get(code) if french else None for code, _label in header]
+    yield buffer.getvalue()  # the download starts at once, before any row is read
+    buffer.seek(0)
+    buffer.truncate()
     for row in rows:
         writer.writerow(
             [
@@ -126,16 +130,25 @@ def _local(value: datetime | None, timezone: str) -> str:
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _rows_in_chunks(query: Any, ident: Any, size: int = 1000) -> Iterator[Any]:
-    """Rows of a column query in id order, a chunk per query (keyset on the id, which the query
-    selects first): constant memory for any month, and only the exported columns are read."""
-    last_id = 0
+def _rows_in_chunks(query: Any, keys: tuple[Any, Any], size: int = 1000) -> Iterator[Any]:
+    """Rows of a column query in (created_at, id) order, a chunk per query (keyset on those
+    two, which the query selects first: id, created_at): constant memory for any month, only
+    the exported columns read, and each chunk a range of a (…, created_at, id) index, so the
+    first one of an old month costs what the last one does."""
+    time_key, ident = keys
+    last: tuple[Any, Any] | None = None
     while True:
-        chunk = db.session.execute(query.where(ident > last_id).order_by(ident).limit(size)).all()
+        chunk_query = query
+        if last is not None:
+            after_time, after_id = last
+            chunk_query = query.where(
+                time_key >= after_time, or_(time_key > after_time, ident > after_id)
+            )
+        chunk = db.session.execute(chunk_query.order_by(time_key, ident).limit(size)).all()
         yield from chunk
         if len(chunk) < size:
             return
-        last_id = chunk[-1][0]
+        last = (chunk[-1][1], chunk[-1][0])
 
 
 def _bill_columns() -> Any:
@@ -156,7 +169,9 @@ def _bill_columns() -> Any:
 
 
 def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
-    return ([_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, Bill.id))
+    return (
+        [_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, (Bill.created_at, Bill.id))
+    )
 
 
 def _cashin_columns() -> Any:
@@ -189,7 +204,7 @@ def _cashin_columns() -> Any:
 def _cashin_rows(query: Any, timezone: str) -> Iterator[list[object]]:
     return (
         [_local(c[1], timezone), *c[2:15], _local(c[15], timezone)]
-        for c in _rows_in_chunks(query, Cashin.id)
+        for c in _rows_in_chunks(query, (Cashin.created_at, Cashin.id))
     )
 
 
@@ -272,9 +287,9 @@ def lines_csv(
     )
     rows = (
         [_local(r[1], timezone), r[2], r[3], r[4], r[5], r[6], r[5] * r[6]]
-        for r in _rows_in_chunks(query, BillLine.id)
+        for r in _rows_in_chunks(query, (Bill.created_at, BillLine.id))
     )
-    return _csv(LINE_COLUMNS, rows, separator, french)
+    return _csv(LINE_COLUMNS, rows, separator, french, BILL_WORDS)
 
 
 def bills_csv(
@@ -373,17 +388,12 @@ class BillFigures:
 
 
 def bill_figures(period: Period, issued_by: int | None = None) -> BillFigures:
-    """Bills created in ``period`` (by one person, or everyone's), per status."""
-    query = (
-        select(Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0))
-        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
-        .group_by(Bill.status)
-    )
-    if issued_by is not None:
-        query = query.where(Bill.issued_by_id == issued_by)
+    """Bills created in ``period`` (by one person, or everyone's), per status: from the
+    summaries the database keeps (dashboard/summaries.py), not from the bills."""
+    source = bill_source(issued_by=issued_by)
     figures = BillFigures()
-    for status, count, amount in db.session.execute(query):
-        figures.add(str(status), int(count), int(amount))
+    for status, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        figures.add(str(status), count, amount)
     return figures
 
 
@@ -396,22 +406,26 @@ class PersonFigures:
 
 def bill_figures_by_person(period: Period) -> list[PersonFigures]:
     """Everyone who issued a bill in ``period``, most money collected first."""
-    rows = db.session.execute(
-        select(
-            Bill.issued_by_id, Bill.status, func.count(), func.coalesce(func.sum(Bill.amount), 0)
-        )
-        .where(Bill.created_at >= period.start, Bill.created_at < period.end)
-        .group_by(Bill.issued_by_id, Bill.status)
-    ).all()
+    source = bill_source(keys=("issued_by_id", "status"))
     people: dict[int, BillFigures] = {}
-    for user_id, status, count, amount in rows:
-        people.setdefault(int(user_id), BillFigures()).add(str(status), int(count), int(amount))
+    for key, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        user_id, status = key
+        people.setdefault(int(user_id), BillFigures()).add(str(status), count, amount)
     names: dict[int, str] = {
         int(uid): str(name)
         for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(people)))
     }
     result = [PersonFigures(uid, names.get(uid, "?"), figures) for uid, figures in people.items()]
     return sorted(result, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
+
+
+def all_of(people: list[PersonFigures]) -> BillFigures:
+    """Everyone's figures, from the per-person ones."""
+    figures = BillFigures()
+    for person in people:
+        for status, figure in person.bills.by_status.items():
+            figures.add(status, figure.count, figure.amount)
+    return figures
 
 
 # The cash-in states the overview counts; filtering on them lets the (status, created_at)
@@ -433,25 +447,14 @@ class CashinFigures:
 
 def cashin_figures(period: Period, created_by: int | None = None) -> CashinFigures:
     """Cash-ins prepared in ``period``: sent, waiting for approval, unknown, and refunds sent."""
-    query = (
-        select(
-            Cashin.status,
-            Cashin.reason,
-            func.count(),
-            func.coalesce(func.sum(Cashin.amount), 0),
-        )
-        .where(
-            Cashin.status.in_(OVERVIEW_CASHIN_STATES),
-            Cashin.created_at >= period.start,
-            Cashin.created_at < period.end,
-        )
-        .group_by(Cashin.status, Cashin.reason)
+    source = cashin_source(
+        statuses=tuple(s.value for s in OVERVIEW_CASHIN_STATES),
+        created_by=created_by,
+        keys=("status", "reason"),
     )
-    if created_by is not None:
-        query = query.where(Cashin.created_by_id == created_by)
     figures = CashinFigures()
-    for status, reason, count, amount in db.session.execute(query):
-        count, amount = int(count), int(amount)
+    for key, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
+        status, reason = key
         if status == CashinState.SUCCEEDED:
             figures.sent.add(count, amount)
             if reason == "refund":
@@ -470,49 +473,20 @@ class DayFlow:
     paid_out: int = 0  # cash-ins prepared that day whose money left
 
 
-def _day_index(column: Any, boundaries: list[datetime]) -> Any:
-    """0 for the first day, 1 for the next...: each local day is a UTC range computed here,
-    so the SQL is the same on SQLite and PostgreSQL and exact in any zone."""
-    return case(
-        *[(column < bound, index) for index, bound in enumerate(boundaries[1:])],
-        else_=len(boundaries) - 1,
-    )
-
-
 def daily_flows(period: Period, timezone: str, person: int | None = None) -> list[DayFlow]:
-    """Money collected and paid out per local day of ``period`` (every day, zeros included)."""
+    """Money collected and paid out per local day of ``period`` (every day, zeros included):
+    one read of the day summaries over the span and of the rows at the days' edges."""
     days = [period.first + timedelta(days=n) for n in range((period.last - period.first).days + 1)]
     boundaries = [day_start(day, timezone) for day in days]
     boundaries.append(period.end)
     flows = [DayFlow(day) for day in days]
-
-    bills = select(
-        _day_index(Bill.created_at, boundaries).label("day"), Bill.amount.label("amount")
-    ).where(
-        Bill.status == BillState.PAID,
-        Bill.created_at >= period.start,
-        Bill.created_at < period.end,
+    sources = (
+        ("collected", bill_source(statuses=(BillState.PAID.value,), issued_by=person)),
+        ("paid_out", cashin_source(statuses=(CashinState.SUCCEEDED.value,), created_by=person)),
     )
-    if person is not None:
-        bills = bills.where(Bill.issued_by_id == person)
-    cashins = select(
-        _day_index(Cashin.created_at, boundaries).label("day"), Cashin.amount.label("amount")
-    ).where(
-        Cashin.status == CashinState.SUCCEEDED,
-        Cashin.created_at >= period.start,
-        Cashin.created_at < period.end,
-    )
-    if person is not None:
-        cashins = cashins.where(Cashin.created_by_id == person)
-    # Grouped in an outer query: the CASE's parameters appear once, which PostgreSQL needs.
-    for source, attribute in ((bills, "collected"), (cashins, "paid_out")):
-        sub = source.subquery()
-        rows = db.session.execute(
-            select(sub.c.day, func.sum(sub.c.amount)).group_by(sub.c.day)
-        ).all()
-        for index, amount in rows:
-            if 0 <= int(index) < len(flows):
-                setattr(flows[int(index)], attribute, int(amount or 0))
+    for attribute, source in sources:
+        for flow, totals in zip(flows, summaries.series_totals(source, boundaries), strict=True):
+            setattr(flow, attribute, sum(amount for _, amount in totals.values()))
     return flows
 
 

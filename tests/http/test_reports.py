@@ -61,8 +61,9 @@ def test_chunked_reading_crosses_chunk_boundaries(
     for amount in ("1000", "2000", "3000", "4000", "5000"):
         issue(web, amount=amount)
     with app.app_context():
-        query = select(Bill.id, Bill.amount)
-        amounts = [b.amount for b in _rows_in_chunks(query, Bill.id, size=2)]
+        query = select(Bill.id, Bill.created_at, Bill.amount)
+        keys = (Bill.created_at, Bill.id)
+        amounts = [b.amount for b in _rows_in_chunks(query, keys, size=2)]
     assert amounts == [1000, 2000, 3000, 4000, 5000]
 
 

@@ -1,0 +1,116 @@
+"""Free-text search through an index, and counts that stop at a bound, for every list.
+
+A search is ``lower(column) LIKE '%term%'`` on a few columns, answered through an index: on
+PostgreSQL a pg_trgm GIN index on one SQL function of those columns, on SQLite an FTS5 table
+with the trigram tokenizer (external content, kept by triggers). Both need three characters;
+shorter terms fall back to the plain LIKE. The bills list set the pattern (migration
+a6667115a006); the cash-ins list and the audit trail follow it (f1701a0a0001).
+
+Where an exact count would mean reading every matching row, the lists count at most
+``COUNT_BOUND`` + 1 of them and say "more than 1 000" past it: filters narrow it down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, column, func, or_, select, text
+
+from dashboard.db import db
+
+# Trigram indexes (pg_trgm, SQLite FTS5 trigram) need three characters to look anything up.
+SEARCH_INDEX_MIN = 3
+# The lists count this many rows at most before saying "more than".
+COUNT_BOUND = 1_000
+
+
+def like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'  # one FTS5 phrase: a plain substring
+
+
+@dataclass(frozen=True)
+class TextIndex:
+    """Where one table's text search is indexed (see the module's docstring)."""
+
+    columns: Sequence[Any]  # the searched columns, in the index's order
+    pg_function: str  # the SQL function the trigram index is on (None-safe over the columns)
+    fts_table: str  # the FTS5 table on SQLite
+    ident: Any  # the table's id (the FTS5 rowid)
+
+    def matches(self, search: str, *, many: bool = False) -> ColumnElement[bool]:
+        """Rows whose columns contain ``search``, any case (as ``lower(c) LIKE '%x%'``).
+
+        ``many``: more than COUNT_BOUND match, so a page of the newest is found sooner by
+        walking the rows newest first than by reading and sorting every match; on SQLite,
+        ``id + 0`` keeps the planner from the latter."""
+        term = search.lower()
+        if db.engine.dialect.name == "postgresql":
+            indexed = getattr(func, self.pg_function)(*self.columns)
+            return indexed.like(f"%{like_escaped(term)}%")  # type: ignore[no-any-return]
+        if len(term) >= SEARCH_INDEX_MIN:
+            found = (
+                text(f"SELECT rowid FROM {self.fts_table} WHERE {self.fts_table} MATCH :phrase")  # noqa: S608 - a table name of ours
+                .bindparams(phrase=fts_phrase(term))
+                .columns(column("rowid", Integer))
+            )
+            return (self.ident + 0 if many else self.ident).in_(found)  # type: ignore[no-any-return]
+        pattern = f"%{like_escaped(term)}%"
+        return or_(*(func.lower(c).like(pattern, escape="\\") for c in self.columns))
+
+
+@contextmanager
+def bitmap_scan() -> Iterator[None]:
+    """On PostgreSQL, read through the trigram index for the statements inside: under a LIMIT,
+    the planner would rather scan the table until enough rows match than find them all in the
+    index first."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    before = db.session.execute(
+        text(
+            "SELECT seqscan, indexscan, set_config('enable_seqscan', 'off', true),"
+            " set_config('enable_indexscan', 'off', true) FROM (SELECT"
+            " current_setting('enable_seqscan') AS seqscan,"
+            " current_setting('enable_indexscan') AS indexscan OFFSET 0) AS settings"
+        )
+    ).one()
+    yield
+    db.session.execute(
+        text(
+            "SELECT set_config('enable_seqscan', :seqscan, true),"
+            " set_config('enable_indexscan', :indexscan, true)"
+        ),
+        {"seqscan": before.seqscan, "indexscan": before.indexscan},
+    )
+
+
+def bounded_count(query: Select[Any], bound: int | None = None) -> int | None:
+    """How many rows ``query`` selects, or None when more than ``bound`` (COUNT_BOUND): at
+    most bound + 1 rows are read."""
+    bound = COUNT_BOUND if bound is None else bound
+    limited = query.limit(bound + 1).subquery()
+    found = int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
+    return None if found > bound else found
+
+
+def bounded_sums(
+    query: Select[Any], key: str, amount: str, bound: int | None = None
+) -> dict[Any, tuple[int, int]] | None:
+    """Count and sum of ``amount`` per ``key`` of what ``query`` selects (it selects both
+    columns, by those names), or None when it selects more than ``bound`` rows."""
+    bound = COUNT_BOUND if bound is None else bound
+    limited = query.limit(bound + 1).subquery()
+    rows = db.session.execute(
+        select(limited.c[key], func.count(), func.sum(limited.c[amount])).group_by(limited.c[key])
+    ).all()
+    totals = {k: (int(count), int(total or 0)) for k, count, total in rows}
+    if sum(count for count, _ in totals.values()) > bound:
+        return None
+    return totals
