@@ -14,13 +14,11 @@ from sqlalchemy import (
     Select,
     bindparam,
     column,
-    exists,
     func,
     or_,
     select,
     text,
 )
-from sqlalchemy.orm import aliased
 
 from dashboard import summaries
 from dashboard.bills.services import (
@@ -70,15 +68,12 @@ UNKNOWN_BANNER_MAX = 100
 
 
 def _unknown_waiting_counts() -> tuple[Select[Any], ...]:
-    retry = aliased(Bill)
-    not_retried = ~exists().where(retry.retry_of_id == Bill.id)
     # One count per state: each is a range of the (status, created_at) index, where an OR of
-    # the two would read the whole table (this runs on every staff page).
-    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN, not_retried)
+    # the two would read the whole table (this runs on every staff page). A bill issued again
+    # still counts: its first request may still be paid, until a person settles it.
+    unknown = select(Bill.id).where(Bill.status == BillState.UNKNOWN)
     stuck = select(Bill.id).where(
-        Bill.status == BillState.CREATING,
-        Bill.created_at < bindparam("stuck_before"),
-        not_retried,
+        Bill.status == BillState.CREATING, Bill.created_at < bindparam("stuck_before")
     )
     return tuple(
         select(func.count()).select_from(query.limit(bindparam("bound")).subquery())
@@ -91,8 +86,9 @@ _UNKNOWN_WAITING_COUNTS = _unknown_waiting_counts()
 
 
 def unknown_bills_waiting() -> int:
-    """Bills whose outcome is unknown and that nobody issued again yet (the staff banner), up
-    to UNKNOWN_BANNER_MAX."""
+    """Bills whose outcome is unknown (the staff banner), up to UNKNOWN_BANNER_MAX. Issuing one
+    again does not settle it: it stays until a person records what became of it (or its iHela
+    code is known and it is followed again)."""
     found = 0
     for query in _UNKNOWN_WAITING_COUNTS:
         params = {"bound": UNKNOWN_BANNER_MAX - found, "stuck_before": utcnow() - STUCK_AFTER}
