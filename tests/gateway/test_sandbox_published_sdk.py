@@ -8,6 +8,7 @@ its sync and its async clients are run here over HTTP, as a merchant would run t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import secrets
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -49,7 +50,10 @@ def api_error(call: Callable[[], Any]) -> Any:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    """The coroutine on an event loop of its own, in a thread of its own: in a full run the
+    browser tests' (synchronous) Playwright keeps a loop running in this thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=120)
 
 
 @pytest.fixture()

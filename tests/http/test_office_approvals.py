@@ -100,7 +100,7 @@ def test_the_overview_says_two_factor_comes_first_with_the_way_to_turn_it_on(
         assert 'href="/account/two-factor"' in notice.group(1)
         # The link leads to the page that turns it on.
         target = web.get("/account/two-factor").get_data(as_text=True)
-        assert "Turn on two-factor sign-in" in target
+        assert "Type your password to get a new key for your authenticator app." in target
     # A cashier never sends money: nothing to say.
     cashier = WebClient(app.test_client())
     cashier.login("cashier@example.com")
