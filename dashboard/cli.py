@@ -3,6 +3,8 @@ default language (BABEL_DEFAULT_LOCALE) like the services' own messages."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -11,6 +13,9 @@ from flask_babel import pgettext
 
 from dashboard.auth import services, twofactor
 from dashboard.models import Role, User
+
+if TYPE_CHECKING:
+    from dashboard.ihela.check import Report
 
 user_cli = AppGroup("user", help="Manage staff accounts.")
 
@@ -160,6 +165,18 @@ def ihela_check(account: str | None) -> None:
             raise click.BadParameter("BANK-SLUG:ACCOUNT", param_hint="--account")
         asked = (bank.strip(), number.strip())
     report = check_gateway(gateway(), account=asked)
-    click.echo(report.table())
-    if report.wrong_shape or not report.served:
+    click.echo(check_table(report))
+    if not report.ok:
         raise SystemExit(1)
+
+
+def check_table(report: Report) -> str:
+    """The gateway check's table in the default language (DASHBOARD_BABEL_DEFAULT_LOCALE)."""
+    from dashboard.ihela.check import table
+    from dashboard.messages import say
+
+    return table(
+        ((say(row.what), say(row.result), row.ok) for row in report.rows),
+        headers=(pgettext("gateway check", "check"), _("ok"), _("result")),
+        marks=(_("ok"), _("NO")),
+    )

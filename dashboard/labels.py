@@ -59,6 +59,7 @@ AUDIT_ACTIONS: dict[str, Any] = {
     "display.pairing_failed": _l("Customer display: wrong pairing code"),
     "setting.changed": _l("Setting changed"),
     "settings.two_factor_policy": _l("Two-factor rule changed"),
+    "settings.gateway_checked": _l("iHela gateway checked (nothing sent)"),
     "user.created": _l("Staff member added"),
     "user.activated": _l("Staff member activated"),
     "user.deactivated": _l("Staff member deactivated"),

@@ -24,7 +24,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from dashboard.ihela.errors import IhelaError, OutcomeUnknown
+from dashboard.ihela.errors import IhelaError
 from dashboard.labels import bill_state_label, cashin_state_label, role_label
 from dashboard.money import format_amount
 
@@ -101,6 +101,47 @@ TEMPLATES: dict[str, Any] = {
     "approval.not_payer": _l("not the payer's account (the payer's is %(account)s at %(bank)s)"),
     "approval.payer_unchecked": _l(
         "iHela could not be asked for the payer's account, so it is not known whether this is it"
+    ),
+    # --- ``flask ihela check`` and the Settings page's gateway check (ihela/check.py) ----------
+    "check.token": _l("token"),
+    "check.bank_list": _l("bank list"),
+    "check.cashin_banks": _l("money-in bank list"),
+    "check.account": _l("account lookup"),
+    "check.route": _l("%(shape)s %(route)s"),
+    "check.route.bill init": _l("bill init"),
+    "check.route.bill verify": _l("bill verify"),
+    "check.route.cash-in": _l("cash-in"),
+    "check.route.operation status": _l("operation status"),
+    "check.skew": _l("clock skew"),
+    "check.tls": _l("TLS"),
+    "check.recommended": _l("recommended"),
+    "check.token_issued": _l("issued, lifetime %(seconds)s s"),
+    "check.token_no_lifetime": _l("issued, no lifetime given"),
+    "check.token_failed": _l("refused or unreachable: %(error)s"),
+    "check.failed": _l("%(error)s"),
+    "check.banks": _l("%(count)s banks (%(active)s active), %(masks)s with a mask"),
+    "check.bank_count": _l("%(count)s banks"),
+    "check.holder": _l("%(bank)s %(account)s: %(name)s"),
+    "check.account_failed": _l("%(bank)s %(account)s: %(error)s"),
+    "check.route_answer": _l("POST %(path)s: %(answer)s"),
+    "check.served": _l("served"),
+    "check.not_served": _l("not served"),
+    "check.no_answer": _l("no answer"),
+    "check.http_status": _l("HTTP %(status)s"),
+    "check.skew_seconds": _l("%(seconds)s s"),
+    "check.skew_unreadable": _l("unreadable Date header"),
+    "check.no_date": _l("no Date header"),
+    "check.tls_verified": _l("https, certificate verified"),
+    "check.plain_http": _l("plain http (allowed on loopback only: the sandbox)"),
+    "check.no_shape": _l(
+        "No shape of iHela's API is fully served at this address: check DASHBOARD_IHELA_BASE_URL."
+    ),
+    "check.wrong_shape": _l(
+        "Wrong shape: DASHBOARD_IHELA_API=%(configured)s is not what this gateway serves; it "
+        "speaks %(served)s. Set DASHBOARD_IHELA_API=%(recommended)s."
+    ),
+    "check.recommend": _l(
+        "Recommended: DASHBOARD_IHELA_API=%(recommended)s (configured: %(configured)s)."
     ),
     # --- the audit trail ------------------------------------------------------------------
     "audit.bill_status": _l("%(old)s → %(new)s"),
@@ -353,7 +394,12 @@ def gateway_said(text: str | None) -> dict[str, str]:
 
 def gateway_error(exc: IhelaError) -> list[Message]:
     """What happened, in sentences: the kind of failure, what is unknown, what iHela said."""
-    kind, operation = exc.kind, exc.operation
+    return gateway_failure(exc.described())
+
+
+def gateway_failure(failure: Mapping[str, Any]) -> list[Message]:
+    """``gateway_error`` from a failure described as data (``IhelaError.described()``)."""
+    kind, operation = failure.get("kind") or "", failure.get("operation") or ""
     if f"gw.{kind}.{operation}" in TEMPLATES:
         code = f"gw.{kind}.{operation}"
     elif f"gw.{kind}" in TEMPLATES:
@@ -361,25 +407,17 @@ def gateway_error(exc: IhelaError) -> list[Message]:
     else:
         code = "gw.unreadable"
     params: dict[str, Any] = (
-        {"status": exc.status} if kind in ("busy", "redirected", "server_error") else {}
+        {"status": failure.get("status")} if kind in ("busy", "redirected", "server_error") else {}
     )
-    since = getattr(exc, "since", None)  # the breaker's GatewayDown
-    if kind == "gateway_down" and since is not None:
-        params = {"since": {"time": since.isoformat()}}
+    if kind == "gateway_down" and failure.get("since"):
+        params = {"since": {"time": failure["since"]}}
     said: list[Message] = [message(code, **params)]
-    if isinstance(exc, OutcomeUnknown):
+    if failure.get("unknown"):
         unknown = f"gw.unknown.{operation}"
         said.append(message(unknown if unknown in TEMPLATES else "gw.unknown"))
-    # iHela's field errors say more than the envelope around them (v2's "Invalid request.").
-    fields = getattr(exc, "field_errors", None)
-    text = _fields_text(fields) if fields else exc.gateway_text
-    if text:
-        said.append(message("gw.said", text=gateway_said(text)))
+    if failure.get("text"):
+        said.append(message("gw.said", text=gateway_said(failure["text"])))
     return said
-
-
-def _fields_text(errors: Mapping[str, list[str]]) -> str:
-    return "; ".join(f"{name}: {' '.join(texts)}" for name, texts in errors.items())
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -410,6 +448,11 @@ def render(stored: str | None) -> str:
         return ""
     value = decode(stored)
     return stored if value is None else _say(value, html=False)
+
+
+def say(value: Message | list[Message], *, html: bool = False) -> str:
+    """A message (not stored) in the reader's language: plain text, or safe HTML."""
+    return escape(_say(value, html=True)) if html else _say(value, html=False)
 
 
 def render_html(stored: str | None) -> Markup:
@@ -456,6 +499,8 @@ def _param(value: Any, html: bool) -> str:
             return _text(format_amount(int(value["money"]), _locale()), html)
         if "gateway" in value:
             return _gateway(str(value["gateway"]), html)
+        if "failure" in value:  # a gateway failure described as data (IhelaError.described)
+            return _say(gateway_failure(value["failure"]), html)
         if "time" in value:  # hh:mm in the merchant's zone
             moment = datetime.fromisoformat(str(value["time"]))
             return _text(format_datetime(moment, "HH:mm"), html)

@@ -52,6 +52,7 @@ def init_app(app: Flask) -> None:
     # Stored notes, errors and summaries ({code, params}, or old free text) in the reader's
     # language; the gateway's own words translated when known, quoted otherwise.
     app.jinja_env.filters["message"] = messages.render_html
+    app.jinja_env.filters["said"] = lambda value: messages.say(value, html=True)  # not stored
     app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from dashboard import search
+from dashboard import audit, search
 from dashboard.admin.audit_filter import (
     KNOWN_ACTIONS,
     OBJECT_TYPES,
@@ -24,7 +24,10 @@ from dashboard.auth import services
 from dashboard.background import jobs, periodic
 from dashboard.background.queue import background_health, queue_of
 from dashboard.db import db
+from dashboard.gateway import gateway
+from dashboard.ihela.check import check_gateway
 from dashboard.labels import role_label
+from dashboard.messages import coded
 from dashboard.models import AuditEvent, Role, User
 from dashboard.paging import keyset_page
 from dashboard.search import bitmap_scan, bounded_count
@@ -229,6 +232,29 @@ def settings_page() -> ResponseReturnValue:
     ]
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form, shown=shown), status
+
+
+@bp.post("/settings/ihela-check")
+def ihela_check() -> ResponseReturnValue:
+    """``flask ihela check`` from the page: what the gateway speaks, asked without moving money
+    (only the token request and GETs leave); the table and the shape to configure."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    report = check_gateway(gateway())
+    audit.record(
+        "settings.gateway_checked",
+        actor=current_user,
+        object_type="setting",
+        object_id="IHELA_API",
+        summary=coded(report.advice()),
+        details={
+            "configured": report.configured,
+            "served": report.served,
+            "recommended": report.recommended,
+        },
+    )
+    db.session.commit()
+    return render_template("admin/ihela_check.html", report=report, form=EmptyForm())
 
 
 PERIODIC_LABELS = {

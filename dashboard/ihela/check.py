@@ -1,17 +1,23 @@
-"""What a merchant's gateway speaks, asked without moving money (``flask ihela check``).
+"""What a merchant's gateway speaks, asked without moving money (``flask ihela check``, and the
+admins' *Settings* page).
 
 Token (and its lifetime), bank lists (counts, masks), an optional account lookup, which bill,
 cash-in and status routes exist (a GET on a POST-only route answers 405 where it exists and 404
 where it does not), the clock skew from the Date header, TLS; then the shape to configure.
 It never creates a bill nor sends money: only GETs and the token request leave.
+
+Each row says what was checked and its outcome as a code and parameters
+(``{"code": "check.…", "params": {...}}``, the shape of ``dashboard.messages``): the CLI and the
+page say them in the reader's language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from .client import API_VERSIONS, IhelaClient
@@ -24,11 +30,26 @@ from .wire_v2 import PATH_TABLES, V2Dialect
 _PREFERENCE = ("v2-on-v1", "v2", "v1")
 MAX_SKEW_SECONDS = 60
 
+Said = dict[str, Any]  # {"code": ..., "params": {...}}: a sentence, said when shown
+
+
+def said(code: str, /, **params: Any) -> Said:
+    return {"code": code, "params": params} if params else {"code": code}
+
+
+def failure(exc: IhelaError) -> dict[str, Any]:
+    """A gateway failure as a parameter (``messages`` says it as it says any gateway error)."""
+    return {"failure": exc.described()}
+
+
+# What a probe's HTTP status says about a route.
+_ROUTE_ANSWERS = {405: "check.served", 404: "check.not_served", 0: "check.no_answer"}
+
 
 @dataclass
 class Row:
-    what: str
-    result: str
+    what: Said
+    result: Said
     ok: bool | None  # None: for information
 
 
@@ -43,31 +64,42 @@ class Report:
     def wrong_shape(self) -> bool:
         return bool(self.served) and self.configured not in self.served
 
-    def add(self, what: str, result: str, ok: bool | None = None) -> None:
+    @property
+    def ok(self) -> bool:
+        return bool(self.served) and not self.wrong_shape
+
+    def add(self, what: Said, result: Said, ok: bool | None = None) -> None:
         self.rows.append(Row(what, result, ok))
 
-    def table(self) -> str:
-        width = max(len(row.what) for row in self.rows)
-        marks = {True: "ok", False: "NO", None: "  "}
-        lines = [f"{'check':<{width}}  ok  result", f"{'-' * width}  --  {'-' * 40}"]
-        lines += [f"{r.what:<{width}}  {marks[r.ok]}  {r.result}" for r in self.rows]
-        return "\n".join(lines)
-
-    def advice(self) -> str:
+    def advice(self) -> Said:
         if not self.served:
-            return (
-                "No shape of iHela's API is fully served at this address: check "
-                "DASHBOARD_IHELA_BASE_URL."
-            )
+            return said("check.no_shape")
         if self.wrong_shape:
-            return (
-                f"Wrong shape: DASHBOARD_IHELA_API={self.configured} is not what this gateway "
-                f"serves; it speaks {', '.join(self.served)}. "
-                f"Set DASHBOARD_IHELA_API={self.recommended}."
+            return said(
+                "check.wrong_shape",
+                configured=self.configured,
+                served=", ".join(self.served),
+                recommended=self.recommended,
             )
-        return (
-            f"Recommended: DASHBOARD_IHELA_API={self.recommended} (configured: {self.configured})."
-        )
+        return said("check.recommend", recommended=self.recommended, configured=self.configured)
+
+
+def table(
+    rows: Iterable[tuple[str, str, bool | None]],
+    headers: tuple[str, str, str] = ("check", "ok", "result"),
+    marks: tuple[str, str] = ("ok", "NO"),
+) -> str:
+    """The rows, already said, as the CLI prints them (README, *Checking a gateway*)."""
+    rows = list(rows)
+    width = max(len(headers[0]), *(len(what) for what, _r, _ok in rows))
+    mark_width = max(len(headers[1]), *(len(m) for m in marks))
+    shown = {True: marks[0], False: marks[1], None: ""}
+    lines = [
+        f"{headers[0]:<{width}}  {headers[1]:<{mark_width}}  {headers[2]}",
+        f"{'-' * width}  {'-' * mark_width}  {'-' * 40}",
+    ]
+    lines += [f"{what:<{width}}  {shown[ok]:<{mark_width}}  {result}" for what, result, ok in rows]
+    return "\n".join(lines)
 
 
 def _dialects() -> dict[str, Dialect]:
@@ -87,31 +119,48 @@ def check_gateway(
     try:
         lifetime = client.token_lifetime()
     except IhelaError as exc:
-        report.add("token", f"refused or unreachable: {exc.message}", False)
+        report.add(said("check.token"), said("check.token_failed", error=failure(exc)), False)
         return report
-    life = "no lifetime given" if lifetime is None else f"lifetime {lifetime:.0f} s"
-    report.add("token", f"issued, {life}", True)
+    if lifetime is None:
+        report.add(said("check.token"), said("check.token_no_lifetime"), True)
+    else:
+        report.add(said("check.token"), said("check.token_issued", seconds=f"{lifetime:.0f}"), True)
 
     try:
         banks = client.get_bank_list()
-        masks = sum(1 for bank in banks if bank.account_mask)
-        active = sum(1 for bank in banks if bank.is_active)
-        report.add("bank list", f"{len(banks)} banks ({active} active), {masks} with a mask", True)
+        report.add(
+            said("check.bank_list"),
+            said(
+                "check.banks",
+                count=len(banks),
+                active=sum(1 for bank in banks if bank.is_active),
+                masks=sum(1 for bank in banks if bank.account_mask),
+            ),
+            True,
+        )
     except IhelaError as exc:
-        report.add("bank list", exc.message, False)
+        report.add(said("check.bank_list"), said("check.failed", error=failure(exc)), False)
     try:
         money_in = client.get_cashin_bank_list()
-        said = "not served" if money_in is None else f"{len(money_in)} banks"
-        report.add("money-in bank list", said, None if money_in is None else True)
+        if money_in is None:
+            report.add(said("check.cashin_banks"), said("check.not_served"), None)
+        else:
+            report.add(
+                said("check.cashin_banks"), said("check.bank_count", count=len(money_in)), True
+            )
     except IhelaError as exc:
-        report.add("money-in bank list", exc.message, False)
+        report.add(said("check.cashin_banks"), said("check.failed", error=failure(exc)), False)
     if account is not None:
         bank_slug, number = account
         try:
             holder = client.customer_lookup(bank_slug, number)
-            report.add("account lookup", f"{bank_slug} {number}: {holder.name}", True)
+            result = said("check.holder", bank=bank_slug, account=number, name=holder.name)
+            report.add(said("check.account"), result, True)
         except IhelaError as exc:
-            report.add("account lookup", f"{bank_slug} {number}: {exc.message}", False)
+            result = said(
+                "check.account_failed", bank=bank_slug, account=number, error=failure(exc)
+            )
+            report.add(said("check.account"), result, False)
 
     date_header: str | None = None
     served: dict[str, bool] = {}
@@ -128,10 +177,16 @@ def check_gateway(
             status = seen[operation.path]
             exists = status == 405
             every = every and exists
-            answer = {405: "served", 404: "not served", 0: "no answer"}.get(
-                status, f"HTTP {status}"
+            answer = (
+                said(_ROUTE_ANSWERS[status])
+                if status in _ROUTE_ANSWERS
+                else said("check.http_status", status=status)
             )
-            report.add(f"{name} {label}", f"POST {operation.path}: {answer}", exists)
+            report.add(
+                said("check.route", shape=name, route=said(f"check.route.{label}")),
+                said("check.route_answer", path=operation.path, answer=answer),
+                exists,
+            )
         served[name] = every
     report.served = [name for name in API_VERSIONS if served.get(name)]
     if report.configured in report.served:
@@ -142,15 +197,15 @@ def check_gateway(
     if date_header:
         try:
             skew = (parsedate_to_datetime(date_header) - now()).total_seconds()
-            report.add("clock skew", f"{skew:+.0f} s", abs(skew) <= MAX_SKEW_SECONDS)
+            result = said("check.skew_seconds", seconds=f"{skew:+.0f}")
+            report.add(said("check.skew"), result, abs(skew) <= MAX_SKEW_SECONDS)
         except (TypeError, ValueError):
-            report.add("clock skew", "unreadable Date header", False)
+            report.add(said("check.skew"), said("check.skew_unreadable"), False)
     else:
-        report.add("clock skew", "no Date header", None)
-    scheme = urlsplit(client.base_url).scheme
-    if scheme == "https":
-        report.add("TLS", "https, certificate verified", True)
+        report.add(said("check.skew"), said("check.no_date"), None)
+    if urlsplit(client.base_url).scheme == "https":
+        report.add(said("check.tls"), said("check.tls_verified"), True)
     else:
-        report.add("TLS", "plain http (allowed on loopback only: the sandbox)", None)
-    report.add("recommended", report.advice(), not report.wrong_shape and bool(report.served))
+        report.add(said("check.tls"), said("check.plain_http"), None)
+    report.add(said("check.recommended"), report.advice(), report.ok)
     return report

@@ -59,6 +59,22 @@ class IhelaError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def described(self) -> dict[str, Any]:
+        """What went wrong as plain data, said later in the reader's language
+        (``dashboard.messages.gateway_failure``): kind, operation, status, the gateway's words."""
+        fields: dict[str, list[str]] = getattr(self, "field_errors", None) or {}
+        since = getattr(self, "since", None)  # the breaker's GatewayDown
+        return {
+            "kind": self.kind,
+            "operation": self.operation,
+            "status": self.status,
+            "since": since.isoformat() if since is not None else None,
+            "unknown": isinstance(self, OutcomeUnknown),
+            # iHela's field errors say more than the envelope around them (v2's "Invalid request.").
+            "text": "; ".join(f"{name}: {' '.join(texts)}" for name, texts in fields.items())
+            or self.gateway_text,
+        }
+
     def __repr__(self) -> str:
         # ``raw`` stays out: it can be long, and a repr ends up in logs and tracebacks.
         return f"{type(self).__name__}({self.message!r}, status={self.status!r})"

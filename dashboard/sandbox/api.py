@@ -24,6 +24,7 @@ from dashboard.sandbox.fixtures import (
     OPERATION_MAX_AMOUNT,
     OPERATION_MIN_AMOUNT,
     Bank,
+    Person,
     find_account,
     find_bank,
     find_customer_account,
@@ -207,6 +208,33 @@ _route("/oAuth2/token/", issue_token, ["POST"])
 # -- bills ---------------------------------------------------------------------------------
 
 
+def bill_parties(
+    errors: FieldErrors,
+    *,
+    payer: tuple[str, str | None],
+    bank: tuple[str, str | None],
+    redirect_uri: str | None,
+) -> tuple[Person | None, Bank | None]:
+    """Who a bill asks to pay and through which bank, as iHela checks them (v1 and v2 alike):
+    each of ``payer`` and ``bank`` is (the field's name in this shape, what was sent); what is
+    wrong goes to ``errors`` under that field, in iHela's words."""
+    payer_field, payer_text = payer
+    bank_field, bank_slug = bank
+    person = find_payer(payer_text) if payer_text else None
+    if payer_text and person is None:
+        errors[payer_field] = [
+            "No iHela user matches this e-mail, phone number, username or client code."
+        ]
+    found = find_bank(bank_slug) if bank_slug else None
+    if bank_slug and found is None:
+        errors[bank_field] = [f"Object with slug={bank_slug} does not exist."]
+    elif found is not None and not found.is_active:
+        errors[bank_field] = ["This bank is not active."]
+    if redirect_uri and not _valid_redirect(redirect_uri):
+        errors["redirect_uri"] = ["Enter a valid URL."]
+    return person, found
+
+
 @_requires_token
 def init_bill() -> ResponseReturnValue:
     try:
@@ -226,18 +254,9 @@ def init_bill() -> ResponseReturnValue:
     bank_client_id = _text(data, "bank_client_id", errors, required=False, max_length=64)
     _currency(data, errors)
 
-    payer = find_payer(user) if user else None
-    if user and payer is None:
-        errors["user"] = [
-            "No iHela user matches this e-mail, phone number, username or client code."
-        ]
-    bank = find_bank(bank_slug) if bank_slug else None
-    if bank_slug and bank is None:
-        errors["bank"] = [f"Object with slug={bank_slug} does not exist."]
-    elif bank is not None and not bank.is_active:
-        errors["bank"] = ["This bank is not active."]
-    if redirect_uri and not _valid_redirect(redirect_uri):
-        errors["redirect_uri"] = ["Enter a valid URL."]
+    payer, bank = bill_parties(
+        errors, payer=("user", user), bank=("bank", bank_slug), redirect_uri=redirect_uri
+    )
     if errors or payer is None or amount is None or description is None:
         return errors, 400
     assert merchant_reference is not None

@@ -33,12 +33,12 @@ from dashboard.sandbox.api import (
     _request_fields,
     _requires_token,
     _text,
-    _valid_redirect,
+    bill_parties,
     cashin_fields,
     cashin_refusal,
 )
 from dashboard.sandbox.api import cash_in as v1_cash_in
-from dashboard.sandbox.fixtures import find_bank, find_customer_account, find_payer
+from dashboard.sandbox.fixtures import find_bank, find_customer_account
 from dashboard.sandbox.state import (
     CANCELLED,
     ERROR,
@@ -133,18 +133,12 @@ def bill_init(data: dict[str, Any]) -> ResponseReturnValue:
     redirect_uri = _text(data, "redirect_uri", errors, required=False, max_length=500)
     bank_slug = _text(data, "debit_bank", errors, required=False, max_length=20)
     _currency(data, errors)
-    bank = find_bank(bank_slug) if bank_slug else None
-    if bank_slug and bank is None:
-        errors["debit_bank"] = [f"Object with slug={bank_slug} does not exist."]
-    elif bank is not None and not bank.is_active:
-        errors["debit_bank"] = ["This bank is not active."]
-    payer = find_payer(account) if account else None
-    if account and payer is None:
-        errors["debit_account"] = [
-            "No iHela user matches this e-mail, phone number, username or client code."
-        ]
-    if redirect_uri and not _valid_redirect(redirect_uri):
-        errors["redirect_uri"] = ["Enter a valid URL."]
+    payer, bank = bill_parties(
+        errors,
+        payer=("debit_account", account),
+        bank=("debit_bank", bank_slug),
+        redirect_uri=redirect_uri,
+    )
     if errors or payer is None or amount is None or description is None:
         return refused(INVALID, "Invalid request.", 400, errors)
     assert merchant_reference is not None

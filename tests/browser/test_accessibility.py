@@ -161,6 +161,11 @@ def test_every_staff_page_of_each_role(
         page.goto(live_server.url + path.format(**records))
         expect(page.locator("html")).to_have_attribute("lang", lang, timeout=WAIT)
         assert_accessible(page, f"{role} {path}")
+    if role == "admin":  # the gateway check, run from the Settings page
+        page.goto(live_server.url + "/admin/settings")
+        page.get_by_test_id("run-ihela-check").click(timeout=WAIT)
+        expect(page.get_by_test_id("check-table")).to_be_visible(timeout=WAIT)
+        assert_accessible(page, "admin gateway check")
     # Menu of a phone, opened; forms sent with mistakes, their errors beside the fields.
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(live_server.url + "/bills/")

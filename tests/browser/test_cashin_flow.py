@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from dashboard.models import Bill, Cashin, User
 from tests.browser.conftest import LiveServer
 from tests.browser.test_bill_flow import issue_bill
 from tests.browser.test_login_flow import log_in
+
+pytestmark = pytest.mark.both_dialects  # in each shape of iHela's API
 
 ACTIVE_BANKS = ["iHela Credit Union", "Mutec", "EcoCash", "CRDB", "PesaFlash"]
 
