@@ -78,6 +78,12 @@ def settle(page: Page, expression: str, timeout_ms: int = 5_000) -> Any:
     )
 
 
+def let_go(page: Page) -> None:
+    """Close a second page without waiting for Chromium to confirm: a plain ``close()`` right
+    after a navigation once waited for ever (CI, 2026-12-07); the browser context ends it."""
+    page.close(run_before_unload=True)
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         self.app = app

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from dashboard.db import db
 from dashboard.models import Bill, User
-from tests.browser.conftest import LiveServer, settle
+from tests.browser.conftest import LiveServer, let_go, settle
 from tests.browser.test_login_flow import log_in
 
 pytestmark = pytest.mark.both_dialects
@@ -86,7 +86,8 @@ def test_issue_copy_pay_on_payer_page_and_reload(
     payer.goto(bill.confirmation_uri)
     expect(payer.locator("body")).to_contain_text("Shoes, size 42")
     payer.get_by_role("button", name="Pay").click()
-    payer.close()
+    expect(payer).to_have_url(re.compile(r"/pay/return/"))
+    let_go(payer)
 
     # Let the server's coalescing window pass, then one click on Reload.
     forget_last_check(live_server.app)

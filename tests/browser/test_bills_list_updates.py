@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from dashboard.db import db
 from dashboard.models import Bill, User
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, let_go
 from tests.browser.test_bill_flow import issue_bill
 from tests.browser.test_login_flow import log_in
 
@@ -38,7 +38,7 @@ def test_a_bill_paid_while_the_list_is_open_turns_paid_in_place(
     # Somebody else's screen (the bill page's poll, cron, a callback) records the payment.
     other = page.context.new_page()
     other.goto(server.url + f"/bills/{bill_id}/status")
-    other.close()
+    let_go(other)
 
     expect(page.get_by_test_id("status-badge")).to_have_text("Paid", timeout=5000)
     expect(page.get_by_test_id("paid-notice")).to_contain_text("1 bill paid")
@@ -73,7 +73,7 @@ def test_the_totals_follow_a_row_that_turns_paid_in_place(
     with server.app.app_context():
         second = db.session.scalar(select(Bill.id).where(Bill.amount == 15000))
     other.goto(server.url + f"/bills/{second}/status", timeout=10_000)
-    other.close()
+    let_go(other)
 
     row = page.locator(f'tr[data-bill-id="{second}"]')
     expect(row.get_by_test_id("status-badge")).to_have_text("Paid", timeout=5000)
@@ -102,7 +102,7 @@ def test_the_totals_in_the_poll_keep_the_lists_filters(
         db.session.commit()
     other = page.context.new_page()
     other.goto(server.url + f"/bills/{second}/status", timeout=10_000)
-    other.close()
+    let_go(other)
     # Only pending bills are listed: one is left, of 20 000.
     expect(totals).to_contain_text("1 bill ", timeout=5000)
     expect(totals).to_contain_text("waiting for payment BIF 20,000", timeout=5000)

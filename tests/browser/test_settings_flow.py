@@ -24,8 +24,8 @@ def test_admin_lowers_the_bill_maximum_and_a_cashiers_bill_over_it_is_refused(
     expect(page.get_by_label("Bill maximum")).to_have_value("12000")
     expect(page.locator("#setting-BILL_MAX_AMOUNT")).to_contain_text("Last changed by Test Admin")
 
-    cashier = page.context.browser.new_context(locale="en-GB")  # type: ignore[union-attr]
-    counter = cashier.new_page()
+    cashier_context = page.context.browser.new_context(locale="en-GB")  # type: ignore[union-attr]
+    counter = cashier_context.new_page()
     log_in(counter, live_server, "cashier@example.com")
     counter.goto(live_server.url + "/bills/new")
     counter.get_by_label("Amount (FBu)").fill("15000")
@@ -35,7 +35,7 @@ def test_admin_lowers_the_bill_maximum_and_a_cashiers_bill_over_it_is_refused(
     expect(counter.locator('[data-field-error="amount"]')).to_have_text(
         "The largest bill is 12 000 FBu."
     )
-    cashier.close()
+    cashier_context.close()
 
     page.goto(live_server.url + "/admin/audit?action=setting.")
     entry = page.get_by_test_id("audit").get_by_role("link", name="Setting BILL_MAX_AMOUNT")

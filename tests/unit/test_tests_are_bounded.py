@@ -53,6 +53,34 @@ def test_browser_tests_bound_every_wait_on_a_promise() -> None:
     assert found == set(), "use tests.browser.conftest.settle() for these"
 
 
+def unbounded_closes(source: str) -> list[int]:
+    """Lines where a page is closed waiting for Chromium (``.close()`` of a page object)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "close"
+            and not node.args
+            and not node.keywords
+            and isinstance(node.func.value, ast.Name)
+            and "context" not in node.func.value.id
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_second_pages_are_let_go_not_awaited() -> None:
+    assert unbounded_closes("payer.close()\nlet_go(payer)\nphone_context.close()\n") == [1]
+    found = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "tests" / "browser").glob("*.py"))
+        if path.name != "conftest.py"
+        for line in unbounded_closes(path.read_text(encoding="utf-8"))
+    }
+    assert found == set(), "use tests.browser.conftest.let_go() for these"
+
+
 def test_every_test_runs_under_a_timeout() -> None:
     options = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     timeout = options["tool"]["pytest"]["ini_options"]["timeout"]
