@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
@@ -37,6 +35,7 @@ from dashboard.models import (
     BillState,
 )
 from dashboard.paging import Page, keyset_page
+from dashboard.search import bitmap_scan
 
 
 @dataclass
@@ -313,36 +312,6 @@ def _indexed_search(filters: BillFilters) -> bool:
     )
 
 
-@contextmanager
-def _bitmap_scan() -> Iterator[None]:
-    """On PostgreSQL, read through the trigram index for the statements inside: under a LIMIT,
-    the planner would rather scan the table until enough rows match (30 000 rows for a common
-    first name, 25 ms) than find them all in the index first (about 3 ms)."""
-    if db.engine.dialect.name != "postgresql":
-        yield
-        return
-    # The settings as they were, read before they change (OFFSET 0 keeps the subquery whole).
-    before = db.session.execute(
-        text(
-            "SELECT seqscan, indexscan, set_config('enable_seqscan', 'off', true),"
-            " set_config('enable_indexscan', 'off', true) FROM (SELECT"
-            " current_setting('enable_seqscan') AS seqscan,"
-            " current_setting('enable_indexscan') AS indexscan OFFSET 0) AS settings"
-        )
-    ).one()
-    yield
-    # Only on the way out of a statement that worked: after a database error the transaction is
-    # aborted (a restore would hide the error behind "transaction aborted"), and its rollback
-    # undoes set_config(..., true) anyway.
-    db.session.execute(
-        text(
-            "SELECT set_config('enable_seqscan', :seqscan, true),"
-            " set_config('enable_indexscan', :indexscan, true)"
-        ),
-        {"seqscan": before.seqscan, "indexscan": before.indexscan},
-    )
-
-
 def _search_totals(filters: BillFilters) -> Totals | None:
     """The totals of a free-text search, or None when it matches more than SEARCH_TOTALS_MAX
     bills: one read of at most that many matches, never further."""
@@ -362,7 +331,7 @@ def _search_totals(filters: BillFilters) -> Totals | None:
             return None
     matches: Any = select(Bill.status, Bill.amount)
     bounded = _filtered(matches, filters).limit(SEARCH_TOTALS_MAX + 1).subquery()
-    with _bitmap_scan():
+    with bitmap_scan():
         rows = db.session.execute(
             select(bounded.c.status, func.count(), func.sum(bounded.c.amount)).group_by(
                 bounded.c.status
