@@ -209,6 +209,14 @@ def counter() -> ResponseReturnValue:
         return _counter_page(counter, form)
     rows, priced, line_errors = lines.posted_lines(form)
     if not form.validate_on_submit() or line_errors:
+        if form.is_submitted() and not form.payer.errors:
+            payer = form.payer.data or ""
+            kind = form.payer_kind.data
+            for name, messages in services.payer_problems(
+                guess_payer_kind(payer) if kind == "auto" else kind or "", payer
+            ).items():
+                field = getattr(form, name, None) or form.payer
+                field.errors = [*field.errors, *messages]
         return _counter_page(counter, form, 422, rows=rows, line_errors=line_errors)
     assert form.amount.amount is not None
     config = current_app.config

@@ -169,6 +169,11 @@ def normalise_payer(kind: str, payer: str) -> str:
                 {"payer": [_("A username starts with a letter: letters, digits, . _ - (3 to 40).")]}
             )
         return payer
+    if payer.isdigit() and len(payer) > 12:
+        too_long = _(
+            "Too many digits: a Burundi phone number has 8, an iHela client code 12 at most."
+        )
+        raise BillInputError({"payer": [too_long]})
     if not re.fullmatch(r"\d{1,12}", payer):
         raise BillInputError({"payer": [_("An iHela client code is digits only.")]})
     return payer
@@ -184,6 +189,16 @@ def guess_payer_kind(payer: str) -> str:
         local = re.sub(r"^(00)?257", "", digits)
         return "phone" if re.fullmatch(r"[2-9]\d{7}", local) else "code"
     return "username"
+
+
+def payer_problems(kind: str, payer: str) -> dict[str, list[str]]:
+    """What is wrong with the payer alone (nothing when it is fine): said together with an
+    amount's problem, so a person corrects both at once rather than one after the other."""
+    try:
+        normalise_payer(kind, payer)
+    except BillInputError as exc:
+        return exc.errors
+    return {}
 
 
 def check_bill_request(

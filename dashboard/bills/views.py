@@ -244,6 +244,10 @@ def new() -> ResponseReturnValue:
                 )
                 return _new_page(form, banks, rows, offered, line_errors), 422
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
+    elif form.is_submitted() and not form.payer.errors:
+        _show_errors(
+            form, services.payer_problems(form.payer_kind.data or "", form.payer.data or "")
+        )
     status = 422 if form.errors or request.method == "POST" else 200
     return _new_page(form, banks, rows, offered, line_errors), status
 

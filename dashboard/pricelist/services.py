@@ -22,13 +22,21 @@ class ItemError(ValueError):
         self.errors = errors
 
 
-def _checked(name: str, price: int | None, maximum: int) -> tuple[str, int]:
+def name_problems(name: str) -> list[str]:
+    """What is wrong with an item's name alone: said with a refused price's problem too."""
     name = " ".join(name.split())
-    errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = [_("Name the item.")]
-    elif len(name) > NAME_MAX:
-        errors["name"] = [_("Keep the name under %(max)d characters.", max=NAME_MAX)]
+        return [_("Name the item.")]
+    if len(name) > NAME_MAX:
+        return [_("Keep the name under %(max)d characters.", max=NAME_MAX)]
+    return []
+
+
+def _checked(name: str, price: int | None, maximum: int) -> tuple[str, int]:
+    errors: dict[str, list[str]] = {}
+    if problems := name_problems(name):
+        errors["name"] = problems
+    name = " ".join(name.split())
     if price is None:
         errors["price"] = [_("Enter a price.")]
     elif price > maximum:

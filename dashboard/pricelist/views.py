@@ -56,7 +56,15 @@ def create() -> ResponseReturnValue:
         else:
             flash(_("%(name)s added to the price list.", name=item.name), "success")
             return redirect(url_for("pricelist.index"), 303)
+    else:
+        _also_name_problems(form)
     return _page(form, status=422)
+
+
+def _also_name_problems(form: ItemForm) -> None:
+    """A refused price does not hide a missing name: both are said at once."""
+    if form.is_submitted() and not form.name.errors:
+        form.name.errors = services.name_problems(form.name.data or "")
 
 
 @bp.post("/<int:item_id>")
@@ -82,6 +90,8 @@ def update(item_id: int) -> ResponseReturnValue:
         else:
             flash(_("%(name)s saved.", name=item.name), "success")
             return redirect(url_for("pricelist.index"), 303)
+    else:
+        _also_name_problems(form)
     db.session.rollback()
     return _page(ItemForm(formdata=None), {item_id: form}, 422)
 

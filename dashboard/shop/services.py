@@ -116,6 +116,12 @@ def find(token: str) -> Poster | None:
     return db.session.scalar(select(Poster).where(Poster.token == token[:16]))
 
 
+def payer_kind(payer: str) -> str:
+    kind = bills.guess_payer_kind(payer)
+    # The page asks for a phone or an e-mail: digits are a phone number.
+    return "phone" if kind == "code" else kind
+
+
 def issue_self_service(
     poster: Poster,
     amount: int,
@@ -130,9 +136,7 @@ def issue_self_service(
     per payer before anything is sent, audited with the address it came from."""
     if not poster.active:
         raise bills.BillInputError({"__all__": [_("This poster no longer takes payments.")]})
-    kind = bills.guess_payer_kind(payer)
-    if kind == "code":  # the page asks for a phone or an e-mail: digits are a phone number
-        kind = "phone"
+    kind = payer_kind(payer)
     description = _("Payment at %(place)s", place=poster.label) if not lines else ""
     request = bills.check_bill_request(
         bills.BillRequest(amount, kind, payer, description, lines=lines),

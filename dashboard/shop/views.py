@@ -269,6 +269,8 @@ def pay(token: str) -> ResponseReturnValue:
     payer = request.form.get("payer", "").strip()[:120]
     if not payer:
         errors["payer"] = [_("Enter your iHela phone number or e-mail.")]
+    elif errors:  # the payer's problems said with the amount's, not on the next try
+        errors.update(bills.payer_problems(services.payer_kind(payer), payer))
     if errors or amount is None:
         return _pay_page(poster, 422, errors=errors)
     try:

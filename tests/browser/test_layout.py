@@ -170,3 +170,34 @@ def _boxes(locator: Any) -> list[dict[str, float]]:
     boxes = [element.bounding_box() for element in locator.all()]
     assert boxes and all(box is not None for box in boxes)
     return [box for box in boxes if box is not None]
+
+
+@pytest.mark.parametrize(
+    ("email", "path", "table"),
+    [
+        ("admin@example.com", "/admin/users", "users"),
+        ("accountant@example.com", "/cashins/approvals", "approvals"),
+    ],
+)
+def test_wide_tables_on_a_phone_scroll_inside_their_box(
+    browser: Browser,
+    live_server: LiveServer,
+    staff: dict[str, User],
+    email: str,
+    path: str,
+    table: str,
+) -> None:
+    """A table wider than the phone scrolls in its own box; the page itself never sideways (a
+    heading read only by screen readers, in the last column, used to stretch the page)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, email)
+        page.goto(live_server.url + path)
+        scroller = page.locator(".table-responsive").filter(has=page.get_by_test_id(table))
+        expect(scroller).to_be_visible(timeout=WAIT)
+        assert scroller.evaluate("el => el.scrollWidth > el.clientWidth")  # wider than the phone
+        assert page.evaluate("() => window.innerWidth") == PHONE["width"]  # not zoomed out
+        assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    finally:
+        context.close()
