@@ -43,6 +43,8 @@ def parse_typed_amount(text: str) -> int:
         cleaned = re.sub(r"[ ,.]", "", cleaned)
     if re.search(r"[.,]\d{1,2}$", cleaned):
         raise AmountError(_("Francs have no cents: enter a whole number."))
+    if cleaned.isdigit() and not _TYPED_AMOUNT.match(cleaned):
+        raise AmountError(_("That amount is far too large."))
     if not _TYPED_AMOUNT.match(cleaned):
         raise AmountError(_("Enter the amount in digits, whole francs only."))
     value = int(cleaned)
