@@ -73,7 +73,7 @@ def suggest() -> ResponseReturnValue:
     return response
 
 
-@bp.route("/<int:customer_id>", methods=["GET", "POST"])
+@bp.route("/<id:customer_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def detail(customer_id: int) -> ResponseReturnValue:
     customer = queries.get_customer(customer_id)

@@ -67,7 +67,7 @@ def _also_name_problems(form: ItemForm) -> None:
         form.name.errors = services.name_problems(form.name.data or "")
 
 
-@bp.post("/<int:item_id>")
+@bp.post("/<id:item_id>")
 @roles_required(Role.ADMIN)
 def update(item_id: int) -> ResponseReturnValue:
     item = db.session.get(PriceItem, item_id)

@@ -110,7 +110,7 @@ def _poster_or_404(poster_id: int) -> Poster:
     return poster
 
 
-@bp.post("/posters/<int:poster_id>/off")
+@bp.post("/posters/<id:poster_id>/off")
 @roles_required(Role.ADMIN)
 def turn_off(poster_id: int) -> ResponseReturnValue:
     services.turn_off(_poster_or_404(poster_id), by=current_user)
@@ -118,7 +118,7 @@ def turn_off(poster_id: int) -> ResponseReturnValue:
     return redirect(url_for("shop.posters"), 303)
 
 
-@bp.post("/posters/<int:poster_id>/replace")
+@bp.post("/posters/<id:poster_id>/replace")
 @roles_required(Role.ADMIN)
 def replace(poster_id: int) -> ResponseReturnValue:
     poster = _poster_or_404(poster_id)
@@ -129,7 +129,7 @@ def replace(poster_id: int) -> ResponseReturnValue:
     return redirect(url_for("shop.posters", _anchor=f"poster-{new.id}"), 303)
 
 
-@bp.get("/posters/<int:poster_id>/print")
+@bp.get("/posters/<id:poster_id>/print")
 @roles_required(Role.ADMIN)
 def print_poster(poster_id: int) -> ResponseReturnValue:
     poster = _poster_or_404(poster_id)
@@ -153,7 +153,7 @@ def print_poster(poster_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/posters/<int:poster_id>/qr.svg")
+@bp.get("/posters/<id:poster_id>/qr.svg")
 @roles_required(Role.ADMIN)
 def poster_qr(poster_id: int) -> ResponseReturnValue:
     poster = _poster_or_404(poster_id)
