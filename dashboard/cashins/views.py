@@ -25,6 +25,7 @@ from dashboard.banks import BankList, bank_list
 from dashboard.caching import on_first_read
 from dashboard.cashins import queries, services
 from dashboard.cashins.forms import CashinForm, ConfirmForm, RejectForm, ResolveForm, SettleForm
+from dashboard.customers import services as customers
 from dashboard.db import db
 from dashboard.labels import REASONS, cashin_state_label
 from dashboard.messages import render as render_message
@@ -150,6 +151,7 @@ def new() -> ResponseReturnValue:
         if bill is not None:
             payer_account = services.find_payer_account(bill.payer, banks)
             if payer_account.status == "found":
+                customers.name_from_lookup(bill, payer_account.name)
                 form.bank_slug.data = payer_account.bank_slug
                 form.account.data = payer_account.account
                 lookup = services.Lookup(

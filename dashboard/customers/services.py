@@ -196,3 +196,11 @@ def link_unlinked_bills(chunk: int = 500) -> int:
         linked += len(bills)
         if len(bills) < chunk:
             return linked
+
+
+def name_from_lookup(bill: Bill, name: str) -> None:
+    """iHela named the holder of the payer's account (a refund's look-up): the customer's name,
+    when the directory has none yet."""
+    if name.strip():
+        learn_identity(bill, name=name)
+        db.session.commit()

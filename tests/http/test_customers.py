@@ -307,3 +307,21 @@ def test_bills_from_before_the_directory_are_linked_by_the_command(
     assert customers(app) == [(None, [("phone", "79000001")], 3, 4000)]
     again = app.test_cli_runner().invoke(args=["customers", "link-bills"])
     assert "Linked 0 bill(s)" in again.output
+
+
+def test_the_name_ihela_gives_for_the_payers_account_names_the_customer(
+    web: WebClient, app: Flask, staff: dict[str, User], sandbox: Any, dialect: str
+) -> None:
+    web.login("cashier@example.com")
+    issue(web, payer_kind="email", payer="clientmail@gmail.com", amount="20 000")
+    assert customers(app)[0][0] is None  # no name in a bill's reply
+    pay_and_check(web, app, sandbox, 0, pay=True)
+    web.logout()
+    web.login("accountant@example.com")
+    with app.app_context():
+        bill_id = db.session.scalars(select(Bill.id)).one()
+    refund = web.get(f"/cashins/new?bill={bill_id}").get_data(as_text=True)
+    assert "000002-01" in refund  # iHela named the payer's account (the refund's prefill)
+    assert customers(app)[0][0] == "Ndayishimiye Claude"
+    names = web.get("/customers/suggest?q=ndayi").get_json()
+    assert [n["name"] for n in names] == ["Ndayishimiye Claude"]
