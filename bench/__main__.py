@@ -68,6 +68,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rounds", type=int, default=25, help="interleaved rounds of the scale section (25)"
     )
     parser.add_argument(
+        "--cases",
+        default="",
+        help="scale section: comma-separated parts of case names to time (the floor always)",
+    )
+    parser.add_argument(
+        "--no-tenth", action="store_true", help="scale section: skip the tenth-size run"
+    )
+    parser.add_argument(
+        "--db",
+        default="PostgreSQL,SQLite",
+        help="scale section: PostgreSQL, SQLite or both (PostgreSQL needs BENCH_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--no-actions", action="store_true", help="scale section: skip the bill actions"
+    )
+    parser.add_argument(
         "--explain", action="store_true", help="print the query plans of every list_bills() case"
     )
     args = parser.parse_args(argv)
@@ -101,8 +117,12 @@ def run(args: argparse.Namespace) -> None:
                     gateway_url=sandbox.url,
                     rounds=args.rounds,
                     factor=args.scale_factor,
+                    only=tuple(c.strip() for c in args.cases.split(",") if c.strip()),
+                    tenth=not args.no_tenth,
+                    kinds=tuple(k.strip() for k in args.db.split(",") if k.strip()),
                 )
-                scale.bench_actions(report, app, sandbox.url, EMAIL)
+                if not args.no_actions:
+                    scale.bench_actions(report, app, sandbox.url, EMAIL)
             if "bills" in args.only:
                 bills_list.bench_lists(
                     app,

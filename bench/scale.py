@@ -433,10 +433,18 @@ class Timing:
 
 
 def time_pages(
-    url: str, gateway_url: str, seeded: Seeded, zone: str, rounds: int
+    url: str,
+    gateway_url: str,
+    seeded: Seeded,
+    zone: str,
+    rounds: int,
+    only: tuple[str, ...] = (),
 ) -> dict[str, Timing]:
-    """Ratios to the floor of each case: medians and p95 of ``rounds`` interleaved rounds."""
+    """Ratios to the floor of each case: medians and p95 of ``rounds`` interleaved rounds.
+    ``only``: substrings of the case names to time (the floor always); empty for all."""
     listed = cases(seeded, zone)
+    if only:
+        listed = [listed[0], *(c for c in listed[1:] if any(o in c[0] for o in only))]
     samples: dict[str, list[float]] = {name: [] for name, _, _ in listed}
     with bills_list._gunicorn(url, gateway_url) as base:
         sessions = {
@@ -474,14 +482,19 @@ def time_pages(
 
 
 def _run_one(
-    url: str, gateway_url: str, report: Report, size: Size, rounds: int
+    url: str,
+    gateway_url: str,
+    report: Report,
+    size: Size,
+    rounds: int,
+    only: tuple[str, ...] = (),
 ) -> dict[str, Timing]:
     migrate_database(url)
     app = create_app(app_config(url, gateway_url))
     try:
         seeded = seed(app, report, size)
         zone = app.config["BABEL_DEFAULT_TIMEZONE"]
-        return time_pages(url, gateway_url, seeded, zone, rounds)
+        return time_pages(url, gateway_url, seeded, zone, rounds, only)
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -509,6 +522,8 @@ def print_table(
     runs: tuple[dict[str, Timing], dict[str, Timing]],
 ) -> int:
     small, big = runs
+    if not small:  # --sizes full: the tenth not run
+        small = {name: Timing(float("nan"), float("nan")) for name in big}
     report.line("")
     report.line(f"== {title} ==")
     report.line(
@@ -535,9 +550,19 @@ def print_table(
 
 
 def bench_scale(
-    report: Report, *, tmpdir: str, gateway_url: str, rounds: int, factor: float = 1.0
+    report: Report,
+    *,
+    tmpdir: str,
+    gateway_url: str,
+    rounds: int,
+    factor: float = 1.0,
+    only: tuple[str, ...] = (),
+    tenth: bool = True,
+    kinds: tuple[str, ...] = ("PostgreSQL", "SQLite"),
 ) -> None:
-    """SQLite always, PostgreSQL when BENCH_DATABASE_URL is set; each at a tenth and in full."""
+    """SQLite always, PostgreSQL when BENCH_DATABASE_URL is set; each at a tenth and in full.
+    ``only`` narrows the cases, ``tenth=False`` skips the tenth, ``kinds`` the databases
+    (for development)."""
     report.section("every page at scale (gunicorn, 1 worker; ratio to the floor page)")
     try:
         load = os.getloadavg()
@@ -556,9 +581,13 @@ def bench_scale(
         ("SQLite", sqlite.format("tenth"), sqlite.format("full"), _scaled(SQLITE_SIZE, factor))
     )
     for kind, tenth_url, full_url, size in targets:
+        if kind not in kinds:
+            continue
         report.line(f"-- {kind}: {describe(full_url)}")
-        small = _run_one(tenth_url, gateway_url, report, size.tenth(), rounds)
-        big = _run_one(full_url, gateway_url, report, size, rounds)
+        small = (
+            _run_one(tenth_url, gateway_url, report, size.tenth(), rounds, only) if tenth else {}
+        )
+        big = _run_one(full_url, gateway_url, report, size, rounds, only)
         print_table(
             report, f"{kind}: {size} (and a tenth of it)", (size.tenth(), size), (small, big)
         )
