@@ -83,3 +83,28 @@ def test_reload_status_reads_the_bill_and_the_person_once(
             AuditEvent.__table__.select().with_only_columns(AuditEvent.action)
         ).all()
         assert actions.count("bill.refreshed") == 1
+
+
+def test_wtforms_own_messages_stay_in_the_readers_language_and_are_read_once(
+    app: Flask, web: WebClient, staff: dict[str, User], sandbox: Any, monkeypatch: Any
+) -> None:
+    from babel import support
+
+    from dashboard import forms
+
+    loads: list[str] = []
+    real_load = support.Translations.load
+
+    def load(*args: Any, **kwargs: Any) -> Any:
+        loads.append(str(kwargs.get("domain")))
+        return real_load(*args, **kwargs)
+
+    web.login("cashier@example.com")
+    web.post("/lang", {"lang": "fr", "next": "/bills/new"})
+    monkeypatch.setattr(support.Translations, "load", load)
+    monkeypatch.setattr(forms._WTFORMS_MESSAGES, "_catalogues", {})
+    for _ in range(2):
+        form = {**GOOD, "payer_kind": "pigeon", "form_token": new_form_token(web)}
+        page = web.post("/bills/new", form).get_data(as_text=True)
+        assert "N&#39;est pas un choix valide." in page  # WTForms' own words, in French
+    assert loads.count("wtforms") == 1  # its catalogue read once, not on each of four requests
