@@ -49,3 +49,31 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def commit_keeping(*objects: object | None) -> None:
+    """Commit, keeping ``objects`` as they are in memory; everything else is expired as usual.
+
+    A plain commit expires every loaded object, so the next read of any of them is a SELECT:
+    for a request that goes on to show the bill it just wrote and the person who wrote it,
+    two reads of rows it already holds. Keep only objects whose every change in this
+    transaction went through the ORM (or was copied onto them, as ``set_committed_value``
+    does): a row changed by a Core UPDATE would keep stale values. No server default or
+    trigger writes a column of the row it fires on, so a kept object is what a read would give.
+    """
+    session = db.session()
+    kept = {id(_held(obj)) for obj in objects if obj is not None}
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    for obj in list(session.identity_map.values()):
+        if id(obj) not in kept:
+            session.expire(obj)
+
+
+def _held(obj: object) -> object:
+    """The object itself, or the one a proxy (flask_login's ``current_user``) stands for."""
+    unwrap = getattr(obj, "_get_current_object", None)
+    return unwrap() if callable(unwrap) else obj

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from dashboard.bills.services import DESCRIPTION_MAX, PAYER_KINDS
-from dashboard.forms import AmountField
+from dashboard.forms import AmountField, Form
 
 
-class BillForm(FlaskForm):
+class BillForm(Form):
     amount = AmountField(_l("Amount (FBu)"))
     payer_kind = SelectField(
         _l("Payer is identified by"), choices=list(PAYER_KINDS.items()), default="email"
@@ -36,13 +35,13 @@ class BillForm(FlaskForm):
     form_token = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """Only the CSRF token (and a one-time token where a click must count once)."""
 
     form_token = HiddenField()
 
 
-class CounterForm(FlaskForm):
+class CounterForm(Form):
     """The cashier's quick bill: amount and payer; the rest has defaults."""
 
     amount = AmountField(_l("Amount (FBu)"))
@@ -63,7 +62,7 @@ class CounterForm(FlaskForm):
     form_token = HiddenField()
 
 
-class SettleUnknownForm(FlaskForm):
+class SettleUnknownForm(Form):
     """What a person found out about an unknown bill nobody can follow."""
 
     outcome = SelectField(

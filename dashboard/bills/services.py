@@ -29,7 +29,7 @@ from dashboard import audit
 from dashboard import messages as msg
 from dashboard.background.jobs import add_job
 from dashboard.customers import services as customers
-from dashboard.db import db, utcnow
+from dashboard.db import commit_keeping, db, utcnow
 from dashboard.gateway import gateway
 from dashboard.ihela import (
     BillStatus,
@@ -267,16 +267,19 @@ def _change_state(
     old = bill.status
     if old == new:
         return False
+    now = utcnow()
     moved = db.session.execute(
         update(Bill)
         .where(Bill.id == bill.id, Bill.status == old)
-        .values(status=new, updated_at=utcnow())
+        .values(status=new, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
         db.session.refresh(bill)  # another request moved it first: show what it wrote
         return False
+    # The object says what the row now holds (a commit may keep it: db.commit_keeping).
     set_committed_value(bill, "status", new)
+    set_committed_value(bill, "updated_at", now)
     if new == BillState.PAID:
         customers.record_paid(bill)
     db.session.add(
@@ -328,8 +331,11 @@ def issue_bill(
     if existing is not None:
         return existing
     public_token = secrets.token_urlsafe(16)
+    reference = new_merchant_reference()
+    # A payer billed before: the bill's row is written with its customer (no second UPDATE).
+    customer = customers.known_customer(request.payer_kind, request.payer)
     bill = Bill(
-        merchant_reference=new_merchant_reference(),
+        merchant_reference=reference,
         form_token=form_token,
         public_token=public_token,
         amount=request.amount,
@@ -342,6 +348,7 @@ def issue_bill(
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
         poster_id=poster_id,
+        customer_id=customer.id if customer is not None else None,
         lines=[
             BillLine(
                 position=position,
@@ -374,7 +381,7 @@ def issue_bill(
         if existing is None:
             raise
         return existing
-    customers.record_bill(bill)
+    customers.record_bill(bill, customer)
     used = [line.item_id for line in request.lines if line.item_id is not None]
     if used:  # the most used items are offered first
         db.session.execute(
@@ -392,14 +399,16 @@ def issue_bill(
             description=request.description,
         ),
     )
-    db.session.commit()
+    # The bill and its issuer are used again below and by the page that follows: kept, not
+    # read back (every change to them went through the ORM).
+    commit_keeping(bill, by)
 
     try:
         result = gateway().init_bill(
             request.amount,
             request.payer,
             request.description,
-            bill.merchant_reference,
+            reference,
             bank=request.bank_slug,
             bank_client_id=request.bank_client_id,
             redirect_uri=return_url(public_token),
@@ -442,7 +451,6 @@ def issue_bill(
         bill.gateway_reply = result.raw
         bill.payment_reference = result.payment_reference
         bill.last_checked_at = utcnow()
-        customers.learn_identity(bill, identifiers=result.payer_identity)
         # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
         if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
             bill.confirmation_uri = result.confirmation_uri
@@ -455,8 +463,10 @@ def issue_bill(
             bill.failure_code = "unsafe_confirmation_uri"
             new_state = BillState.FAILED
             note = msg.coded("note.bill_unsafe_link", code=result.code)
+        # After every field is set: the bill's changes go out in one UPDATE.
+        customers.learn_identity(bill, identifiers=result.payer_identity)
         _change_state(bill, new_state, actor=None, actor_label="iHela", note=note)
-    db.session.commit()
+    commit_keeping(bill, by)
     return bill
 
 
@@ -678,23 +688,27 @@ def settle_unknown_bill(
     return bill
 
 
-def _claim_check(bill_id: int, min_interval: float) -> bool:
-    """Atomically take the right to verify this bill now; false if someone did it just now."""
+def _claim_check(bill: Bill, min_interval: float, keep: User | None = None) -> bool:
+    """Atomically take the right to verify this bill now; false if someone did it just now.
+
+    When taken, ``bill`` holds the row as the claim left it (RETURNING: no read after the
+    commit); ``keep`` (the person asking) is not read back either."""
     now = utcnow()
     cutoff = now - timedelta(seconds=min_interval)
-    result = db.session.execute(
+    claimed = db.session.scalars(
         update(Bill)
         .where(
-            Bill.id == bill_id,
+            Bill.id == bill.id,
             Bill.status.in_(FOLLOWED_STATES),
             Bill.code.is_not(None),
             or_(Bill.last_checked_at.is_(None), Bill.last_checked_at < cutoff),
         )
         .values(last_checked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
+        .returning(Bill)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
+    commit_keeping(*claimed, keep)
+    return bool(claimed)
 
 
 def _checked_recently(bill: Bill, min_interval: float) -> bool:
@@ -718,10 +732,9 @@ def refresh_bill_status(
     # Most polls come too soon: answer them from the row without writing to the database.
     if not is_followed(bill) or _checked_recently(bill, min_interval):
         return False
-    if not _claim_check(bill.id, min_interval):
+    if not _claim_check(bill, min_interval, keep=actor):
         db.session.refresh(bill)
         return False
-    db.session.refresh(bill)
     if actor is not None:  # a person asked (automatic checks would flood the trail)
         audit.record(
             "bill.refreshed",
@@ -735,7 +748,7 @@ def refresh_bill_status(
         check = gateway().verify_bill(bill.code, bill.merchant_reference)
     except IhelaError as exc:
         bill.last_error = msg.coded([msg.message("bill.check_failed"), *msg.gateway_error(exc)])
-        db.session.commit()
+        commit_keeping(bill, actor)
         return True
     bill.last_error = None
     bill.raw_status = check.raw_status
@@ -752,7 +765,8 @@ def refresh_bill_status(
         if new_state == BillState.PAID and check.bank_reference:
             note = msg.coded("note.bank_reference", reference=check.bank_reference)
         _change_state(bill, new_state, actor=actor, actor_label=actor_label, note=note)
-    db.session.commit()
+    # The page shows this bill next: kept as written, not read back.
+    commit_keeping(bill, actor)
     return True
 
 

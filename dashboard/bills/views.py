@@ -185,7 +185,6 @@ def changes() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     form = BillForm()
     banks = bank_list()
-    offered = offered_items(limit=lines.OFFERED_IN_FORM)
     rows, priced, line_errors = lines.posted_lines(form)
     form.bank_slug.choices = [("", _("iHela Credit Union account (no partner bank)"))] + [
         (bank.slug, bank.name) for bank in banks.active
@@ -242,29 +241,24 @@ def new() -> ResponseReturnValue:
                     _("iHela refused this bill; nothing is owed. Correct it and send again."),
                     "danger",
                 )
-                return _new_page(form, banks, rows, offered, line_errors), 422
+                return _new_page(form, banks, rows, line_errors), 422
             return redirect(url_for("bills.detail", bill_id=bill.id), 303)
     elif form.is_submitted() and not form.payer.errors:
         _show_errors(
             form, services.payer_problems(form.payer_kind.data or "", form.payer.data or "")
         )
     status = 422 if form.errors or request.method == "POST" else 200
-    return _new_page(form, banks, rows, offered, line_errors), status
+    return _new_page(form, banks, rows, line_errors), status
 
 
-def _new_page(
-    form: BillForm,
-    banks: Any,
-    rows: list[lines.LineRow],
-    offered: list[Any],
-    line_errors: list[str],
-) -> str:
+def _new_page(form: BillForm, banks: Any, rows: list[lines.LineRow], line_errors: list[str]) -> str:
+    # Read only for a page that shows the form (a bill issued is a redirect).
     return render_template(
         "bills/new.html",
         form=form,
         banks=banks,
         rows=rows,
-        offered=offered,
+        offered=offered_items(limit=lines.OFFERED_IN_FORM),
         line_errors=line_errors,
         empty_rows=lines.EMPTY_ROWS,
     )
@@ -391,7 +385,6 @@ def _status_fragment(bill: Bill, shown: str, recent_check: str = "") -> Response
             "bills/_status.html",
             bill=bill,
             followed=services.is_followed(bill),
-            action=ActionForm(),
             recent_check=recent_check,
         )
     )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import audit
@@ -47,10 +47,15 @@ def _owner(kind: str, value: str) -> Customer | None:
     )
 
 
-def _customer_for(kind: str, value: str) -> Customer:
+def known_customer(kind: str, value: str) -> Customer | None:
+    """The customer already known by this identifier (None for a payer never billed)."""
+    return _owner(kind, value)
+
+
+def _customer_for(kind: str, value: str, found: Customer | None = None) -> Customer:
     """The customer known by this identifier, created with it when new. Two bills for a new
     payer at once: the second insert meets the unique index and finds the first one's row."""
-    found = _owner(kind, value)
+    found = found or _owner(kind, value)
     if found is not None:
         return found
     try:
@@ -70,9 +75,10 @@ def _customer_for(kind: str, value: str) -> Customer:
     return customer
 
 
-def record_bill(bill: Bill) -> Customer:
-    """Tie a bill being issued to its payer's customer, and count it."""
-    customer = _customer_for(bill.payer_kind, bill.payer)
+def record_bill(bill: Bill, known: Customer | None = None) -> Customer:
+    """Tie a bill being issued to its payer's customer, and count it. ``known``: the customer
+    the caller found by the payer just before (``known_customer``), not looked up again."""
+    customer = _customer_for(bill.payer_kind, bill.payer, known)
     bill.customer_id = customer.id
     at = bill.created_at
     db.session.execute(
@@ -105,6 +111,9 @@ def learn_identity(
     iHela account. A customer already known by one of those is the same person: one customer."""
     if bill.customer_id is None:
         return
+    identifiers = list(identifiers)
+    if not name and _all_known(bill.customer_id, identifiers):
+        return  # the usual case (a payer billed before): nothing new, one query
     customer = db.session.get(Customer, bill.customer_id)
     if customer is None:
         return
@@ -123,6 +132,26 @@ def learn_identity(
         db.session.flush()
         db.session.refresh(customer)
         _write_terms(customer)
+
+
+def _all_known(customer_id: int, identifiers: list[tuple[str, str]]) -> bool:
+    """Whether every one of ``identifiers`` is already this customer's."""
+    if not identifiers:
+        return True
+    wanted = set(identifiers)
+    owners = db.session.execute(
+        select(
+            CustomerIdentifier.kind, CustomerIdentifier.value, CustomerIdentifier.customer_id
+        ).where(
+            or_(
+                *(
+                    and_(CustomerIdentifier.kind == kind, CustomerIdentifier.value == value)
+                    for kind, value in sorted(wanted)
+                )
+            )
+        )
+    ).all()
+    return len(owners) == len(wanted) and all(row.customer_id == customer_id for row in owners)
 
 
 def _merge(*, keep: Customer, other: Customer) -> Customer:
