@@ -8,16 +8,35 @@ a6667115a006); the cash-ins list and the audit trail follow it (f1701a0a0001).
 
 Where an exact count would mean reading every matching row, the lists count at most
 ``COUNT_BOUND`` + 1 of them and say "more than 1 000" past it: filters narrow it down.
+
+A list with a search reads its matches once (``bounded_matches``): at most ``COUNT_BOUND`` + 1
+rows of a few columns, through the text index. Few of them (the count is known): the totals come
+from those rows and the page is found among their ids, so the text index is not read a second
+time. More: the page walks the rows newest first and keeps the matches (``TextIndex.matches``
+with ``many``). On SQLite, when the search is the only condition, its FTS5 table alone says
+whether more than the bound match, before any row of the table is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, column, func, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    column,
+    func,
+    or_,
+    select,
+    text,
+)
 
 from dashboard.db import db
 
@@ -63,6 +82,65 @@ class TextIndex:
             return (self.ident + 0 if many else self.ident).in_(found)  # type: ignore[no-any-return]
         pattern = f"%{like_escaped(term)}%"
         return or_(*(func.lower(c).like(pattern, escape="\\") for c in self.columns))
+
+    def indexed(self, search: str) -> bool:
+        """Whether the index serves ``search`` (else it is a plain LIKE over the rows)."""
+        return len(search.lower()) >= SEARCH_INDEX_MIN
+
+    def count_in_index(self, search: str, bound: int) -> int:
+        """SQLite: how many rows the FTS5 table finds for ``search``, up to ``bound`` (its
+        rowids only: the table is not read). The same rows as ``matches`` selects."""
+        limited = text(
+            f"SELECT count(*) FROM (SELECT rowid FROM {self.fts_table}"  # noqa: S608 - ours
+            f" WHERE {self.fts_table} MATCH :phrase LIMIT :bound)"
+        )
+        phrase = fts_phrase(search.lower())
+        return int(db.session.scalar(limited, {"phrase": phrase, "bound": bound}) or 0)
+
+
+def among(ident: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``ident`` is one of ``ids`` (one array parameter on PostgreSQL)."""
+    if db.engine.dialect.name == "postgresql":
+        return ident == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    return ident.in_(list(ids))  # type: ignore[no-any-return]
+
+
+def bounded_matches(
+    query: Select[Any],
+    index: TextIndex | None = None,
+    search: str = "",
+    *,
+    alone: bool = False,
+    bound: int | None = None,
+) -> list[tuple[Any, ...]] | None:
+    """The rows ``query`` selects (tuples of its columns), or None when more than ``bound``
+    (COUNT_BOUND): at most bound + 1 are read, and past the bound one is sent back.
+    ``index`` and ``search``: the free-text search among ``query``'s conditions, read through
+    its index (on PostgreSQL a bitmap of the trigram index, never a walk of the table).
+    ``alone``: the search is ``query``'s only condition, so on SQLite the FTS5 table alone says
+    whether more than ``bound`` match, without reading the table."""
+    bound = COUNT_BOUND if bound is None else bound
+    indexed = index is not None and index.indexed(search)
+    if indexed and alone and db.engine.dialect.name == "sqlite":
+        assert index is not None
+        if index.count_in_index(search, bound + 1) > bound:
+            return None
+    # Past the bound only one row comes back (the count says "more"): not 1 001 of them.
+    limited = query.limit(bound + 1).subquery()
+    counted = select(
+        limited,
+        func.count().over().label("_found"),
+        func.row_number().over().label("_nth"),
+    ).subquery()
+    columns = [counted.c[c.key] for c in limited.c]
+    read = select(*columns, counted.c["_found"]).where(
+        or_(counted.c["_found"] <= bound, counted.c["_nth"] == 1)
+    )
+    with bitmap_scan() if indexed else nullcontext():
+        rows = db.session.execute(read).all()
+    if rows and rows[0][-1] > bound:
+        return None
+    return [tuple(row[:-1]) for row in rows]
 
 
 @contextmanager
