@@ -31,11 +31,13 @@ from sqlalchemy import (
     Select,
     any_,
     bindparam,
+    case,
     column,
     func,
     literal_column,
     or_,
     select,
+    table,
     text,
 )
 
@@ -45,6 +47,9 @@ from dashboard.db import db
 SEARCH_INDEX_MIN = 3
 # The lists count this many rows at most before saying "more than".
 COUNT_BOUND = 1_000
+# SQLite: a walk newest first through a broad search's rows asks the FTS5 table about this
+# many of its newest matches first (TextIndex.matches).
+NEWEST_MATCHES = 250
 # PostgreSQL: each trigram index has a twin on the rows whose id is a multiple of this
 # (migration f17015ea4c02): a search that matches more than COUNT_BOUND of those matches more
 # than COUNT_BOUND rows, found at this fraction of the index read.
@@ -72,19 +77,29 @@ class TextIndex:
         """Rows whose columns contain ``search``, any case (as ``lower(c) LIKE '%x%'``).
 
         ``many``: more than COUNT_BOUND match, so a page of the newest is found sooner by
-        walking the rows newest first than by reading and sorting every match; on SQLite,
-        ``id + 0`` keeps the planner from the latter."""
+        walking the rows newest first than by reading and sorting every match. On SQLite the
+        walk asks, row by row, whether the FTS5 table found it: for the rows from the
+        NEWEST_MATCHES-th newest match (by id) up, among the matches of that range only
+        (a few hundred); for older rows (a page deep in the list), among all of them. The
+        same rows either way: only how much of the FTS5 table is read differs."""
         term = search.lower()
         if db.engine.dialect.name == "postgresql":
             indexed = getattr(func, self.pg_function)(*self.columns)
             return indexed.like(f"%{like_escaped(term)}%")  # type: ignore[no-any-return]
         if len(term) >= SEARCH_INDEX_MIN:
-            found = (
-                text(f"SELECT rowid FROM {self.fts_table} WHERE {self.fts_table} MATCH :phrase")  # noqa: S608 - a table name of ours
-                .bindparams(phrase=fts_phrase(term))
-                .columns(column("rowid", Integer))
+            fts = table(self.fts_table, column("rowid", Integer))
+            hit = literal_column(self.fts_table).op("MATCH")(bindparam(None, fts_phrase(term)))
+            found = select(fts.c.rowid).where(hit)
+            if not many:
+                return self.ident.in_(found)  # type: ignore[no-any-return]
+            # ``id + 0`` (and the CASE) keep the planner from reading every match first.
+            since = found.order_by(fts.c.rowid.desc()).limit(1).offset(NEWEST_MATCHES)
+            low = since.scalar_subquery()
+            recent = found.where(fts.c.rowid >= low)
+            return case(  # type: ignore[no-any-return]
+                (self.ident >= low, (self.ident + 0).in_(recent)),
+                else_=(self.ident + 0).in_(found),
             )
-            return (self.ident + 0 if many else self.ident).in_(found)  # type: ignore[no-any-return]
         pattern = f"%{like_escaped(term)}%"
         return or_(*(func.lower(c).like(pattern, escape="\\") for c in self.columns))
 

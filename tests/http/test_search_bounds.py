@@ -61,6 +61,15 @@ def _bound_cases(expected: list[int]) -> list[int]:
     return sorted(b for b in bounds if b >= 1)
 
 
+def _bounds_and_ranges(expected: list[int]) -> list[tuple[int, int]]:
+    """Each bound, and for those past which the list walks newest first, where the walk's
+    first FTS5 range ends on SQLite (TextIndex.matches): within the first page, a few pages
+    down, and past every match (the default, on these few rows)."""
+    cases = [(bound, search.NEWEST_MATCHES) for bound in [*_bound_cases(expected), 1_000]]
+    many = [bound for bound, _ in cases if bound < len(expected)]
+    return cases + [(bound, newest) for bound in many[:1] for newest in (1, 2, 6)]
+
+
 def test_bills_searches_match_a_plain_scan_at_every_bound(
     app: Flask,
     staff: dict[str, User],
@@ -78,8 +87,9 @@ def test_bills_searches_match_a_plain_scan_at_every_bound(
         for f in cases:
             shown = [r for r in bills if _matches(r, f)]
             expected = _newest_first(shown)
-            for bound in [*_bound_cases(expected), 1_000]:
+            for bound, newest in _bounds_and_ranges(expected):
                 monkeypatch.setattr(queries, "SEARCH_TOTALS_MAX", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 page = queries.list_bills(f, size=4)
                 walked = [b.id for b in page.bills]
                 while page.older:
@@ -181,8 +191,9 @@ def test_cashin_searches_match_a_plain_scan_at_every_bound(
         for f in CASHIN_CASES:
             shown = [r for r in rows if _shown(r, f)]
             expected = _newest_first(shown)
-            for bound in [*_bound_cases(expected), 1_000]:
+            for bound, newest in _bounds_and_ranges(expected):
                 monkeypatch.setattr(search, "COUNT_BOUND", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 totals, walked = _walk_cashins(f, 3)
                 assert walked == expected, (f, bound)
                 if len(expected) > bound:
@@ -237,8 +248,9 @@ def test_audit_searches_match_a_plain_scan_at_every_bound(
             hits = [i for i, label in every if term in (label or "").lower()]
             assert set(hits) <= set(made), args
             expected = _newest_first([made[i] for i in hits])
-            for bound in [*_bound_cases(expected), 1_000]:
+            for bound, newest in _bounds_and_ranges(expected):
                 monkeypatch.setattr(search, "COUNT_BOUND", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 total, walked = _audit(args)
                 assert walked == expected, (args, bound)
                 assert total == (None if len(expected) > bound else len(expected)), (args, bound)
