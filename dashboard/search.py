@@ -13,8 +13,11 @@ A list with a search reads its matches once (``bounded_matches``): at most ``COU
 rows of a few columns, through the text index. Few of them (the count is known): the totals come
 from those rows and the page is found among their ids, so the text index is not read a second
 time. More: the page walks the rows newest first and keeps the matches (``TextIndex.matches``
-with ``many``). On SQLite, when the search is the only condition, its FTS5 table alone says
-whether more than the bound match, before any row of the table is read.
+with ``many``). Telling a broad search costs what all its matches cost on PostgreSQL (the
+trigram bitmap is built whole before the LIMIT applies); so when the search is the list's only
+condition, a trigram index on one row in SAMPLE_EVERY is read first: more than the bound there
+is more than the bound in all. On SQLite the FTS5 table alone is counted, before any row of the
+table is read.
 """
 
 from __future__ import annotations
@@ -105,7 +108,8 @@ class TextIndex:
 
     def sample(self) -> ColumnElement[bool]:
         """The rows the sample trigram index holds (PostgreSQL): written as its predicate is
-        (``id % 8 = 0``, constants inline) for the planner to choose it."""
+        (``id % 8 = 0``, constants inline) for the planner to choose it. SAMPLE_EVERY and the
+        indexes' predicate (migration f17015ea4c02) change together."""
         every: ColumnElement[Any] = literal_column(str(SAMPLE_EVERY))
         return self.ident.op("%")(every) == literal_column("0")  # type: ignore[no-any-return]
 
