@@ -8,16 +8,41 @@ a6667115a006); the cash-ins list and the audit trail follow it (f1701a0a0001).
 
 Where an exact count would mean reading every matching row, the lists count at most
 ``COUNT_BOUND`` + 1 of them and say "more than 1 000" past it: filters narrow it down.
+
+A list with a search reads its matches once (``bounded_matches``): at most ``COUNT_BOUND`` + 1
+rows of a few columns, through the text index. Few of them (the count is known): the totals come
+from those rows and the page is found among their ids, so the text index is not read a second
+time. More: the page walks the rows newest first and keeps the matches (``TextIndex.matches``
+with ``many``). Telling a broad search costs what all its matches cost on PostgreSQL (the
+trigram bitmap is built whole before the LIMIT applies); so when the search is the list's only
+condition, a trigram index on one row in SAMPLE_EVERY is read first: more than the bound there
+is more than the bound in all. On SQLite the FTS5 table alone is counted, before any row of the
+table is read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, column, func, or_, select, text
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 
 from dashboard.db import db
 
@@ -25,6 +50,13 @@ from dashboard.db import db
 SEARCH_INDEX_MIN = 3
 # The lists count this many rows at most before saying "more than".
 COUNT_BOUND = 1_000
+# SQLite: a walk newest first through a broad search's rows asks the FTS5 table about this
+# many of its newest matches first (TextIndex.matches).
+NEWEST_MATCHES = 250
+# PostgreSQL: each trigram index has a twin on the rows whose id is a multiple of this
+# (migration f17015ea4c02): a search that matches more than COUNT_BOUND of those matches more
+# than COUNT_BOUND rows, found at this fraction of the index read.
+SAMPLE_EVERY = 8
 
 
 def like_escaped(value: str) -> str:
@@ -48,21 +80,105 @@ class TextIndex:
         """Rows whose columns contain ``search``, any case (as ``lower(c) LIKE '%x%'``).
 
         ``many``: more than COUNT_BOUND match, so a page of the newest is found sooner by
-        walking the rows newest first than by reading and sorting every match; on SQLite,
-        ``id + 0`` keeps the planner from the latter."""
+        walking the rows newest first than by reading and sorting every match. On SQLite the
+        walk asks, row by row, whether the FTS5 table found it: for the rows from the
+        NEWEST_MATCHES-th newest match (by id) up, among the matches of that range only
+        (a few hundred); for older rows (a page deep in the list), among all of them. The
+        same rows either way: only how much of the FTS5 table is read differs."""
         term = search.lower()
         if db.engine.dialect.name == "postgresql":
             indexed = getattr(func, self.pg_function)(*self.columns)
             return indexed.like(f"%{like_escaped(term)}%")  # type: ignore[no-any-return]
         if len(term) >= SEARCH_INDEX_MIN:
-            found = (
-                text(f"SELECT rowid FROM {self.fts_table} WHERE {self.fts_table} MATCH :phrase")  # noqa: S608 - a table name of ours
-                .bindparams(phrase=fts_phrase(term))
-                .columns(column("rowid", Integer))
+            fts = table(self.fts_table, column("rowid", Integer))
+            hit = literal_column(self.fts_table).op("MATCH")(bindparam(None, fts_phrase(term)))
+            found = select(fts.c.rowid).where(hit)
+            if not many:
+                return self.ident.in_(found)  # type: ignore[no-any-return]
+            # ``id + 0`` (and the CASE) keep the planner from reading every match first.
+            since = found.order_by(fts.c.rowid.desc()).limit(1).offset(NEWEST_MATCHES)
+            low = since.scalar_subquery()
+            recent = found.where(fts.c.rowid >= low)
+            return case(  # type: ignore[no-any-return]
+                (self.ident >= low, (self.ident + 0).in_(recent)),
+                else_=(self.ident + 0).in_(found),
             )
-            return (self.ident + 0 if many else self.ident).in_(found)  # type: ignore[no-any-return]
         pattern = f"%{like_escaped(term)}%"
         return or_(*(func.lower(c).like(pattern, escape="\\") for c in self.columns))
+
+    def sample(self) -> ColumnElement[bool]:
+        """The rows the sample trigram index holds (PostgreSQL): written as its predicate is
+        (``id % 8 = 0``, constants inline) for the planner to choose it. SAMPLE_EVERY and the
+        indexes' predicate (migration f17015ea4c02) change together."""
+        every: ColumnElement[Any] = literal_column(str(SAMPLE_EVERY))
+        return self.ident.op("%")(every) == literal_column("0")  # type: ignore[no-any-return]
+
+    def indexed(self, search: str) -> bool:
+        """Whether the index serves ``search`` (else it is a plain LIKE over the rows)."""
+        return len(search.lower()) >= SEARCH_INDEX_MIN
+
+    def count_in_index(self, search: str, bound: int) -> int:
+        """SQLite: how many rows the FTS5 table finds for ``search``, up to ``bound`` (its
+        rowids only: the table is not read). The same rows as ``matches`` selects."""
+        limited = text(
+            f"SELECT count(*) FROM (SELECT rowid FROM {self.fts_table}"  # noqa: S608 - ours
+            f" WHERE {self.fts_table} MATCH :phrase LIMIT :bound)"
+        )
+        phrase = fts_phrase(search.lower())
+        return int(db.session.scalar(limited, {"phrase": phrase, "bound": bound}) or 0)
+
+
+def among(ident: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``ident`` is one of ``ids`` (one array parameter on PostgreSQL)."""
+    if db.engine.dialect.name == "postgresql":
+        return ident == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))  # type: ignore[no-any-return]
+    return ident.in_(list(ids))  # type: ignore[no-any-return]
+
+
+def bounded_matches(
+    query: Select[Any],
+    index: TextIndex | None = None,
+    search: str = "",
+    *,
+    alone: bool = False,
+    bound: int | None = None,
+) -> list[tuple[Any, ...]] | None:
+    """The rows ``query`` selects (tuples of its columns), or None when more than ``bound``
+    (COUNT_BOUND): at most bound + 1 are read, and past the bound one is sent back.
+    ``index`` and ``search``: the free-text search among ``query``'s conditions, read through
+    its index (on PostgreSQL a bitmap of the trigram index, never a walk of the table).
+    ``alone``: the search is ``query``'s only condition, so a cheap look first may tell that
+    more than ``bound`` match: on SQLite the FTS5 table alone (not the table); on PostgreSQL
+    the rows of the sample trigram index (one in SAMPLE_EVERY), whose matches are matches too.
+    Where that look finds fewer, the whole index is read as usual: the answer is the same."""
+    bound = COUNT_BOUND if bound is None else bound
+    indexed = index is not None and index.indexed(search)
+    postgres = db.engine.dialect.name == "postgresql"
+    if indexed and alone and not postgres:
+        assert index is not None
+        if index.count_in_index(search, bound + 1) > bound:
+            return None
+    # Past the bound only one row comes back (the count says "more"): not 1 001 of them.
+    limited = query.limit(bound + 1).subquery()
+    counted = select(
+        limited,
+        func.count().over().label("_found"),
+        func.row_number().over().label("_nth"),
+    ).subquery()
+    columns = [counted.c[c.key] for c in limited.c]
+    read = select(*columns, counted.c["_found"]).where(
+        or_(counted.c["_found"] <= bound, counted.c["_nth"] == 1)
+    )
+    with bitmap_scan() if indexed else nullcontext():
+        if indexed and alone and postgres:
+            assert index is not None
+            sampled = query.where(index.sample()).limit(bound + 1).subquery()
+            if (db.session.scalar(select(func.count()).select_from(sampled)) or 0) > bound:
+                return None
+        rows = db.session.execute(read).all()
+    if rows and rows[0][-1] > bound:
+        return None
+    return [tuple(row[:-1]) for row in rows]
 
 
 @contextmanager

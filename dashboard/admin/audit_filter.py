@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from dashboard.db import db
 from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS
 from dashboard.models import AuditEvent, Bill, Cashin
-from dashboard.search import TextIndex
+from dashboard.search import TextIndex, among, bounded_count, bounded_matches
 from dashboard.security import id_from_text
 
 OBJECT_TYPES = ("bill", "cashin", "user", "setting", "customer", "item", "poster")
@@ -163,6 +163,21 @@ class AuditFilter:
         if self._end:
             query = query.where(AuditEvent.created_at < self._end)
         return query
+
+    def bounded(self) -> tuple[int | None, Select[Any]]:
+        """How many entries the filter shows, None past COUNT_BOUND ("more than"), and the
+        query of its list: a search's few matches are read once, through the trigram index,
+        and the list is found among their ids (dashboard/search.py)."""
+        if not WHO_TEXT.indexed(self.who):
+            total = bounded_count(self.apply(select(AuditEvent.id)))
+            return total, self.apply(select(AuditEvent), many=total is None)
+        alone = self.as_args().keys() == {"who"}
+        rows = bounded_matches(self.apply(select(AuditEvent.id)), WHO_TEXT, self.who, alone=alone)
+        if rows is None:
+            return None, self.apply(select(AuditEvent), many=True)
+        return len(rows), select(AuditEvent).where(
+            among(AuditEvent.id, [ident for (ident,) in rows])
+        )
 
     def as_args(self) -> dict[str, str]:
         """The filter as address parameters (for links to other pages of the list)."""

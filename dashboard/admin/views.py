@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from dashboard import audit, search
 from dashboard.admin.audit_filter import (
@@ -30,7 +27,6 @@ from dashboard.labels import role_label
 from dashboard.messages import coded
 from dashboard.models import AuditEvent, Role, User
 from dashboard.paging import keyset_page
-from dashboard.search import bitmap_scan, bounded_count
 from dashboard.security import id_arg, roles_required
 from dashboard.settings import (
     SPECS,
@@ -157,17 +153,14 @@ def change_role(user_id: int) -> ResponseReturnValue:
 def audit_trail() -> ResponseReturnValue:
     found = AuditFilter.from_args(request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     # Counted up to COUNT_BOUND: past it the page says "more than 1 000" (filters narrow it).
-    with bitmap_scan() if found.who else nullcontext():
-        total = bounded_count(found.apply(select(AuditEvent.id)))
-    many = total is None
-    with bitmap_scan() if found.who and not many else nullcontext():
-        listed = keyset_page(
-            found.apply(select(AuditEvent), many=many),
-            (AuditEvent.created_at, AuditEvent.id),
-            size=current_app.config["PAGE_SIZE"],
-            older=id_arg("older"),
-            newer=id_arg("newer"),
-        )
+    total, query = found.bounded()
+    listed = keyset_page(
+        query,
+        (AuditEvent.created_at, AuditEvent.id),
+        size=current_app.config["PAGE_SIZE"],
+        older=id_arg("older"),
+        newer=id_arg("newer"),
+    )
     return render_template(
         "admin/audit.html",
         events=listed.rows,

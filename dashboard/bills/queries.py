@@ -7,15 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Integer,
     Select,
     bindparam,
-    column,
     func,
-    or_,
     select,
-    text,
 )
 
 from dashboard import summaries
@@ -35,7 +30,7 @@ from dashboard.models import (
     BillState,
 )
 from dashboard.paging import Page, keyset_page
-from dashboard.search import bitmap_scan
+from dashboard.search import SEARCH_INDEX_MIN, TextIndex, among, bounded_matches
 
 
 @dataclass
@@ -133,52 +128,21 @@ LIST_COLUMNS = (
 )
 
 
-# Trigram indexes (pg_trgm, SQLite FTS5 trigram) need three characters to look anything up.
-SEARCH_INDEX_MIN = 3
-
-
 # A search matching more bills than this shows "more than 1 000 bills" rather than exact totals:
 # summing each match's francs means reading every one of them from the table (thousands, for a
 # common first name), where the page itself needs only the newest 50.
 SEARCH_TOTALS_MAX = 1_000
 
 
-def _like_escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _fts_phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'  # one FTS5 phrase: a plain substring
-
-
-def _text_search(search: str, *, many: bool = False) -> ColumnElement[bool]:
-    """Bills whose reference, code, payer or description contains ``search``, any case: the
-    same rows as ``lower(column) LIKE '%search%'`` on each column, found through an index.
-
-    ``many``: the matches are many (over SEARCH_TOTALS_MAX), so the newest ones are found
-    sooner by walking the bills newest first and keeping the matches than by reading and
-    sorting them all; on SQLite, ``id + 0`` keeps the planner from doing the latter."""
-    term = search.lower()
-    if db.engine.dialect.name == "postgresql":
-        # ix_bills_search_trgm is on this very expression (see migration a6667115a006).
-        text_of_bill = func.bill_search_text(
-            Bill.merchant_reference, Bill.code, Bill.payer, Bill.description
-        )
-        return text_of_bill.like(f"%{_like_escaped(term)}%")
-    if len(term) >= SEARCH_INDEX_MIN:
-        matches = (
-            text("SELECT rowid FROM bills_search WHERE bills_search MATCH :phrase")
-            .bindparams(phrase=_fts_phrase(term))
-            .columns(column("rowid", Integer))
-        )
-        return (Bill.id + 0 if many else Bill.id).in_(matches)
-    pattern = f"%{_like_escaped(term)}%"
-    return or_(
-        *(
-            func.lower(c).like(pattern, escape="\\")
-            for c in (Bill.merchant_reference, Bill.code, Bill.payer, Bill.description)
-        )
-    )
+# Bills whose reference, code, payer or description contains the search, any case: the same
+# rows as ``lower(column) LIKE '%search%'`` on each column, found through ix_bills_search_trgm
+# (PostgreSQL, on this very function: migration a6667115a006) or bills_search (SQLite FTS5).
+BILL_TEXT = TextIndex(
+    columns=(Bill.merchant_reference, Bill.code, Bill.payer, Bill.description),
+    pg_function="bill_search_text",
+    fts_table="bills_search",
+    ident=Bill.id,
+)
 
 
 def _filtered(query: Select[Any], filters: BillFilters, *, many: bool = False) -> Select[Any]:
@@ -199,7 +163,7 @@ def _filtered(query: Select[Any], filters: BillFilters, *, many: bool = False) -
             return query.where(Bill.merchant_reference == search.upper())
         if _WHOLE_CODE.fullmatch(search):
             return query.where(Bill.code == search.upper())
-        query = query.where(_text_search(search, many=many))
+        query = query.where(BILL_TEXT.matches(search, many=many))
     return query
 
 
@@ -312,45 +276,39 @@ def _indexed_search(filters: BillFilters) -> bool:
     )
 
 
-def _search_totals(filters: BillFilters) -> Totals | None:
-    """The totals of a free-text search, or None when it matches more than SEARCH_TOTALS_MAX
-    bills: one read of at most that many matches, never further."""
-    if db.engine.dialect.name == "sqlite":
-        # The FTS5 index alone stops reading at the bound (joined to the bills, it is read
-        # whole first); its matches are a superset of the filtered set's.
-        in_index = db.session.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT rowid FROM bills_search"
-                " WHERE bills_search MATCH :phrase LIMIT :bound)"
-            ),
-            {"phrase": _fts_phrase(filters.search.strip().lower()), "bound": SEARCH_TOTALS_MAX + 1},
-        )
-        if (in_index or 0) > SEARCH_TOTALS_MAX and not any(
-            getattr(filters, f.name) for f in fields(filters) if f.name != "search"
-        ):
-            return None
-    matches: Any = select(Bill.status, Bill.amount)
-    bounded = _filtered(matches, filters).limit(SEARCH_TOTALS_MAX + 1).subquery()
-    with bitmap_scan():
-        rows = db.session.execute(
-            select(bounded.c.status, func.count(), func.sum(bounded.c.amount)).group_by(
-                bounded.c.status
-            )
-        ).all()
-    totals = {status: (int(count), int(amount)) for status, count, amount in rows}
-    if sum(count for count, _ in totals.values()) > SEARCH_TOTALS_MAX:
-        return None
-    return totals
+def _search_matches(filters: BillFilters) -> list[tuple[Any, ...]] | None:
+    """(id, status, amount) of each bill a free-text search matches, or None when more than
+    SEARCH_TOTALS_MAX: one read of at most that many matches through the text index."""
+    alone = not any(getattr(filters, f.name) for f in fields(filters) if f.name != "search")
+    matches: Any = select(Bill.id, Bill.status, Bill.amount)
+    return bounded_matches(
+        _filtered(matches, filters),
+        BILL_TEXT,
+        filters.search.strip(),
+        alone=alone,
+        bound=SEARCH_TOTALS_MAX,
+    )
 
 
-def _list_totals(filters: BillFilters) -> Totals | None:
-    return _search_totals(filters) if _indexed_search(filters) else _totals(filters)
+def _list_totals(filters: BillFilters) -> tuple[Totals | None, list[int] | None]:
+    """The totals per status (None past SEARCH_TOTALS_MAX search matches) and, for a free-text
+    search with fewer, the ids of its matches."""
+    if not _indexed_search(filters):
+        return _totals(filters), None
+    rows = _search_matches(filters)
+    if rows is None:
+        return None, None
+    totals: Totals = {}
+    for _, status, amount in rows:
+        count, francs = totals.get(str(status), (0, 0))
+        totals[str(status)] = (count + 1, francs + int(amount))
+    return totals, [ident for ident, _, _ in rows]
 
 
 def list_totals(filters: BillFilters) -> BillPage:
     """The count and francs of the filtered list alone (no rows): what the open list's poll
     sends when a bill changed."""
-    return _bill_page(_list_totals(filters), Page())
+    return _bill_page(_list_totals(filters)[0], Page())
 
 
 def list_bills(
@@ -359,12 +317,14 @@ def list_bills(
     """One page of bills, newest first (just older than bill ``older``, or just newer than bill
     ``newer``), with the count and francs of the whole filtered set (for a search with more
     than SEARCH_TOTALS_MAX matches, only that there are more)."""
-    by_status = _list_totals(filters)
+    by_status, found = _list_totals(filters)
     many = by_status is None
     columns: Any = select(*LIST_COLUMNS)
     query = _filtered(columns, filters, many=many)
     parts = None
-    if filters.status == BillState.UNKNOWN:
+    if found is not None:  # a search's few matches, read already: the page is among them
+        query = columns.where(among(Bill.id, found))
+    elif filters.status == BillState.UNKNOWN:
         # Unknown, and stuck "creating": each state its own range of the (status, created_at,
         # id) index, merged in order (an OR of the two made the databases sort all of them).
         rest = _filtered(columns, replace(filters, status=""), many=many)

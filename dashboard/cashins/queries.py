@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -138,6 +138,9 @@ class CashinTotals:
     # False when a search (or "needs checking") matches more than COUNT_BOUND cash-ins: count
     # is then that bound and the francs are not shown.
     known: bool = True
+    # A search's matches when they are few (known): the list's page is found among these ids
+    # rather than through the text index a second time (see dashboard/search.py).
+    found: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
 
 
 ONE_DAY = timedelta(days=1)
@@ -215,18 +218,27 @@ def cashin_totals(filters: CashinFilters) -> CashinTotals:
     """Count and francs of everything the filter shows: from the summaries (dashboard/
     summaries.py); a search or "needs checking" counts its matches up to COUNT_BOUND."""
     if filters.search or filters.status == NEEDS_CHECKING:
-        columns: Any = select(Cashin.status, Cashin.amount)
+        columns: Any = select(Cashin.id, Cashin.status, Cashin.amount)
         matches: Any = filtered_cashins(columns, filters)
         if filters.status == NEEDS_CHECKING:  # each part through its index (see list_cashins)
             rest = replace(filters, status="")
             matches = union_all(
                 *(filtered_cashins(columns, rest).where(*p) for p in _needs_checking_parts())
             )
-        with bitmap_scan() if filters.search else nullcontext():
-            found = bounded_sums(matches, "status", "amount")
-        if found is None:
+        if not CASHIN_TEXT.indexed(filters.search):  # no search, or too short for the index
+            sums = bounded_sums(matches, "status", "amount")
+            if sums is None:
+                return CashinTotals(lists.COUNT_BOUND, 0, 0, known=False)
+            return _as_totals(sums)
+        alone = filters == CashinFilters(search=filters.search)
+        rows = lists.bounded_matches(matches, CASHIN_TEXT, filters.search, alone=alone)
+        if rows is None:
             return CashinTotals(lists.COUNT_BOUND, 0, 0, known=False)
-        return _as_totals(found)
+        by_status: dict[Any, tuple[int, int]] = {}
+        for _, status, amount in rows:
+            count, francs = by_status.get(str(status), (0, 0))
+            by_status[str(status)] = (count + 1, francs + int(amount))
+        return replace(_as_totals(by_status), found=tuple(ident for ident, _, _ in rows))
     source = cashin_source(
         statuses=(filters.status,) if filters.status else (),
         reason=filters.reason,
@@ -266,11 +278,17 @@ def list_cashins(
     older: int | None = None,
     newer: int | None = None,
     many: bool = True,
+    found: tuple[int, ...] | None = None,
 ) -> Page:
     """One page of cash-ins, newest first (keyset: just older or newer than a given one).
     ``many``: a search matches more than COUNT_BOUND (as CashinTotals.known says): walk the
-    newest first; else read the few matches through the search index."""
+    newest first; else read the few matches through the search index. ``found``: those few
+    matches, read already (CashinTotals.found): the page is found among their ids."""
     query = select(Cashin).options(load_only(*LIST_LOADED))
+    keys = (Cashin.created_at, Cashin.id)
+    if found is not None:
+        query = query.where(lists.among(Cashin.id, found))
+        return keyset_page(query, keys, size=size, older=older, newer=newer)
     parts = None
     if filters.status == NEEDS_CHECKING:
         # Each part of the condition its own index range, merged in order (their OR made the
@@ -278,6 +296,5 @@ def list_cashins(
         rest = filtered_cashins(query, replace(filters, status=""), many=many)
         parts = [rest.where(*part) for part in _needs_checking_parts()]
     query = filtered_cashins(query, filters, many=many)
-    keys = (Cashin.created_at, Cashin.id)
-    with bitmap_scan() if filters.search and not many else nullcontext():
+    with bitmap_scan() if CASHIN_TEXT.indexed(filters.search) and not many else nullcontext():
         return keyset_page(query, keys, size=size, older=older, newer=newer, parts=parts)

@@ -89,6 +89,7 @@ def index() -> ResponseReturnValue:
         older=id_arg("older"),
         newer=id_arg("newer"),
         many=not totals.known,
+        found=totals.found,
     )
     query = {k: request.args[k] for k in queries.LIST_FILTERS if request.args.get(k)}
     return render_template(

@@ -1,0 +1,268 @@
+"""Searches at any breadth, on the real database: a search reads its matches once through the
+text index (at most the bound + 1 of them), a broad one may be told by the sample index
+(PostgreSQL) or the FTS5 table alone (SQLite), and either way the pages hold the rows a plain
+scan of the table finds, in the same order, with the same "more than" past the bound."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+from werkzeug.datastructures import MultiDict
+
+from dashboard import search
+from dashboard.admin.audit_filter import AuditFilter
+from dashboard.bills import queries
+from dashboard.bills.queries import BillFilters
+from dashboard.cashins import queries as cashins_queries
+from dashboard.cashins.queries import CashinFilters
+from dashboard.db import db
+from dashboard.models import AuditEvent, User
+from dashboard.paging import keyset_page
+from tests.http.test_bounded_lists import _like, _shown, events, rows  # noqa: F401 - fixtures
+from tests.http.test_lists_at_scale import _matches, _newest_first, bills  # noqa: F401 - fixture
+
+
+@contextmanager
+def statements() -> Iterator[list[tuple[str, Any]]]:
+    """The SQL run inside, as sent, with its parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+
+
+def _pages_read_the_text_index(seen: list[tuple[str, Any]], marker: str) -> bool:
+    """Whether a page's statement (ordered) reads a text index: the trigram expression (marked
+    by ``marker``) or the FTS5 table."""
+    return any("ORDER BY" in s and (marker in s or "MATCH" in s) for s, _ in seen)
+
+
+def _sampled(ids: list[int]) -> int:
+    return sum(ident % search.SAMPLE_EVERY == 0 for ident in ids)
+
+
+def _bound_cases(expected: list[int]) -> list[int]:
+    """Bounds either side of every way to decide: above the matches, just under them, and
+    (where the sample holds some) at the sample's count and just under it: the sample alone
+    tells "more than" only under the latter."""
+    in_sample = _sampled(expected)
+    bounds = {len(expected), max(len(expected) - 1, 1), in_sample, max(in_sample - 1, 1)}
+    return sorted(b for b in bounds if b >= 1)
+
+
+def _bounds_and_ranges(expected: list[int]) -> list[tuple[int, int]]:
+    """Each bound, and for those past which the list walks newest first, where the walk's
+    first FTS5 range ends on SQLite (TextIndex.matches): within the first page, a few pages
+    down, and past every match (the default, on these few rows)."""
+    cases = [(bound, search.NEWEST_MATCHES) for bound in [*_bound_cases(expected), 1_000]]
+    many = [bound for bound, _ in cases if bound < len(expected)]
+    return cases + [(bound, newest) for bound in many[:1] for newest in (1, 2, 6)]
+
+
+def test_bills_searches_match_a_plain_scan_at_every_bound(
+    app: Flask,
+    staff: dict[str, User],
+    bills: list[dict[str, Any]],  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cases = [
+        BillFilters(search="aline"),  # alone: the sample or the FTS5 table may tell
+        BillFilters(search="crates of"),
+        BillFilters(search="aline", status="paid"),  # with another filter: read as before
+        BillFilters(search="zzqx"),
+        BillFilters(search="al"),  # too short for an index: scanned, exact
+    ]
+    with app.app_context():
+        for f in cases:
+            shown = [r for r in bills if _matches(r, f)]
+            expected = _newest_first(shown)
+            for bound, newest in _bounds_and_ranges(expected):
+                monkeypatch.setattr(queries, "SEARCH_TOTALS_MAX", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
+                page = queries.list_bills(f, size=4)
+                walked = [b.id for b in page.bills]
+                while page.older:
+                    page = queries.list_bills(f, size=4, older=page.older)
+                    walked += [b.id for b in page.bills]
+                assert walked == expected, (f, bound)
+                first = queries.list_bills(f, size=4)
+                if len(f.search) >= search.SEARCH_INDEX_MIN and len(expected) > bound:
+                    assert not first.totals_known and first.total_count == bound, (f, bound)
+                else:
+                    assert first.totals_known, (f, bound)
+                    assert first.total_count == len(expected), (f, bound)
+                    assert first.total_amount == sum(r["amount"] for r in shown), (f, bound)
+                db.session.remove()
+
+
+def test_a_bills_search_with_few_matches_finds_its_page_among_their_ids(
+    app: Flask,
+    bills: list[dict[str, Any]],  # noqa: F811 - the fixture
+) -> None:
+    """Its count and francs and its page come from one read of the matches: the page is found
+    among their ids, not through the text index again."""
+    with app.app_context():
+        for f in (BillFilters(search="crates of"), BillFilters(search="aline", status="paid")):
+            expected = _newest_first([r for r in bills if _matches(r, f)])
+            assert 0 < len(expected) <= queries.SEARCH_TOTALS_MAX
+            with statements() as seen:
+                page = queries.list_bills(f, size=50)
+            assert [b.id for b in page.bills] == expected
+            assert not _pages_read_the_text_index(seen, "bill_search_text"), seen
+
+
+def test_the_sample_index_serves_the_look_at_a_broad_search(
+    app: Flask,
+    bills: list[dict[str, Any]],  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL: the look at one row in eight reads the partial trigram index (its predicate
+    and the query's must stay the same text, or the planner reads the whole index). SQLite:
+    the FTS5 table alone is counted, and the bills are not read for the count."""
+    f = BillFilters(search="aline")
+    expected = [r["id"] for r in bills if _matches(r, f)]
+    monkeypatch.setattr(queries, "SEARCH_TOTALS_MAX", max(_sampled(expected) - 1, 1))
+    with app.app_context():
+        with statements() as seen:
+            page = queries.list_bills(f, size=4)
+        assert not page.totals_known
+        assert not any("_found" in s for s, _ in seen), seen  # no bounded read of the bills
+        if db.engine.dialect.name == "sqlite":
+            assert any("FROM bills_search WHERE bills_search MATCH" in s for s, _ in seen)
+            return
+        probe, params = next((s, p) for s, p in seen if f"% {search.SAMPLE_EVERY}" in s)
+        raw = db.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            # A tiny table, where reading it all is cheapest: ask what an index can do.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute("EXPLAIN " + probe, params)
+            plan = " ".join(str(row[0]) for row in cursor.fetchall())
+        finally:
+            raw.rollback()
+            raw.close()
+        assert "ix_bills_search_trgm_sample" in plan, plan
+
+
+CASHIN_CASES = [
+    CashinFilters(search="aline"),
+    CashinFilters(search="kaneza"),
+    CashinFilters(search="aline", bank_slug="BCB"),
+    CashinFilters(search="ft0000001"),
+    CashinFilters(search="zawadi"),  # nothing
+    CashinFilters(search="al"),  # too short for the index
+    CashinFilters(search="aline", status="needs_checking"),
+]
+
+
+def _walk_cashins(f: CashinFilters, size: int) -> tuple[cashins_queries.CashinTotals, list[int]]:
+    totals = cashins_queries.cashin_totals(f)
+
+    def page(**cursor: int) -> Any:
+        many = not totals.known
+        return cashins_queries.list_cashins(f, size=size, many=many, found=totals.found, **cursor)
+
+    listed = page()
+    walked = [c.id for c in listed.rows]
+    while listed.older:
+        listed = page(older=listed.older)
+        walked += [c.id for c in listed.rows]
+    return totals, walked
+
+
+def test_cashin_searches_match_a_plain_scan_at_every_bound(
+    app: Flask,
+    rows: list[dict[str, Any]],  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with app.app_context():
+        for f in CASHIN_CASES:
+            shown = [r for r in rows if _shown(r, f)]
+            expected = _newest_first(shown)
+            for bound, newest in _bounds_and_ranges(expected):
+                monkeypatch.setattr(search, "COUNT_BOUND", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
+                totals, walked = _walk_cashins(f, 3)
+                assert walked == expected, (f, bound)
+                if len(expected) > bound:
+                    assert totals == cashins_queries.CashinTotals(bound, 0, 0, known=False)
+                else:
+                    assert totals == cashins_queries.CashinTotals(
+                        len(shown),
+                        sum(r["amount"] for r in shown),
+                        sum(r["amount"] for r in shown if r["status"] == "succeeded"),
+                    ), (f, bound)
+                db.session.remove()
+
+
+def test_a_cashin_search_with_few_matches_finds_its_page_among_their_ids(
+    app: Flask,
+    rows: list[dict[str, Any]],  # noqa: F811 - the fixture
+) -> None:
+    f = CashinFilters(search="aline", bank_slug="BCB")
+    with app.app_context():
+        with statements() as seen:
+            totals, walked = _walk_cashins(f, 50)
+        assert totals.known and walked == _newest_first([r for r in rows if _shown(r, f)])
+        assert not _pages_read_the_text_index(seen, "cashin_search_text"), seen
+
+
+AUDIT_CASES = [{"who": "typo"}, {"who": "typo_1"}, {"who": "po_"}, {"who": "ty"}, {"who": "zz9"}]
+
+
+def _audit(args: dict[str, str]) -> tuple[int | None, list[int]]:
+    found = AuditFilter.from_args(MultiDict(args), "Africa/Bujumbura")
+    total, query = found.bounded()
+    keys = (AuditEvent.created_at, AuditEvent.id)
+    listed = keyset_page(query, keys, size=4)
+    walked = [e.id for e in listed.rows]
+    while listed.older:
+        listed = keyset_page(query, keys, size=4, older=listed.older)
+        walked += [e.id for e in listed.rows]
+    return total, walked
+
+
+def test_audit_searches_match_a_plain_scan_at_every_bound(
+    app: Flask,
+    events: list[dict[str, Any]],  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with app.app_context():
+        every = db.session.execute(select(AuditEvent.id, AuditEvent.actor_label)).all()
+        made = {e["id"]: e for e in events}
+        for args in AUDIT_CASES:
+            term = args["who"]
+            # What a plain scan of the whole trail finds: the rows made here, none else.
+            hits = [i for i, label in every if term in (label or "").lower()]
+            assert set(hits) <= set(made), args
+            expected = _newest_first([made[i] for i in hits])
+            for bound, newest in _bounds_and_ranges(expected):
+                monkeypatch.setattr(search, "COUNT_BOUND", bound)
+                monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
+                total, walked = _audit(args)
+                assert walked == expected, (args, bound)
+                assert total == (None if len(expected) > bound else len(expected)), (args, bound)
+                db.session.remove()
+
+
+def test_an_audit_search_with_few_matches_finds_its_page_among_their_ids(
+    app: Flask,
+    events: list[dict[str, Any]],  # noqa: F811 - the fixture
+) -> None:
+    with app.app_context():
+        with statements() as seen:
+            total, walked = _audit({"who": "typo_1"})
+        assert total == len(walked) and walked
+        assert not _pages_read_the_text_index(seen, "lower(audit_events.actor_label)"), seen
