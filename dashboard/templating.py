@@ -13,6 +13,7 @@ from dashboard.labels import (
     audit_action_label,
     bill_badge,
     bill_state_label,
+    cashin_badge,
     cashin_state_label,
     clock,
     localtime,
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["bill_state"] = bill_state_label
     app.jinja_env.filters["bill_badge"] = bill_badge
     app.jinja_env.filters["cashin_state"] = cashin_state_label
+    app.jinja_env.filters["cashin_badge"] = cashin_badge
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
