@@ -22,6 +22,7 @@ from dashboard.labels import (
     reason_label,
     role_label,
 )
+from dashboard.row_links import row_url
 from dashboard.security import unsent_form_for_this_page
 from dashboard.settings import LazySetting
 
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["message"] = messages.render_html
     app.jinja_env.filters["said"] = lambda value: messages.say(value, html=True)  # not stored
     app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
+    app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
