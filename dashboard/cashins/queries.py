@@ -276,7 +276,12 @@ def list_cashins(
         # Each part of the condition its own index range, merged in order (their OR made the
         # databases read the whole table).
         rest = filtered_cashins(query, replace(filters, status=""), many=many)
-        parts = [rest.where(*part) for part in _needs_checking_parts()]
+        *ranges, conflicts = _needs_checking_parts()
+        parts = [rest.where(*part) for part in ranges]
+        # The open conflicts are a handful (a partial index holds them), but for this part's
+        # ORDER BY created_at LIMIT SQLite walks every cash-in newest first (10 ms at 20 000
+        # cash-ins): found by id through that index, then sorted.
+        parts.append(rest.where(Cashin.id.in_(select(Cashin.id).where(*conflicts).correlate(None))))
     query = filtered_cashins(query, filters, many=many)
     keys = (Cashin.created_at, Cashin.id)
     with bitmap_scan() if filters.search and not many else nullcontext():
