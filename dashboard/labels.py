@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 from babel import Locale
 from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import current_app, g
 from flask_babel import get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
@@ -260,6 +261,17 @@ def _formats() -> _Formats:
 @lru_cache(maxsize=4096)
 def _amount_text(amount: int, locale: str) -> str:
     return format_amount(amount, locale)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _number_text(number: Any, locale: str) -> str:
+    return str(babel_numbers.format_decimal(number, locale=locale))
+
+
+def number(value: Any) -> str:
+    """As Flask-Babel's numberformat filter (format_decimal in the reader's locale), said once
+    per number and language: a directory shows a count on every row."""
+    return _number_text(value, _formats().name)
 
 
 def money(amount: int | None) -> str:

@@ -18,6 +18,7 @@ from dashboard.labels import (
     clock,
     localtime,
     money,
+    number,
     payer_kind_label,
     reason_label,
     role_label,
@@ -41,6 +42,7 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["numberformat"] = number  # Flask-Babel's, said once per number
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["bill_state"] = bill_state_label

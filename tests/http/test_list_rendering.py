@@ -4,6 +4,7 @@ their indexes, never by walking every cash-in."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -239,3 +240,33 @@ def test_audit_anchors_are_what_url_for_makes(app: Flask, staff: dict[str, User]
         for n, key in enumerate(odd, start=1):
             assert links[n] == url_for("admin.settings_page", _anchor="setting-" + key)
         assert links[9] == url_for("shop.posters", _anchor="poster-12")
+
+
+def test_cashins_needing_checking_page_older_and_newer_over_every_row_once(
+    make_app: Any, staff: dict[str, User]
+) -> None:
+    app = make_app(PAGE_SIZE=3)
+    _add_rows(app, staff, 0, 40)  # unknown: 3, 7, 11, ... 39
+    for i in (5, 22, 38):
+        _late_conflict(app, f"C261127-{i:06d}")
+    expected = [f"C261127-{i:06d}" for i in sorted({*range(3, 40, 4), 5, 22, 38}, reverse=True)]
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    seen: list[str] = []
+    pages: list[str] = []
+    url: str | None = "/cashins/?status=needs_checking"
+    while url:
+        pages.append(url)
+        page = web.get(url).get_data(as_text=True)
+        seen += re.findall(r"<code>(C261127-\d+)</code>", page)
+        older = re.search(r'href="([^"]*older=[^"]*)"', page)
+        url = older.group(1).replace("&amp;", "&") if older else None
+        assert url is None or "status=needs_checking" in url
+    assert seen == expected
+    # Back up from the last page: "newer" shows the page before, in the same order.
+    last = web.get(pages[-1]).get_data(as_text=True)
+    newer = re.search(r'rel="prev" href="([^"]*)"', last)
+    assert newer is not None
+    before = web.get(newer.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    shown = re.findall(r"<code>(C261127-\d+)</code>", before)
+    assert shown == expected[len(expected) - len(re.findall("C261127-", last)) - 3 :][:3]

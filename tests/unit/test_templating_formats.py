@@ -133,3 +133,16 @@ def test_labels_are_flask_babels_own_words(app: Flask, lang: str) -> None:
         with force_locale("fr" if lang == "en" else "en"):  # another language: other words
             assert labels.audit_action_label("auth.login") != here
         assert labels.audit_action_label("auth.login") == here
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_numbers_are_what_flask_babel_says(app: Flask, lang: str) -> None:
+    from decimal import Decimal
+
+    from flask_babel import format_number
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        filter_ = app.jinja_env.filters["numberformat"]
+        for value in (0, 1, 7, 1000, 1001, -12345, 2_000_000, 1.5, 1.0, 1234.5678, Decimal("3.10")):
+            assert filter_(value) == format_number(value), value
+            assert filter_(value) == format_number(value), value  # remembered
