@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from dashboard.ihela.errors import IhelaError
-from dashboard.labels import bill_state_label, cashin_state_label, role_label
+from dashboard.labels import bill_state_label, cashin_state_label, request_memo, role_label
 from dashboard.money import format_amount
 
 Message = dict[str, Any]
@@ -456,11 +456,17 @@ def say(value: Message | list[Message], *, html: bool = False) -> str:
 
 
 def render_html(stored: str | None) -> Markup:
-    """Safe HTML in the reader's language; unknown gateway words are quoted and marked."""
-    if stored is None:
+    """Safe HTML in the reader's language; unknown gateway words are quoted and marked. Said
+    once per request for each distinct text (the audit trail shows the same ones row after
+    row)."""
+    if not stored:
         return Markup("")
-    value = decode(stored)
-    return escape(stored) if value is None else escape(_say(value, html=True))
+    said = request_memo("messages.html")
+    html: Markup | None = said.get(stored)
+    if html is None:
+        value = decode(stored)
+        html = said[stored] = escape(stored) if value is None else escape(_say(value, html=True))
+    return html
 
 
 def gateway_text(text: str | None, *, html: bool = False) -> str:

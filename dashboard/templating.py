@@ -13,14 +13,17 @@ from dashboard.labels import (
     audit_action_label,
     bill_badge,
     bill_state_label,
+    cashin_badge,
     cashin_state_label,
     clock,
     localtime,
     money,
+    number,
     payer_kind_label,
     reason_label,
     role_label,
 )
+from dashboard.row_links import row_url
 from dashboard.security import unsent_form_for_this_page
 from dashboard.settings import LazySetting
 
@@ -39,11 +42,13 @@ def select_locale() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["numberformat"] = number  # Flask-Babel's, said once per number
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["clock"] = clock
     app.jinja_env.filters["bill_state"] = bill_state_label
     app.jinja_env.filters["bill_badge"] = bill_badge
     app.jinja_env.filters["cashin_state"] = cashin_state_label
+    app.jinja_env.filters["cashin_badge"] = cashin_badge
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.filters["reason_label"] = reason_label
     app.jinja_env.filters["payer_kind"] = payer_kind_label
@@ -54,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["message"] = messages.render_html
     app.jinja_env.filters["said"] = lambda value: messages.say(value, html=True)  # not stored
     app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
+    app.jinja_env.globals["row_url"] = row_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import url_for
@@ -14,11 +15,14 @@ from sqlalchemy import Select, select
 from werkzeug.datastructures import MultiDict
 
 from dashboard.db import db
-from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS
+from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, translated
 from dashboard.models import AuditEvent, Bill, Cashin
+from dashboard.row_links import row_url
 from dashboard.search import TextIndex, among, bounded_count, bounded_matches
 from dashboard.security import id_from_text
 
+# What url_for leaves as it is in an #anchor.
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 OBJECT_TYPES = ("bill", "cashin", "user", "setting", "customer", "item", "poster")
 # Offered in the action field's list; a prefix such as "bill." matches every bill action.
 KNOWN_ACTIONS = tuple(sorted([*AUDIT_ACTION_GROUPS, *AUDIT_ACTIONS]))
@@ -33,17 +37,21 @@ WHO_TEXT = TextIndex(
 )
 
 
-def object_type_label(kind: str | None) -> str:
-    labels = {
-        "bill": _("Bill"),
-        "cashin": _("Cash-in"),
-        "user": _("Staff member"),
-        "setting": _("Setting"),
-        "customer": _("Customer"),
-        "item": _("Item"),
-        "poster": _("Poster"),
+def _object_type_labels(t: Any) -> dict[str, str]:
+    return {
+        "bill": t.gettext("Bill"),
+        "cashin": t.gettext("Cash-in"),
+        "user": t.gettext("Staff member"),
+        "setting": t.gettext("Setting"),
+        "customer": t.gettext("Customer"),
+        "item": t.gettext("Item"),
+        "poster": t.gettext("Poster"),
     }
-    return str(labels.get(kind or "", kind or ""))
+
+
+def object_type_label(kind: str | None) -> str:
+    kind = kind or ""
+    return translated(_object_type_labels, kind) or kind
 
 
 def object_links(events: Sequence[AuditEvent]) -> dict[int, str]:
@@ -58,24 +66,36 @@ def object_links(events: Sequence[AuditEvent]) -> dict[int, str]:
                 select(model.merchant_reference, model.id).where(model.merchant_reference.in_(refs))
             )
             ids[kind] = {ref: ident for ref, ident in found}
+    bill_url = row_url("bills.detail", "bill_id")
+    cashin_url = row_url("cashins.detail", "cashin_id")
+    customer_url = row_url("customers.detail", "customer_id")
+    pages: dict[str, str] = {}  # the page each kind's anchors are on, built once
+
+    def anchored(endpoint: str, anchor: str) -> str:
+        """As url_for(endpoint, _anchor=anchor)."""
+        page = pages.get(endpoint)
+        if page is None:
+            page = pages[endpoint] = url_for(endpoint)
+        return f"{page}#{quote(anchor, safe=ANCHOR_SAFE)}"
+
     links = {}
     for event in events:
         about, ident = event.object_type, event.object_id or ""
         url = None
         if about == "bill" and ident in ids["bill"]:
-            url = url_for("bills.detail", bill_id=ids["bill"][ident])
+            url = bill_url(ids["bill"][ident])
         elif about == "cashin" and ident in ids["cashin"]:
-            url = url_for("cashins.detail", cashin_id=ids["cashin"][ident])
+            url = cashin_url(ids["cashin"][ident])
         elif about == "user" and id_from_text(ident):
-            url = url_for("admin.users", _anchor="user-" + ident)
+            url = anchored("admin.users", "user-" + ident)
         elif about == "setting" and ident:
-            url = url_for("admin.settings_page", _anchor="setting-" + ident)
+            url = anchored("admin.settings_page", "setting-" + ident)
         elif about == "customer" and id_from_text(ident):
-            url = url_for("customers.detail", customer_id=int(ident))
+            url = customer_url(int(ident))
         elif about == "item" and id_from_text(ident):
-            url = url_for("pricelist.index", _anchor="item-" + ident)
+            url = anchored("pricelist.index", "item-" + ident)
         elif about == "poster" and id_from_text(ident):
-            url = url_for("shop.posters", _anchor="poster-" + ident)
+            url = anchored("shop.posters", "poster-" + ident)
         if url:
             links[event.id] = url
     return links

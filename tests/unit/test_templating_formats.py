@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -69,3 +70,79 @@ def test_dates_read_day_first_on_a_24_hour_clock(app: Flask, lang: str) -> None:
                 text = labels.localtime(moment, fmt)
                 assert "AM" not in text and "PM" not in text, text
                 assert f"{(hour + 2) % 24:02d}:28" in text, text
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_patterns_of_numbers_are_filled_in_as_babel_does(app: Flask, lang: str) -> None:
+    """dd/MM/y, HH:mm and the like skip Babel's per-call work: the same text, any moment."""
+    rng = random.Random(17)
+    moments = [
+        datetime(1999, 12, 31, 21, 59, 59, tzinfo=UTC),
+        datetime(2026, 3, 28, 22, 0, 0, tzinfo=UTC),  # a local midnight, a new month
+        *(
+            datetime(2000, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(100 * 365 * 86400))
+            for _ in range(300)
+        ),
+    ]
+    dates = "en_GB" if lang == "en" else lang
+    patterns = ("short", "HH:mm:ss", "dd/MM/yy", "d/M/y H:m:s", "yyyy-MM-dd HH:mm", "y")
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for fmt in patterns:
+            for moment in moments:
+                expected = format_datetime(moment, fmt, tzinfo=labels.get_timezone(), locale=dates)
+                assert labels.localtime(moment, fmt) == expected, (fmt, moment)
+                assert labels.localtime(moment, fmt) == expected, (fmt, moment)  # remembered
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_labels_are_flask_babels_own_words(app: Flask, lang: str) -> None:
+    """Each label table, translated once per request, says what Flask-Babel says."""
+    from flask_babel import gettext, pgettext
+
+    from dashboard.admin.audit_filter import OBJECT_TYPES, object_type_label
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for code, words in {**labels.AUDIT_ACTIONS, **labels.AUDIT_ACTION_GROUPS}.items():
+            assert labels.audit_action_label(code) == gettext(words), code
+        assert labels.actor_label("cron") == pgettext("actor", "scheduled check")
+        assert labels.actor_label("iHela callback") == pgettext("actor", "iHela callback")
+        assert labels.actor_label("someone@example.com") == "someone@example.com"
+        assert labels.actor_label("someone") == "someone"
+        assert labels.actor_label(None) == ""
+        assert labels.role_label("accountant") == pgettext("role", "Accountant")
+        assert labels.role_label("boss") == "Boss"
+        assert labels.reason_label("payout") == gettext("Payout")
+        assert labels.reason_label("gift") == "Gift"
+        assert labels.holder_check_label("confirmed") == gettext("confirmed by the bank")
+        assert labels.payer_kind_label("phone") == pgettext("payer kind", "phone")
+        assert labels.cashin_state_label("awaiting_approval") == pgettext(
+            "cash-in status", "Awaiting approval"
+        )
+        assert labels.cashin_state_label("on_hold") == "On hold"
+        assert object_type_label("bill") == gettext("Bill")
+        assert object_type_label("thing") == "thing"
+        assert all(object_type_label(kind) != kind for kind in OBJECT_TYPES)
+        badge = str(labels.cashin_badge("awaiting_approval"))
+        assert badge == (
+            '<span class="badge text-bg-warning" data-testid="cashin-status">'
+            f"{labels.cashin_state_label('awaiting_approval').replace(chr(39), '&#39;')}</span>"
+        )
+        assert 'class="badge text-bg-secondary"' in labels.cashin_badge("on_hold")
+        assert 'class="badge text-bg-success"' in labels.bill_badge("paid")
+        here = labels.audit_action_label("auth.login")
+        with force_locale("fr" if lang == "en" else "en"):  # another language: other words
+            assert labels.audit_action_label("auth.login") != here
+        assert labels.audit_action_label("auth.login") == here
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_numbers_are_what_flask_babel_says(app: Flask, lang: str) -> None:
+    from decimal import Decimal
+
+    from flask_babel import format_number
+
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        filter_ = app.jinja_env.filters["numberformat"]
+        for value in (0, 1, 7, 1000, 1001, -12345, 2_000_000, 1.5, 1.0, 1234.5678, Decimal("3.10")):
+            assert filter_(value) == format_number(value), value
+            assert filter_(value) == format_number(value), value  # remembered
