@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     render_template,
     request,
     stream_with_context,
@@ -25,8 +27,9 @@ from dashboard.auth.twofactor import may_send_money
 from dashboard.bills.queries import BillFilters
 from dashboard.cashins.queries import parse_list_filters
 from dashboard.db import utcnow
+from dashboard.labels import money_texts
 from dashboard.models import BillState, CashinState, Role
-from dashboard.reports import services
+from dashboard.reports import figures, services
 from dashboard.reports.chart import bar_chart
 from dashboard.security import roles_required
 
@@ -169,7 +172,7 @@ def _bills_url(period: services.Period, status: str = "", person: int | None = N
         args["status"] = status
     if person is not None:
         args["issued_by"] = person
-    return url_for("bills.index", **args)
+    return f"{_list_url('bills.index')}?{urlencode(args)}"
 
 
 def _cashins_url(period: services.Period, status: str, reason: str = "") -> str:
@@ -182,7 +185,15 @@ def _cashins_url(period: services.Period, status: str, reason: str = "") -> str:
     }
     if reason:
         args["reason"] = reason
-    return url_for("cashins.index", **args)
+    return f"{_list_url('cashins.index')}?{urlencode(args)}"
+
+
+def _list_url(endpoint: str) -> str:
+    """A list's address, built once per request (the overview links to it thirty times)."""
+    built: dict[str, str] = g.setdefault("_list_urls", {})
+    if endpoint not in built:
+        built[endpoint] = url_for(endpoint)
+    return built[endpoint]
 
 
 def _bill_tiles(
@@ -271,17 +282,17 @@ def overview() -> ResponseReturnValue:
     today = services.local_today(utcnow(), zone)
     everyone = current_user.has_role(Role.ACCOUNTANT)
     person = None if everyone else int(current_user.id)
+    # One statement for every figure (dashboard/reports/figures.py), plus the people's names.
+    found = figures.overview(today, zone, person, CHART_DAYS)
     sections = []
-    for key, title, period in (
-        ("today", _("Today"), services.days_period(today, today, zone)),
-        ("month", _("This month"), services.month_to_date(today, zone)),
+    for key, title, section in (
+        ("today", _("Today"), found.today),
+        ("month", _("This month"), found.month),
     ):
-        people = services.bill_figures_by_person(period) if everyone else []
-        # Everyone's figures are the sum of the per-person table's: one read of the summaries.
-        bills = services.all_of(people) if everyone else services.bill_figures(period, person)
-        tiles = _bill_tiles(period, bills, person)
-        if everyone:
-            tiles += _cashin_tiles(period, services.cashin_figures(period))
+        period, people = section.period, section.people
+        tiles = _bill_tiles(period, section.bills, person)
+        if section.cashins is not None:
+            tiles += _cashin_tiles(period, section.cashins)
         sections.append(
             {
                 "key": key,
@@ -292,8 +303,7 @@ def overview() -> ResponseReturnValue:
                 "people_urls": {p.user_id: _bills_url(period, "", p.user_id) for p in people},
             }
         )
-    chart_period = services.last_days(today, CHART_DAYS, zone)
-    flows = services.daily_flows(chart_period, zone, person)
+    chart_period, flows = found.chart, found.flows
     series = ("collected", "paid_out") if everyone else ("collected",)
     return render_template(
         "reports/overview.html",
@@ -302,6 +312,7 @@ def overview() -> ResponseReturnValue:
         flows=flows,
         series=series,
         chart=bar_chart(flows, series),
+        say=money_texts(),  # the amounts in words, the reader's locale looked up once
         chart_period=chart_period,
         # Said here, before the first cash-in is refused for it.
         enrol_two_factor=everyone and not may_send_money(current_user),

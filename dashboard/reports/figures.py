@@ -1,0 +1,441 @@
+"""The overview's figures in one statement: this month, today, the per-person tables and the
+chart's days, for everyone (accountants) or one person (cashiers).
+
+Every figure is a range of the merchant's local days, and all of them fall between the first
+local midnight of the span (the month's first day or the chart's, whichever comes first) and
+tomorrow's. With F(t) the total of everything created before t, a range [x, y) is
+F(y) - F(x). For each local midnight b, D(b) is the UTC midnight nearest to it (at most twelve
+hours away) and G(b) = F(b) - F(D(b)), the rows between the two, signed. Then
+
+    [x, y) = the day summaries' rows of the UTC days [D(x), D(y)) + G(y) - G(x)
+
+(as in dashboard/summaries.py). One statement reads, as the branches of a UNION ALL:
+
+- the bill day summary summed over the month's UTC days and over today's, per person and
+  status, and its paid bills per UTC day over the chart's span;
+- the rows between each local midnight of the span and its nearest UTC midnight (each an index
+  range on created_at): per person and status at the three midnights the month and today start
+  and end on, the paid bills only at the others (the chart's);
+- the same for cash-ins (the day summary per status and reason, the rows at every midnight);
+  a cashier's own cash-ins (the day summary has no preparer) per local day, from the rows.
+
+Which statement is built depends only on the database, the number of midnights (31 or 32) and
+whose figures, so each is built once per process and SQLAlchemy compiles it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    null,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from dashboard import summaries
+from dashboard.db import UTCDateTime, db
+from dashboard.models import (
+    Bill,
+    BillDayTotal,
+    BillState,
+    Cashin,
+    CashinDayTotal,
+    CashinState,
+    User,
+)
+from dashboard.reports.services import (
+    OVERVIEW_CASHIN_STATES,
+    BillFigures,
+    CashinFigures,
+    DayFlow,
+    Period,
+    PersonFigures,
+    all_of,
+    cashin_figures_of,
+    day_start,
+    days_period,
+    last_days,
+    month_to_date,
+)
+
+PAID = BillState.PAID.value
+SENT = CashinState.SUCCEEDED.value
+COUNTED_CASHINS = tuple(s.value for s in OVERVIEW_CASHIN_STATES)
+
+# The branches of the statement, told apart by their first column.
+BILLS_MONTH, BILLS_TODAY, BILLS_CHART, BILL_EDGES = 0, 1, 2, 3
+CASHINS_MONTH, CASHINS_TODAY, CASHINS_CHART, CASHIN_EDGES = 4, 5, 6, 7
+MY_CASHINS = 8  # a cashier's own cash-ins sent, per local day of the chart
+PAID_EDGES = 9  # the paid bills at the chart's other midnights
+
+
+@dataclass
+class Section:
+    """Today or this month: the bills (everyone's or one person's), who issued them
+    (everyone's only), and the cash-ins (everyone's only)."""
+
+    period: Period
+    bills: BillFigures
+    people: list[PersonFigures]
+    cashins: CashinFigures | None
+
+
+@dataclass
+class Overview:
+    today: Section
+    month: Section
+    chart: Period
+    flows: list[DayFlow]
+
+
+# --- the statement ------------------------------------------------------------------------
+
+# Every branch gives: branch, UTC day, slot (a slice's number), person, status, reason, count,
+# amount. A key a branch does not have is a typed NULL (PostgreSQL's UNION wants the types).
+Keys = tuple[Any | None, Any | None, Any | None]  # person, status, reason columns
+KEY_TYPES = (Integer, String, String)
+
+
+def _key_columns(keys: Keys) -> list[Any]:
+    return [cast(null(), t) if k is None else k for k, t in zip(keys, KEY_TYPES, strict=True)]
+
+
+def _head(branch: int, day: Any = None, slot: Any = None) -> list[Any]:
+    return [
+        literal_column(str(branch), Integer).label("branch"),
+        cast(null(), Date).label("day") if day is None else day,
+        cast(null(), Integer).label("slot") if slot is None else slot,
+    ]
+
+
+def _days_part(branch: int, count: Any, keys: Keys, first: str, where: tuple[Any, ...]) -> Any:
+    """Sums of a day summary's rows of the UTC days [first, to), per ``keys``."""
+    model = count.class_
+    return (
+        select(
+            *_head(branch),
+            *_key_columns(keys),
+            func.sum(count).label("n"),
+            func.sum(model.amount).label("amount"),
+        )
+        .where(
+            *where,
+            model.day >= bindparam(first, type_=Date),
+            model.day < bindparam("to", type_=Date),
+        )
+        .group_by(*(k for k in keys if k is not None))
+    )
+
+
+def _per_day_part(branch: int, model: Any, status: str, where: tuple[Any, ...]) -> Any:
+    """A day summary's francs of one status per UTC day of [chart_from, to)."""
+    return (
+        select(
+            *_head(branch, day=model.day),
+            *_key_columns((None, None, None)),
+            func.count(),
+            func.sum(model.amount),
+        )
+        .where(
+            *where,
+            model.status == status,
+            model.day >= bindparam("chart_from", type_=Date),
+            model.day < bindparam("to", type_=Date),
+        )
+        .group_by(model.day)
+    )
+
+
+def _slices_part(
+    branch: int, dialect: str, slots: int, model: Any, keys: Keys, where: tuple[Any, ...]
+) -> list[Any]:
+    """Counts and sums of the rows in each of ``slots`` slices of time, per ``keys``; each
+    slice an index range of ``model.created_at`` (an empty slice reads nothing)."""
+    if dialect == "postgresql":
+        # The slices as arrays unnested, each read by a LATERAL subquery on the index: a
+        # statement whose text does not grow with the slices.
+        moment = DateTime(timezone=True)
+        spans = (
+            func.unnest(
+                bindparam(f"b{branch}_starts", type_=ARRAY(moment)),
+                bindparam(f"b{branch}_ends", type_=ARRAY(moment)),
+            )
+            .table_valued(column("start", moment), column("end", moment), with_ordinality="slot")
+            .render_derived(name=f"spans{branch}")
+        )
+        rows = (
+            select(*(k.label(f"k{i}") for i, k in enumerate(keys) if k is not None), model.amount)
+            .where(*where, model.created_at >= spans.c.start, model.created_at < spans.c.end)
+            .offset(0)  # kept a subquery: run once per slice, on the index
+            .lateral(f"rows{branch}")
+        )
+        columns = [None if k is None else rows.c[f"k{i}"] for i, k in enumerate(keys)]
+        return [
+            select(
+                *_head(branch, slot=spans.c.slot - 1),  # ordinality counts from 1
+                *_key_columns(tuple(columns)),  # type: ignore[arg-type]
+                func.count(),
+                func.sum(rows.c.amount),
+            )
+            .select_from(spans.join(rows, true()))
+            .group_by(spans.c.slot, *(c for c in columns if c is not None))
+        ]
+    # SQLite: one SELECT per slice, each its own range of the index (an OR of the ranges would
+    # read the whole table); SQLite wants the UNION ALL flat.
+    return [
+        select(
+            *_head(branch, slot=literal_column(str(n), Integer)),
+            *_key_columns(keys),
+            func.count(),
+            func.sum(model.amount),
+        )
+        .where(
+            *where,
+            model.created_at >= bindparam(f"b{branch}_start{n}", type_=UTCDateTime()),
+            model.created_at < bindparam(f"b{branch}_end{n}", type_=UTCDateTime()),
+        )
+        .group_by(*(k for k in keys if k is not None))
+        for n in range(slots)
+    ]
+
+
+@lru_cache(maxsize=16)
+def _statement(dialect: str, slots: int, everyone: bool) -> Any:
+    """The one statement of an overview over ``slots`` local midnights."""
+    bill_day, cashin_day = BillDayTotal, CashinDayTotal
+    mine: tuple[Any, ...] = () if everyone else (bill_day.issued_by_id == bindparam("person"),)
+    bill_keys: Keys = (bill_day.issued_by_id, bill_day.status, None)
+    my_bills: tuple[Any, ...] = () if everyone else (Bill.issued_by_id == bindparam("person"),)
+    parts = [
+        _days_part(BILLS_MONTH, bill_day.bills, bill_keys, "month_from", mine),
+        _days_part(BILLS_TODAY, bill_day.bills, bill_keys, "today_from", mine),
+        _per_day_part(BILLS_CHART, bill_day, PAID, mine),
+    ]
+    # At the month's and today's midnights every bill, per person and status; at the chart's
+    # other midnights the paid ones only, on the (status, created_at) index.
+    parts += _slices_part(
+        BILL_EDGES, dialect, slots, Bill, (Bill.issued_by_id, Bill.status, None), my_bills
+    )
+    parts += _slices_part(
+        PAID_EDGES,
+        dialect,
+        slots,
+        Bill,
+        (None, Bill.status, None),
+        (Bill.status == PAID, *my_bills),
+    )
+    if everyone:
+        counted = (cashin_day.status.in_(COUNTED_CASHINS),)
+        cashin_keys: Keys = (None, cashin_day.status, cashin_day.reason)
+        parts += [
+            _days_part(CASHINS_MONTH, cashin_day.cashins, cashin_keys, "month_from", counted),
+            _days_part(CASHINS_TODAY, cashin_day.cashins, cashin_keys, "today_from", counted),
+            _per_day_part(CASHINS_CHART, cashin_day, SENT, ()),
+        ]
+        parts += _slices_part(
+            CASHIN_EDGES,
+            dialect,
+            slots,
+            Cashin,
+            (None, Cashin.status, Cashin.reason),
+            (Cashin.status.in_(COUNTED_CASHINS),),
+        )
+    else:  # the day summary has no preparer: the local days of the chart from the rows
+        my_sent = (Cashin.created_by_id == bindparam("person"), Cashin.status == SENT)
+        parts += _slices_part(
+            MY_CASHINS, dialect, slots - 1, Cashin, (None, Cashin.status, None), my_sent
+        )
+    return union_all(*parts)
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+def _edge(moment: datetime) -> tuple[date, tuple[datetime, datetime], int]:
+    """D(b), the slice of time between b and D(b), and the sign its rows take in G(b)."""
+    moment = moment.astimezone(UTC)
+    day = summaries.nearest_midnight(moment)
+    midnight = summaries.utc_midnight(day)
+    if moment <= midnight:
+        return day, (moment, midnight), -1  # rows before the midnight are not before b
+    return day, (midnight, moment), 1
+
+
+def _slice_params(
+    dialect: str, branch: int, slices: list[tuple[datetime, datetime]]
+) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {
+            f"b{branch}_starts": [a for a, _ in slices],
+            f"b{branch}_ends": [b for _, b in slices],
+        }
+    params = {}
+    for n, (a, b) in enumerate(slices):
+        params[f"b{branch}_start{n}"] = a
+        params[f"b{branch}_end{n}"] = b
+    return params
+
+
+Key = tuple[int | None, str | None, str | None]
+
+
+def overview(today: date, zone: str, person: int | None, chart_days: int) -> Overview:
+    """This month's and today's figures, and the last ``chart_days`` days' money collected and
+    paid out per day: everyone's (``person`` None) or one person's."""
+    everyone = person is None
+    month = month_to_date(today, zone)
+    day = days_period(today, today, zone)
+    chart = last_days(today, chart_days, zone)
+    first = min(month.first, chart.first)
+    days = [first + timedelta(days=n) for n in range((today - first).days + 2)]  # to tomorrow
+    ends = [_edge(day_start(d, zone)) for d in days]
+    m, t, c = (month.first - first).days, (today - first).days, (chart.first - first).days
+    end = len(days) - 1  # tomorrow's midnight
+    dialect = db.engine.dialect.name
+    params: dict[str, Any] = {
+        "to": ends[end][0],
+        "month_from": ends[m][0],
+        "today_from": ends[t][0],
+        "chart_from": ends[c][0],
+    }
+    slices = [piece for _, piece, _ in ends]
+    nothing = [(a, a) for a, _ in slices]  # an empty slice
+    detailed = (m, t, end)
+    params |= _slice_params(
+        dialect, BILL_EDGES, [s if n in detailed else nothing[n] for n, s in enumerate(slices)]
+    )
+    params |= _slice_params(
+        dialect, PAID_EDGES, [nothing[n] if n in detailed else s for n, s in enumerate(slices)]
+    )
+    if everyone:
+        params |= _slice_params(dialect, CASHIN_EDGES, slices)
+    else:
+        params["person"] = person
+        spans = [(day_start(a, zone), day_start(b, zone)) for a, b in pairwise(days)]
+        params |= _slice_params(dialect, MY_CASHINS, spans)
+
+    sums: dict[int, summaries.Totals] = {}  # branch -> key -> (count, amount)
+    per_day: dict[int, dict[date, int]] = {BILLS_CHART: {}, CASHINS_CHART: {}}
+    slotted = (BILL_EDGES, CASHIN_EDGES, MY_CASHINS)
+    per_slot: dict[int, list[summaries.Totals]] = {b: [{} for _ in days] for b in slotted}
+    statement = _statement(dialect, len(days), everyone)
+    if dialect == "postgresql":
+        # The planner cannot know the slices' bounds, guesses thousands of rows for each, and
+        # the guessed cost passes jit_above_cost at a million bills: compiling the statement
+        # would then cost ten times what running it does (a few ms). For this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
+    for branch, utc_day, slot, who, status, reason, count, amount in db.session.execute(
+        statement, params
+    ):
+        if branch in per_day:
+            per_day[branch][utc_day] = int(amount or 0)
+            continue
+        if branch == PAID_EDGES:
+            branch = BILL_EDGES  # the same midnights' offsets, where the bills' are not read
+        totals = per_slot[branch][slot] if branch in per_slot else sums.setdefault(branch, {})
+        key: Key = (who, status, reason)
+        summaries.add(totals, {key: (int(count or 0), int(amount or 0))})
+
+    # G(b) of each midnight: its slice's rows, signed.
+    offsets = {
+        branch: [
+            {key: (sign * n, sign * a) for key, (n, a) in found.items()}
+            for (_, _, sign), found in zip(ends, per_slot[branch], strict=True)
+        ]
+        for branch in (BILL_EDGES, CASHIN_EDGES)
+    }
+
+    def ranged(days_branch: int, edges: int, x: int) -> summaries.Totals:
+        """[midnight x, tomorrow's): the UTC days between their nearest midnights, plus G."""
+        totals = dict(sums.get(days_branch, {}))
+        summaries.add(totals, offsets[edges][end])
+        summaries.add(totals, offsets[edges][x], -1)
+        return summaries.nonzero(totals)
+
+    month_bills = ranged(BILLS_MONTH, BILL_EDGES, m)
+    today_bills = ranged(BILLS_TODAY, BILL_EDGES, t)
+    month_people, today_people = _people(month_bills, today_bills) if everyone else ([], [])
+    sections = []
+    for period, bills, people, days_branch, x in (
+        (day, today_bills, today_people, CASHINS_TODAY, t),
+        (month, month_bills, month_people, CASHINS_MONTH, m),
+    ):
+        cashins = None
+        if everyone:
+            sent = ranged(days_branch, CASHIN_EDGES, x)
+            cashins = cashin_figures_of({(s, r): v for (_, s, r), v in sent.items()})
+        figures = all_of(people) if everyone else _bill_figures(bills)
+        sections.append(Section(period, figures, people, cashins))
+
+    # The chart: each local day's paid bills and cash-ins sent.
+    def at_edge(edges: int, status: str, n: int) -> int:
+        return sum(a for (_, s, _), (_, a) in offsets[edges][n].items() if s == status)
+
+    def in_days(branch: int, n: int) -> int:
+        """The day summary's francs of the UTC days [D(midnight n), D(midnight n + 1))."""
+        first, after = ends[n][0], ends[n + 1][0]
+        found = per_day[branch]
+        return sum(found.get(first + timedelta(days=u), 0) for u in range((after - first).days))
+
+    flows = []
+    for n in range(c, end):
+        flow = DayFlow(days[n])
+        flow.collected = (
+            in_days(BILLS_CHART, n)
+            + at_edge(BILL_EDGES, PAID, n + 1)
+            - at_edge(BILL_EDGES, PAID, n)
+        )
+        if everyone:
+            flow.paid_out = (
+                in_days(CASHINS_CHART, n)
+                + at_edge(CASHIN_EDGES, SENT, n + 1)
+                - at_edge(CASHIN_EDGES, SENT, n)
+            )
+        else:
+            flow.paid_out = sum(a for _, a in per_slot[MY_CASHINS][n].values())
+        flows.append(flow)
+    return Overview(sections[0], sections[1], chart, flows)
+
+
+def _bill_figures(totals: summaries.Totals) -> BillFigures:
+    figures = BillFigures()
+    for (_, status, _), (count, amount) in totals.items():
+        figures.add(status, count, amount)
+    return figures
+
+
+def _people(
+    month: summaries.Totals, today: summaries.Totals
+) -> tuple[list[PersonFigures], list[PersonFigures]]:
+    """The per-person tables of the month and of today, with one read of the names."""
+    ids = {who for who, _, _ in month} | {who for who, _, _ in today}
+    names: dict[int, str] = {}
+    if ids:
+        query = select(User.id, User.name).where(User.id.in_(ids))
+        names = {int(uid): str(name) for uid, name in db.session.execute(query)}
+
+    def table(totals: summaries.Totals) -> list[PersonFigures]:
+        people: dict[int, BillFigures] = {}
+        for (who, status, _), (count, amount) in totals.items():
+            people.setdefault(who, BillFigures()).add(status, count, amount)
+        found = [PersonFigures(uid, names.get(uid, "?"), bills) for uid, bills in people.items()]
+        return sorted(found, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
+
+    return table(month), table(today)
