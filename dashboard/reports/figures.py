@@ -25,6 +25,8 @@ whose figures, so each is built once per process and SQLAlchemy compiles it once
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -36,6 +38,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    and_,
     bindparam,
     cast,
     column,
@@ -48,6 +51,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Dialect
 
 from dashboard import summaries
 from dashboard.db import UTCDateTime, db
@@ -164,10 +168,11 @@ def _per_day_part(branch: int, model: Any, status: str, where: tuple[Any, ...]) 
 
 
 def _slices_part(
-    branch: int, dialect: str, slots: int, model: Any, keys: Keys, where: tuple[Any, ...]
+    branch: int, dialect: str, model: Any, keys: Keys, where: tuple[Any, ...]
 ) -> list[Any]:
-    """Counts and sums of the rows in each of ``slots`` slices of time, per ``keys``; each
-    slice an index range of ``model.created_at`` (an empty slice reads nothing)."""
+    """Counts and sums of the rows in each slice of time (a parameter), per ``keys``; each
+    slice an index range of ``model.created_at`` (an empty slice reads nothing). The statement
+    is the same whatever the slices."""
     if dialect == "postgresql":
         # The slices as arrays unnested, each read by a LATERAL subquery on the index: a
         # statement whose text does not grow with the slices.
@@ -197,28 +202,33 @@ def _slices_part(
             .select_from(spans.join(rows, true()))
             .group_by(spans.c.slot, *(c for c in columns if c is not None))
         ]
-    # SQLite: one SELECT per slice, each its own range of the index (an OR of the ranges would
-    # read the whole table); SQLite wants the UNION ALL flat.
+    # SQLite: the slices as a JSON array of [start, end] read by json_each, the rows of each
+    # found through the index (SQLite loops over the slices, then over the index's range).
+    spans = (
+        func.json_each(bindparam(f"b{branch}_spans", type_=String))
+        .table_valued("key", "value")
+        .alias(f"spans{branch}")
+    )
+    within = and_(
+        model.created_at >= func.json_extract(spans.c.value, "$[0]"),
+        model.created_at < func.json_extract(spans.c.value, "$[1]"),
+    )
     return [
         select(
-            *_head(branch, slot=literal_column(str(n), Integer)),
+            *_head(branch, slot=spans.c.key),
             *_key_columns(keys),
             func.count(),
             func.sum(model.amount),
         )
-        .where(
-            *where,
-            model.created_at >= bindparam(f"b{branch}_start{n}", type_=UTCDateTime()),
-            model.created_at < bindparam(f"b{branch}_end{n}", type_=UTCDateTime()),
-        )
-        .group_by(*(k for k in keys if k is not None))
-        for n in range(slots)
+        .select_from(spans.join(model, within))
+        .where(*where)
+        .group_by(spans.c.key, *(k for k in keys if k is not None))
     ]
 
 
-@lru_cache(maxsize=16)
-def _statement(dialect: str, slots: int, everyone: bool) -> Any:
-    """The one statement of an overview over ``slots`` local midnights."""
+@lru_cache(maxsize=8)
+def _statement(dialect: str, everyone: bool) -> Any:
+    """The one statement of an overview (everyone's or one person's)."""
     bill_day, cashin_day = BillDayTotal, CashinDayTotal
     mine: tuple[Any, ...] = () if everyone else (bill_day.issued_by_id == bindparam("person"),)
     bill_keys: Keys = (bill_day.issued_by_id, bill_day.status, None)
@@ -231,12 +241,11 @@ def _statement(dialect: str, slots: int, everyone: bool) -> Any:
     # At the month's and today's midnights every bill, per person and status; at the chart's
     # other midnights the paid ones only, on the (status, created_at) index.
     parts += _slices_part(
-        BILL_EDGES, dialect, slots, Bill, (Bill.issued_by_id, Bill.status, None), my_bills
+        BILL_EDGES, dialect, Bill, (Bill.issued_by_id, Bill.status, None), my_bills
     )
     parts += _slices_part(
         PAID_EDGES,
         dialect,
-        slots,
         Bill,
         (None, Bill.status, None),
         (Bill.status == PAID, *my_bills),
@@ -252,16 +261,13 @@ def _statement(dialect: str, slots: int, everyone: bool) -> Any:
         parts += _slices_part(
             CASHIN_EDGES,
             dialect,
-            slots,
             Cashin,
             (None, Cashin.status, Cashin.reason),
             (Cashin.status.in_(COUNTED_CASHINS),),
         )
     else:  # the day summary has no preparer: the local days of the chart from the rows
         my_sent = (Cashin.created_by_id == bindparam("person"), Cashin.status == SENT)
-        parts += _slices_part(
-            MY_CASHINS, dialect, slots - 1, Cashin, (None, Cashin.status, None), my_sent
-        )
+        parts += _slices_part(MY_CASHINS, dialect, Cashin, (None, Cashin.status, None), my_sent)
     return union_all(*parts)
 
 
@@ -279,18 +285,22 @@ def _edge(moment: datetime) -> tuple[date, tuple[datetime, datetime], int]:
 
 
 def _slice_params(
-    dialect: str, branch: int, slices: list[tuple[datetime, datetime]]
+    dialect: Dialect, branch: int, slices: list[tuple[datetime, datetime]]
 ) -> dict[str, Any]:
-    if dialect == "postgresql":
+    if dialect.name == "postgresql":
         return {
             f"b{branch}_starts": [a for a, _ in slices],
             f"b{branch}_ends": [b for _, b in slices],
         }
-    params = {}
-    for n, (a, b) in enumerate(slices):
-        params[f"b{branch}_start{n}"] = a
-        params[f"b{branch}_end{n}"] = b
-    return params
+    stored = _stored_moment(dialect)  # as the rows hold them, so that the text compares
+    return {f"b{branch}_spans": json.dumps([[stored(a), stored(b)] for a, b in slices])}
+
+
+@lru_cache(maxsize=4)
+def _stored_moment(dialect: Dialect) -> Callable[[datetime], str]:
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    return processor
 
 
 Key = tuple[int | None, str | None, str | None]
@@ -308,7 +318,7 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     ends = [_edge(day_start(d, zone)) for d in days]
     m, t, c = (month.first - first).days, (today - first).days, (chart.first - first).days
     end = len(days) - 1  # tomorrow's midnight
-    dialect = db.engine.dialect.name
+    dialect = db.engine.dialect
     params: dict[str, Any] = {
         "to": ends[end][0],
         "month_from": ends[m][0],
@@ -335,8 +345,8 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     per_day: dict[int, dict[date, int]] = {BILLS_CHART: {}, CASHINS_CHART: {}}
     slotted = (BILL_EDGES, CASHIN_EDGES, MY_CASHINS)
     per_slot: dict[int, list[summaries.Totals]] = {b: [{} for _ in days] for b in slotted}
-    statement = _statement(dialect, len(days), everyone)
-    if dialect == "postgresql":
+    statement = _statement(dialect.name, everyone)
+    if dialect.name == "postgresql":
         # The planner cannot know the slices' bounds, guesses thousands of rows for each, and
         # the guessed cost passes jit_above_cost at a million bills: compiling the statement
         # would then cost ten times what running it does (a few ms). For this transaction only.
