@@ -17,10 +17,12 @@ hours away) and G(b) = F(b) - F(D(b)), the rows between the two, signed. Then
   range on created_at): per person and status at the three midnights the month and today start
   and end on, the paid bills only at the others (the chart's);
 - the same for cash-ins (the day summary per status and reason, the rows at every midnight);
-  a cashier's own cash-ins (the day summary has no preparer) per local day, from the rows.
+  a cashier's own cash-ins (the day summary has no preparer) per local day, from the rows;
+- for everyone's, the staff's names (the per-person tables').
 
-Which statement is built depends only on the database, the number of midnights (31 or 32) and
-whose figures, so each is built once per process and SQLAlchemy compiles it once.
+The slices are parameters (arrays on PostgreSQL, a JSON array on SQLite), so the statement
+depends only on the database and whose figures: it is built once per process and SQLAlchemy
+compiles it once.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ BILLS_MONTH, BILLS_TODAY, BILLS_CHART, BILL_EDGES = 0, 1, 2, 3
 CASHINS_MONTH, CASHINS_TODAY, CASHINS_CHART, CASHIN_EDGES = 4, 5, 6, 7
 MY_CASHINS = 8  # a cashier's own cash-ins sent, per local day of the chart
 PAID_EDGES = 9  # the paid bills at the chart's other midnights
+NAMES = 10  # the staff's names (a small table: the lists' person filters read it whole too)
 
 
 @dataclass
@@ -265,6 +268,16 @@ def _statement(dialect: str, everyone: bool) -> Any:
             (None, Cashin.status, Cashin.reason),
             (Cashin.status.in_(COUNTED_CASHINS),),
         )
+        parts.append(
+            select(
+                *_head(NAMES),
+                User.id,
+                User.name,
+                cast(null(), String),
+                literal_column("0", Integer),
+                literal_column("0", Integer),
+            )
+        )
     else:  # the day summary has no preparer: the local days of the chart from the rows
         my_sent = (Cashin.created_by_id == bindparam("person"), Cashin.status == SENT)
         parts += _slices_part(MY_CASHINS, dialect, Cashin, (None, Cashin.status, None), my_sent)
@@ -345,23 +358,27 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     per_day: dict[int, dict[date, int]] = {BILLS_CHART: {}, CASHINS_CHART: {}}
     slotted = (BILL_EDGES, CASHIN_EDGES, MY_CASHINS)
     per_slot: dict[int, list[summaries.Totals]] = {b: [{} for _ in days] for b in slotted}
+    names: dict[int, str] = {}
     statement = _statement(dialect.name, everyone)
     if dialect.name == "postgresql":
         # The planner cannot know the slices' bounds, guesses thousands of rows for each, and
         # the guessed cost passes jit_above_cost at a million bills: compiling the statement
         # would then cost ten times what running it does (a few ms). For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
+    # Each branch gives each key once (its GROUP BY); the paid bills at the chart's midnights
+    # (where the bills are not read whole) join the bills' offsets.
     for branch, utc_day, slot, who, status, reason, count, amount in db.session.execute(
         statement, params
     ):
         if branch in per_day:
-            per_day[branch][utc_day] = int(amount or 0)
-            continue
-        if branch == PAID_EDGES:
-            branch = BILL_EDGES  # the same midnights' offsets, where the bills' are not read
-        totals = per_slot[branch][slot] if branch in per_slot else sums.setdefault(branch, {})
-        key: Key = (who, status, reason)
-        summaries.add(totals, {key: (int(count or 0), int(amount or 0))})
+            per_day[branch][utc_day] = int(amount)
+        elif branch == NAMES:
+            names[who] = status
+        elif branch in per_slot or branch == PAID_EDGES:
+            found = per_slot[BILL_EDGES if branch == PAID_EDGES else branch][slot]
+            found[(who, status, reason)] = (int(count), int(amount))
+        else:
+            sums.setdefault(branch, {})[(who, status, reason)] = (int(count), int(amount))
 
     # G(b) of each midnight: its slice's rows, signed.
     offsets = {
@@ -381,7 +398,9 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
 
     month_bills = ranged(BILLS_MONTH, BILL_EDGES, m)
     today_bills = ranged(BILLS_TODAY, BILL_EDGES, t)
-    month_people, today_people = _people(month_bills, today_bills) if everyone else ([], [])
+    month_people, today_people = (
+        (_people(month_bills, names), _people(today_bills, names)) if everyone else ([], [])
+    )
     sections = []
     for period, bills, people, days_branch, x in (
         (day, today_bills, today_people, CASHINS_TODAY, t),
@@ -431,21 +450,10 @@ def _bill_figures(totals: summaries.Totals) -> BillFigures:
     return figures
 
 
-def _people(
-    month: summaries.Totals, today: summaries.Totals
-) -> tuple[list[PersonFigures], list[PersonFigures]]:
-    """The per-person tables of the month and of today, with one read of the names."""
-    ids = {who for who, _, _ in month} | {who for who, _, _ in today}
-    names: dict[int, str] = {}
-    if ids:
-        query = select(User.id, User.name).where(User.id.in_(ids))
-        names = {int(uid): str(name) for uid, name in db.session.execute(query)}
-
-    def table(totals: summaries.Totals) -> list[PersonFigures]:
-        people: dict[int, BillFigures] = {}
-        for (who, status, _), (count, amount) in totals.items():
-            people.setdefault(who, BillFigures()).add(status, count, amount)
-        found = [PersonFigures(uid, names.get(uid, "?"), bills) for uid, bills in people.items()]
-        return sorted(found, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
-
-    return table(month), table(today)
+def _people(totals: summaries.Totals, names: dict[int, str]) -> list[PersonFigures]:
+    """A per-person table: everyone who issued a bill, most money collected first."""
+    people: dict[int, BillFigures] = {}
+    for (who, status, _), (count, amount) in totals.items():
+        people.setdefault(who, BillFigures()).add(status, count, amount)
+    found = [PersonFigures(uid, names.get(uid, "?"), bills) for uid, bills in people.items()]
+    return sorted(found, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
