@@ -173,19 +173,19 @@ def _per_day_part(branch: int, model: Any, status: str, where: tuple[Any, ...]) 
 def _slices_part(
     branch: int, dialect: str, model: Any, keys: Keys, where: tuple[Any, ...]
 ) -> list[Any]:
-    """Counts and sums of the rows in each slice of time (a parameter), per ``keys``; each
-    slice an index range of ``model.created_at`` (an empty slice reads nothing). The statement
-    is the same whatever the slices."""
+    """Counts and sums of the rows in each slice of time, per ``keys``: the slices are a
+    parameter (numbered: each row says its slice's number), each an index range of
+    ``model.created_at``, so the statement is the same whatever the slices."""
     if dialect == "postgresql":
-        # The slices as arrays unnested, each read by a LATERAL subquery on the index: a
-        # statement whose text does not grow with the slices.
+        # The slices as arrays unnested, each read by a LATERAL subquery on the index.
         moment = DateTime(timezone=True)
         spans = (
             func.unnest(
+                bindparam(f"b{branch}_slots", type_=ARRAY(Integer)),
                 bindparam(f"b{branch}_starts", type_=ARRAY(moment)),
                 bindparam(f"b{branch}_ends", type_=ARRAY(moment)),
             )
-            .table_valued(column("start", moment), column("end", moment), with_ordinality="slot")
+            .table_valued(column("slot", Integer), column("start", moment), column("end", moment))
             .render_derived(name=f"spans{branch}")
         )
         rows = (
@@ -197,7 +197,7 @@ def _slices_part(
         columns = [None if k is None else rows.c[f"k{i}"] for i, k in enumerate(keys)]
         return [
             select(
-                *_head(branch, slot=spans.c.slot - 1),  # ordinality counts from 1
+                *_head(branch, slot=spans.c.slot),
                 *_key_columns(tuple(columns)),  # type: ignore[arg-type]
                 func.count(),
                 func.sum(rows.c.amount),
@@ -205,27 +205,28 @@ def _slices_part(
             .select_from(spans.join(rows, true()))
             .group_by(spans.c.slot, *(c for c in columns if c is not None))
         ]
-    # SQLite: the slices as a JSON array of [start, end] read by json_each, the rows of each
-    # found through the index (SQLite loops over the slices, then over the index's range).
+    # SQLite: the slices as a JSON array of [number, start, end] read by json_each, the rows of
+    # each found through the index (SQLite loops over the slices, then over the index's range).
     spans = (
         func.json_each(bindparam(f"b{branch}_spans", type_=String))
-        .table_valued("key", "value")
+        .table_valued("value")
         .alias(f"spans{branch}")
     )
+    slot = func.json_extract(spans.c.value, "$[0]")
     within = and_(
-        model.created_at >= func.json_extract(spans.c.value, "$[0]"),
-        model.created_at < func.json_extract(spans.c.value, "$[1]"),
+        model.created_at >= func.json_extract(spans.c.value, "$[1]"),
+        model.created_at < func.json_extract(spans.c.value, "$[2]"),
     )
     return [
         select(
-            *_head(branch, slot=spans.c.key),
+            *_head(branch, slot=slot),
             *_key_columns(keys),
             func.count(),
             func.sum(model.amount),
         )
         .select_from(spans.join(model, within))
         .where(*where)
-        .group_by(spans.c.key, *(k for k in keys if k is not None))
+        .group_by(slot, *(k for k in keys if k is not None))
     ]
 
 
@@ -297,16 +298,28 @@ def _edge(moment: datetime) -> tuple[date, tuple[datetime, datetime], int]:
     return day, (midnight, moment), 1
 
 
-def _slice_params(
-    dialect: Dialect, branch: int, slices: list[tuple[datetime, datetime]]
-) -> dict[str, Any]:
+Slices = dict[int, tuple[datetime, datetime]]  # numbered slices of time
+
+
+def _slice_params(dialect: Dialect, branch: int, slices: Slices) -> dict[str, Any]:
     if dialect.name == "postgresql":
         return {
-            f"b{branch}_starts": [a for a, _ in slices],
-            f"b{branch}_ends": [b for _, b in slices],
+            f"b{branch}_slots": list(slices),
+            f"b{branch}_starts": [a for a, _ in slices.values()],
+            f"b{branch}_ends": [b for _, b in slices.values()],
         }
-    stored = _stored_moment(dialect)  # as the rows hold them, so that the text compares
-    return {f"b{branch}_spans": json.dumps([[stored(a), stored(b)] for a, b in slices])}
+    # As the rows hold them (the text compares), each moment written once.
+    stored = _stored_moment(dialect)
+    said: dict[datetime, str] = {}
+    spans = [
+        [
+            n,
+            said.get(a) or said.setdefault(a, stored(a)),
+            said.get(b) or said.setdefault(b, stored(b)),
+        ]
+        for n, (a, b) in slices.items()
+    ]
+    return {f"b{branch}_spans": json.dumps(spans)}
 
 
 @lru_cache(maxsize=4)
@@ -338,21 +351,21 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
         "today_from": ends[t][0],
         "chart_from": ends[c][0],
     }
-    slices = [piece for _, piece, _ in ends]
-    nothing = [(a, a) for a, _ in slices]  # an empty slice
-    detailed = (m, t, end)
+    # The slices between each midnight and its nearest UTC midnight (none when they are one).
+    slices = {n: piece for n, (_, piece, _) in enumerate(ends) if piece[0] != piece[1]}
+    detailed = (m, t, end)  # where the month and today start and end: every bill
+    params |= _slice_params(dialect, BILL_EDGES, {n: s for n, s in slices.items() if n in detailed})
     params |= _slice_params(
-        dialect, BILL_EDGES, [s if n in detailed else nothing[n] for n, s in enumerate(slices)]
-    )
-    params |= _slice_params(
-        dialect, PAID_EDGES, [nothing[n] if n in detailed else s for n, s in enumerate(slices)]
+        dialect, PAID_EDGES, {n: s for n, s in slices.items() if n not in detailed}
     )
     if everyone:
         params |= _slice_params(dialect, CASHIN_EDGES, slices)
     else:
         params["person"] = person
-        spans = [(day_start(a, zone), day_start(b, zone)) for a, b in pairwise(days)]
-        params |= _slice_params(dialect, MY_CASHINS, spans)
+        local = {
+            n: (day_start(a, zone), day_start(b, zone)) for n, (a, b) in enumerate(pairwise(days))
+        }
+        params |= _slice_params(dialect, MY_CASHINS, local)
 
     sums: dict[int, summaries.Totals] = {}  # branch -> key -> (count, amount)
     per_day: dict[int, dict[date, int]] = {BILLS_CHART: {}, CASHINS_CHART: {}}
