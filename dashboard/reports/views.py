@@ -30,7 +30,7 @@ from dashboard.db import utcnow
 from dashboard.labels import money_texts
 from dashboard.models import BillState, CashinState, Role
 from dashboard.reports import figures, services
-from dashboard.reports.chart import bar_chart
+from dashboard.reports.chart import bar_chart, table_rows
 from dashboard.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -196,41 +196,48 @@ def _list_url(endpoint: str) -> str:
     return built[endpoint]
 
 
+def _tile_labels() -> dict[str, str]:
+    """The tiles' labels, said once for both sections."""
+    return {
+        "collected": _("Money collected"),
+        "issued": _("Bills issued"),
+        "paid": _("Bills paid"),
+        "waiting": _("Waiting for payment"),
+        "expired": _("Expired"),
+        "cashins-sent": _("Cash-ins sent"),
+        "cashins-approval": _("Waiting for approval"),
+        "cashins-unknown": _("Unknown outcome"),
+        "refunds": _("Refunds sent"),
+    }
+
+
 def _bill_tiles(
-    period: services.Period, bills: services.BillFigures, person: int | None
+    period: services.Period,
+    bills: services.BillFigures,
+    person: int | None,
+    labels: dict[str, str],
 ) -> list[Tile]:
+    paid = _bills_url(period, BillState.PAID, person)
     return [
-        Tile(
-            "collected",
-            _("Money collected"),
-            bills.collected,
-            None,
-            _bills_url(period, BillState.PAID, person),
-        ),
+        Tile("collected", labels["collected"], bills.collected, None, paid),
         Tile(
             "issued",
-            _("Bills issued"),
+            labels["issued"],
             bills.issued.amount,
             bills.issued.count,
             _bills_url(period, "", person),
         ),
-        Tile(
-            "paid",
-            _("Bills paid"),
-            bills.paid.amount,
-            bills.paid.count,
-            _bills_url(period, BillState.PAID, person),
-        ),
+        Tile("paid", labels["paid"], bills.paid.amount, bills.paid.count, paid),
         Tile(
             "waiting",
-            _("Waiting for payment"),
+            labels["waiting"],
             bills.waiting.amount,
             bills.waiting.count,
             _bills_url(period, BillState.PENDING, person),
         ),
         Tile(
             "expired",
-            _("Expired"),
+            labels["expired"],
             bills.expired.amount,
             bills.expired.count,
             _bills_url(period, BillState.EXPIRED, person),
@@ -238,40 +245,24 @@ def _bill_tiles(
     ]
 
 
-def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> list[Tile]:
+def _cashin_tiles(
+    period: services.Period, cashins: services.CashinFigures, labels: dict[str, str]
+) -> list[Tile]:
     return [
         Tile(
-            "cashins-sent",
-            _("Cash-ins sent"),
-            cashins.sent.amount,
-            cashins.sent.count,
-            _cashins_url(period, CashinState.SUCCEEDED),
+            key,
+            labels[key],
+            figure.amount,
+            figure.count,
+            _cashins_url(period, status, reason),
             "cashins",
-        ),
-        Tile(
-            "cashins-approval",
-            _("Waiting for approval"),
-            cashins.awaiting_approval.amount,
-            cashins.awaiting_approval.count,
-            _cashins_url(period, CashinState.AWAITING_APPROVAL),
-            "cashins",
-        ),
-        Tile(
-            "cashins-unknown",
-            _("Unknown outcome"),
-            cashins.unknown.amount,
-            cashins.unknown.count,
-            _cashins_url(period, CashinState.UNKNOWN),
-            "cashins",
-        ),
-        Tile(
-            "refunds",
-            _("Refunds sent"),
-            cashins.refunds.amount,
-            cashins.refunds.count,
-            _cashins_url(period, CashinState.SUCCEEDED, "refund"),
-            "cashins",
-        ),
+        )
+        for key, figure, status, reason in (
+            ("cashins-sent", cashins.sent, CashinState.SUCCEEDED, ""),
+            ("cashins-approval", cashins.awaiting_approval, CashinState.AWAITING_APPROVAL, ""),
+            ("cashins-unknown", cashins.unknown, CashinState.UNKNOWN, ""),
+            ("refunds", cashins.refunds, CashinState.SUCCEEDED, "refund"),
+        )
     ]
 
 
@@ -282,17 +273,18 @@ def overview() -> ResponseReturnValue:
     today = services.local_today(utcnow(), zone)
     everyone = current_user.has_role(Role.ACCOUNTANT)
     person = None if everyone else int(current_user.id)
-    # One statement for every figure (dashboard/reports/figures.py), plus the people's names.
+    # One statement for every figure (dashboard/reports/figures.py).
     found = figures.overview(today, zone, person, CHART_DAYS)
+    labels = _tile_labels()
     sections = []
     for key, title, section in (
         ("today", _("Today"), found.today),
         ("month", _("This month"), found.month),
     ):
         period, people = section.period, section.people
-        tiles = _bill_tiles(period, section.bills, person)
+        tiles = _bill_tiles(period, section.bills, person, labels)
         if section.cashins is not None:
-            tiles += _cashin_tiles(period, section.cashins)
+            tiles += _cashin_tiles(period, section.cashins, labels)
         sections.append(
             {
                 "key": key,
@@ -304,6 +296,7 @@ def overview() -> ResponseReturnValue:
             }
         )
     chart_period, flows = found.chart, found.flows
+    say = money_texts()  # the amounts in words, the reader's locale looked up once
     series = ("collected", "paid_out") if everyone else ("collected",)
     return render_template(
         "reports/overview.html",
@@ -312,7 +305,8 @@ def overview() -> ResponseReturnValue:
         flows=flows,
         series=series,
         chart=bar_chart(flows, series),
-        say=money_texts(),  # the amounts in words, the reader's locale looked up once
+        say=say,
+        flow_rows=table_rows(flows, series, say),
         chart_period=chart_period,
         # Said here, before the first cash-in is refused for it.
         enrol_two_factor=everyone and not may_send_money(current_user),
