@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -163,7 +163,7 @@ class Tile:
     amount: int
     count: int | None
     href: str
-    counts: str = "bills"  # what ``count`` counts: bills or cash-ins
+    count_text: str = ""  # the count in words ("3 bills", "1 cash-in"), when there is one
 
 
 def _bills_url(period: services.Period, status: str = "", person: int | None = None) -> str:
@@ -196,66 +196,63 @@ def _list_url(endpoint: str) -> str:
     return built[endpoint]
 
 
-def _tile_labels() -> dict[str, str]:
-    """The tiles' labels, said once for both sections."""
-    return {
-        "collected": _("Money collected"),
-        "issued": _("Bills issued"),
-        "paid": _("Bills paid"),
-        "waiting": _("Waiting for payment"),
-        "expired": _("Expired"),
-        "cashins-sent": _("Cash-ins sent"),
-        "cashins-approval": _("Waiting for approval"),
-        "cashins-unknown": _("Unknown outcome"),
-        "refunds": _("Refunds sent"),
-    }
+class _Words:
+    """The tiles' words, from the reader's catalogue fetched once (each gettext call would
+    look it up again): labels said once for both sections, counts as "3 bills"."""
+
+    def __init__(self) -> None:
+        said = get_translations()
+        self.said = said
+        self.labels = {
+            "collected": said.gettext("Money collected"),
+            "issued": said.gettext("Bills issued"),
+            "paid": said.gettext("Bills paid"),
+            "waiting": said.gettext("Waiting for payment"),
+            "expired": said.gettext("Expired"),
+            "cashins-sent": said.gettext("Cash-ins sent"),
+            "cashins-approval": said.gettext("Waiting for approval"),
+            "cashins-unknown": said.gettext("Unknown outcome"),
+            "refunds": said.gettext("Refunds sent"),
+        }
+
+    def bills(self, count: int) -> str:
+        return str(self.said.ngettext("%(num)d bill", "%(num)d bills", count) % {"num": count})
+
+    def cashins(self, count: int) -> str:
+        text = self.said.ngettext("%(num)d cash-in", "%(num)d cash-ins", count)
+        return str(text % {"num": count})
 
 
 def _bill_tiles(
-    period: services.Period,
-    bills: services.BillFigures,
-    person: int | None,
-    labels: dict[str, str],
+    period: services.Period, bills: services.BillFigures, person: int | None, words: _Words
 ) -> list[Tile]:
     paid = _bills_url(period, BillState.PAID, person)
-    return [
-        Tile("collected", labels["collected"], bills.collected, None, paid),
-        Tile(
-            "issued",
-            labels["issued"],
-            bills.issued.amount,
-            bills.issued.count,
-            _bills_url(period, "", person),
-        ),
-        Tile("paid", labels["paid"], bills.paid.amount, bills.paid.count, paid),
-        Tile(
-            "waiting",
-            labels["waiting"],
-            bills.waiting.amount,
-            bills.waiting.count,
-            _bills_url(period, BillState.PENDING, person),
-        ),
-        Tile(
-            "expired",
-            labels["expired"],
-            bills.expired.amount,
-            bills.expired.count,
-            _bills_url(period, BillState.EXPIRED, person),
-        ),
-    ]
+    tiles = [Tile("collected", words.labels["collected"], bills.collected, None, paid)]
+    for key, figure, href in (
+        ("issued", bills.issued, _bills_url(period, "", person)),
+        ("paid", bills.paid, paid),
+        ("waiting", bills.waiting, _bills_url(period, BillState.PENDING, person)),
+        ("expired", bills.expired, _bills_url(period, BillState.EXPIRED, person)),
+    ):
+        tiles.append(
+            Tile(
+                key, words.labels[key], figure.amount, figure.count, href, words.bills(figure.count)
+            )
+        )
+    return tiles
 
 
 def _cashin_tiles(
-    period: services.Period, cashins: services.CashinFigures, labels: dict[str, str]
+    period: services.Period, cashins: services.CashinFigures, words: _Words
 ) -> list[Tile]:
     return [
         Tile(
             key,
-            labels[key],
+            words.labels[key],
             figure.amount,
             figure.count,
             _cashins_url(period, status, reason),
-            "cashins",
+            words.cashins(figure.count),
         )
         for key, figure, status, reason in (
             ("cashins-sent", cashins.sent, CashinState.SUCCEEDED, ""),
@@ -275,16 +272,16 @@ def overview() -> ResponseReturnValue:
     person = None if everyone else int(current_user.id)
     # One statement for every figure (dashboard/reports/figures.py).
     found = figures.overview(today, zone, person, CHART_DAYS)
-    labels = _tile_labels()
+    words = _Words()
     sections = []
     for key, title, section in (
         ("today", _("Today"), found.today),
         ("month", _("This month"), found.month),
     ):
         period, people = section.period, section.people
-        tiles = _bill_tiles(period, section.bills, person, labels)
+        tiles = _bill_tiles(period, section.bills, person, words)
         if section.cashins is not None:
-            tiles += _cashin_tiles(period, section.cashins, labels)
+            tiles += _cashin_tiles(period, section.cashins, words)
         sections.append(
             {
                 "key": key,
