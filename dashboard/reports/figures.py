@@ -11,8 +11,9 @@ hours away) and G(b) = F(b) - F(D(b)), the rows between the two, signed. Then
 
 (as in dashboard/summaries.py). One statement reads, as the branches of a UNION ALL:
 
-- the bill day summary summed over the month's UTC days and over today's, per person and
-  status, and its paid bills per UTC day over the chart's span;
+- the bill summaries summed over the month's UTC days (its month row, less the days after
+  today, which hold nothing unless rows are dated ahead) and over today's, per person and
+  status, and the paid bills per UTC day over the chart's span;
 - the rows between each local midnight of the span and its nearest UTC midnight (each an index
   range on created_at): per person and status at the three midnights the month and today start
   and end on, the paid bills only at the others (the chart's);
@@ -60,6 +61,7 @@ from dashboard.db import UTCDateTime, db
 from dashboard.models import (
     Bill,
     BillDayTotal,
+    BillMonthTotal,
     BillState,
     Cashin,
     CashinDayTotal,
@@ -90,6 +92,7 @@ BILLS_MONTH, BILLS_TODAY, BILLS_CHART, BILL_EDGES = 0, 1, 2, 3
 CASHINS_MONTH, CASHINS_TODAY, CASHINS_CHART, CASHIN_EDGES = 4, 5, 6, 7
 MY_CASHINS = 8  # a cashier's own cash-ins sent, per local day of the chart
 PAID_EDGES = 9  # the paid bills at the chart's other midnights
+BILLS_MONTH_ROWS, BILLS_MONTH_LESS = 11, 12  # the month row, the days after today
 NAMES = 10  # the staff's names (a small table: the lists' person filters read it whole too)
 
 
@@ -132,9 +135,18 @@ def _head(branch: int, day: Any = None, slot: Any = None) -> list[Any]:
     ]
 
 
-def _days_part(branch: int, count: Any, keys: Keys, first: str, where: tuple[Any, ...]) -> Any:
-    """Sums of a day summary's rows of the UTC days [first, to), per ``keys``."""
+def _days_part(
+    branch: int,
+    count: Any,
+    keys: Keys,
+    first: str,
+    where: tuple[Any, ...],
+    end: str = "to",
+    day: str = "day",
+) -> Any:
+    """Sums of a summary's rows of the days (or months) [first, end), per ``keys``."""
     model = count.class_
+    column = getattr(model, day)
     return (
         select(
             *_head(branch),
@@ -144,8 +156,8 @@ def _days_part(branch: int, count: Any, keys: Keys, first: str, where: tuple[Any
         )
         .where(
             *where,
-            model.day >= bindparam(first, type_=Date),
-            model.day < bindparam("to", type_=Date),
+            column >= bindparam(first, type_=Date),
+            column < bindparam(end, type_=Date),
         )
         .group_by(*(k for k in keys if k is not None))
     )
@@ -238,7 +250,20 @@ def _statement(dialect: str, everyone: bool) -> Any:
     bill_keys: Keys = (bill_day.issued_by_id, bill_day.status, None)
     my_bills: tuple[Any, ...] = () if everyone else (Bill.issued_by_id == bindparam("person"),)
     parts = [
-        _days_part(BILLS_MONTH, bill_day.bills, bill_keys, "month_from", mine),
+        # The month so far: its month row, less the days after today (none, but for rows
+        # dated ahead), plus the days before the month's first UTC midnight (a shop at UTC+13
+        # starts its month the day before): a few rows whatever the day of the month.
+        _days_part(
+            BILLS_MONTH_ROWS,
+            BillMonthTotal.bills,
+            (BillMonthTotal.issued_by_id, BillMonthTotal.status, None),
+            "whole_from",
+            () if everyone else (BillMonthTotal.issued_by_id == bindparam("person"),),
+            "whole_to",
+            "month",
+        ),
+        _days_part(BILLS_MONTH, bill_day.bills, bill_keys, "before_from", mine, "before_to"),
+        _days_part(BILLS_MONTH_LESS, bill_day.bills, bill_keys, "after_from", mine, "after_to"),
         _days_part(BILLS_TODAY, bill_day.bills, bill_keys, "today_from", mine),
         _per_day_part(BILLS_CHART, bill_day, PAID, mine),
     ]
@@ -329,6 +354,31 @@ def _stored_moment(dialect: Dialect) -> Callable[[datetime], str]:
     return processor
 
 
+def _month_params(first: date, end: date) -> dict[str, date]:
+    """The UTC days [first, end) (a month so far) as its month's row, less the days after
+    ``end``, plus the days before the month (when ``first`` is in the month before); or, when
+    ``first`` is past the month's first day, as those days alone."""
+    month = (end - timedelta(days=1)).replace(day=1)
+    after = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    if first <= month:
+        return {
+            "whole_from": month,
+            "whole_to": after,
+            "before_from": first,
+            "before_to": month,
+            "after_from": end,
+            "after_to": after,
+        }
+    return {  # no whole month: the days themselves
+        "whole_from": month,
+        "whole_to": month,
+        "before_from": first,
+        "before_to": end,
+        "after_from": end,
+        "after_to": end,
+    }
+
+
 Key = tuple[int | None, str | None, str | None]
 
 
@@ -348,6 +398,7 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     params: dict[str, Any] = {
         "to": ends[end][0],
         "month_from": ends[m][0],
+        **_month_params(ends[m][0], ends[end][0]),
         "today_from": ends[t][0],
         "chart_from": ends[c][0],
     }
@@ -392,6 +443,9 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
             found[(who, status, reason)] = (int(count), int(amount))
         else:
             sums.setdefault(branch, {})[(who, status, reason)] = (int(count), int(amount))
+    month_days = sums.setdefault(BILLS_MONTH, {})
+    summaries.add(month_days, sums.get(BILLS_MONTH_ROWS, {}))
+    summaries.add(month_days, sums.get(BILLS_MONTH_LESS, {}), -1)
 
     # G(b) of each midnight: its slice's rows, signed.
     offsets = {
