@@ -326,7 +326,10 @@ def _edge(moment: datetime) -> tuple[date, tuple[datetime, datetime], int]:
 Slices = dict[int, tuple[datetime, datetime]]  # numbered slices of time
 
 
-def _slice_params(dialect: Dialect, branch: int, slices: Slices) -> dict[str, Any]:
+def _slice_params(
+    dialect: Dialect, branch: int, slices: Slices, said: dict[datetime, str]
+) -> dict[str, Any]:
+    """The parameters of a branch's slices; ``said``: the moments already written (SQLite)."""
     if dialect.name == "postgresql":
         return {
             f"b{branch}_slots": list(slices),
@@ -335,15 +338,12 @@ def _slice_params(dialect: Dialect, branch: int, slices: Slices) -> dict[str, An
         }
     # As the rows hold them (the text compares), each moment written once.
     stored = _stored_moment(dialect)
-    said: dict[datetime, str] = {}
-    spans = [
-        [
-            n,
-            said.get(a) or said.setdefault(a, stored(a)),
-            said.get(b) or said.setdefault(b, stored(b)),
-        ]
-        for n, (a, b) in slices.items()
-    ]
+    for a, b in slices.values():
+        if a not in said:
+            said[a] = stored(a)
+        if b not in said:
+            said[b] = stored(b)
+    spans = [[n, said[a], said[b]] for n, (a, b) in slices.items()]
     return {f"b{branch}_spans": json.dumps(spans)}
 
 
@@ -404,19 +404,22 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     }
     # The slices between each midnight and its nearest UTC midnight (none when they are one).
     slices = {n: piece for n, (_, piece, _) in enumerate(ends) if piece[0] != piece[1]}
+    said: dict[datetime, str] = {}
     detailed = (m, t, end)  # where the month and today start and end: every bill
-    params |= _slice_params(dialect, BILL_EDGES, {n: s for n, s in slices.items() if n in detailed})
     params |= _slice_params(
-        dialect, PAID_EDGES, {n: s for n, s in slices.items() if n not in detailed}
+        dialect, BILL_EDGES, {n: s for n, s in slices.items() if n in detailed}, said
+    )
+    params |= _slice_params(
+        dialect, PAID_EDGES, {n: s for n, s in slices.items() if n not in detailed}, said
     )
     if everyone:
-        params |= _slice_params(dialect, CASHIN_EDGES, slices)
+        params |= _slice_params(dialect, CASHIN_EDGES, slices, said)
     else:
         params["person"] = person
         local = {
             n: (day_start(a, zone), day_start(b, zone)) for n, (a, b) in enumerate(pairwise(days))
         }
-        params |= _slice_params(dialect, MY_CASHINS, local)
+        params |= _slice_params(dialect, MY_CASHINS, local, said)
 
     sums: dict[int, summaries.Totals] = {}  # branch -> key -> (count, amount)
     per_day: dict[int, dict[date, int]] = {BILLS_CHART: {}, CASHINS_CHART: {}}
@@ -480,9 +483,14 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
         figures = all_of(people) if everyone else _bill_figures(bills)
         sections.append(Section(period, figures, people, cashins))
 
-    # The chart: each local day's paid bills and cash-ins sent.
-    def at_edge(edges: int, status: str, n: int) -> int:
-        return sum(a for (_, s, _), (_, a) in offsets[edges][n].items() if s == status)
+    # The chart: each local day's paid bills and cash-ins sent, from G of its two midnights.
+    paid_at = [
+        sum(a for (_, s, _), (_, a) in found.items() if s == PAID) for found in offsets[BILL_EDGES]
+    ]
+    sent_at = [
+        sum(a for (_, s, _), (_, a) in found.items() if s == SENT)
+        for found in offsets[CASHIN_EDGES]
+    ]
 
     def in_days(branch: int, n: int) -> int:
         """The day summary's francs of the UTC days [D(midnight n), D(midnight n + 1))."""
@@ -493,17 +501,9 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
     flows = []
     for n in range(c, end):
         flow = DayFlow(days[n])
-        flow.collected = (
-            in_days(BILLS_CHART, n)
-            + at_edge(BILL_EDGES, PAID, n + 1)
-            - at_edge(BILL_EDGES, PAID, n)
-        )
+        flow.collected = in_days(BILLS_CHART, n) + paid_at[n + 1] - paid_at[n]
         if everyone:
-            flow.paid_out = (
-                in_days(CASHINS_CHART, n)
-                + at_edge(CASHIN_EDGES, SENT, n + 1)
-                - at_edge(CASHIN_EDGES, SENT, n)
-            )
+            flow.paid_out = in_days(CASHINS_CHART, n) + sent_at[n + 1] - sent_at[n]
         else:
             flow.paid_out = sum(a for _, a in per_slot[MY_CASHINS][n].values())
         flows.append(flow)
