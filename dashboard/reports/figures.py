@@ -163,8 +163,18 @@ def _days_part(
     )
 
 
-def _per_day_part(branch: int, model: Any, status: str, where: tuple[Any, ...]) -> Any:
-    """A day summary's francs of one status per UTC day of [chart_from, to)."""
+def _per_day_part(
+    branch: int, dialect: str, model: Any, status: str, where: tuple[Any, ...]
+) -> Any:
+    """A day summary's francs of one status per UTC day of the chart (a parameter): each day
+    a seek of the summary's (day, status, ...) key, not every row of the span."""
+    if dialect == "postgresql":
+        days: Any = model.day == func.any(bindparam("chart_days", type_=ARRAY(Date)))
+    else:
+        listed: Any = select(column("value")).select_from(
+            func.json_each(bindparam("chart_days", type_=String))
+        )
+        days = model.day.in_(listed.scalar_subquery())
     return (
         select(
             *_head(branch, day=model.day),
@@ -172,12 +182,7 @@ def _per_day_part(branch: int, model: Any, status: str, where: tuple[Any, ...]) 
             func.count(),
             func.sum(model.amount),
         )
-        .where(
-            *where,
-            model.status == status,
-            model.day >= bindparam("chart_from", type_=Date),
-            model.day < bindparam("to", type_=Date),
-        )
+        .where(*where, days, model.status == status)
         .group_by(model.day)
     )
 
@@ -265,7 +270,7 @@ def _statement(dialect: str, everyone: bool) -> Any:
         _days_part(BILLS_MONTH, bill_day.bills, bill_keys, "before_from", mine, "before_to"),
         _days_part(BILLS_MONTH_LESS, bill_day.bills, bill_keys, "after_from", mine, "after_to"),
         _days_part(BILLS_TODAY, bill_day.bills, bill_keys, "today_from", mine),
-        _per_day_part(BILLS_CHART, bill_day, PAID, mine),
+        _per_day_part(BILLS_CHART, dialect, bill_day, PAID, mine),
     ]
     # At the month's and today's midnights every bill, per person and status; at the chart's
     # other midnights the paid ones only, on the (status, created_at) index.
@@ -285,7 +290,7 @@ def _statement(dialect: str, everyone: bool) -> Any:
         parts += [
             _days_part(CASHINS_MONTH, cashin_day.cashins, cashin_keys, "month_from", counted),
             _days_part(CASHINS_TODAY, cashin_day.cashins, cashin_keys, "today_from", counted),
-            _per_day_part(CASHINS_CHART, cashin_day, SENT, ()),
+            _per_day_part(CASHINS_CHART, dialect, cashin_day, SENT, ()),
         ]
         parts += _slices_part(
             CASHIN_EDGES,
@@ -354,6 +359,12 @@ def _stored_moment(dialect: Dialect) -> Callable[[datetime], str]:
     return processor
 
 
+def _day_list(dialect: Dialect, first: date, end: date) -> Any:
+    """The UTC days [first, end): a list on PostgreSQL, a JSON array of their text on SQLite."""
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    return days if dialect.name == "postgresql" else json.dumps([d.isoformat() for d in days])
+
+
 def _month_params(first: date, end: date) -> dict[str, date]:
     """The UTC days [first, end) (a month so far) as its month's row, less the days after
     ``end``, plus the days before the month (when ``first`` is in the month before); or, when
@@ -400,7 +411,7 @@ def overview(today: date, zone: str, person: int | None, chart_days: int) -> Ove
         "month_from": ends[m][0],
         **_month_params(ends[m][0], ends[end][0]),
         "today_from": ends[t][0],
-        "chart_from": ends[c][0],
+        "chart_days": _day_list(dialect, ends[c][0], ends[end][0]),
     }
     # The slices between each midnight and its nearest UTC midnight (none when they are one).
     slices = {n: piece for n, (_, piece, _) in enumerate(ends) if piece[0] != piece[1]}
