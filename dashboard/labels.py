@@ -280,6 +280,16 @@ def money(amount: int | None) -> str:
     return _amount_text(amount, _formats().name)
 
 
+def money_texts() -> Callable[[int | None], str]:
+    """``money`` for a page that says many amounts: the reader's locale looked up once."""
+    name = _formats().name
+
+    def say(amount: int | None) -> str:
+        return "—" if amount is None else _amount_text(amount, name)
+
+    return say
+
+
 def localtime(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return "—"

@@ -452,9 +452,13 @@ def cashin_figures(period: Period, created_by: int | None = None) -> CashinFigur
         created_by=created_by,
         keys=("status", "reason"),
     )
+    return cashin_figures_of(summaries.range_totals(source, period.start, period.end))
+
+
+def cashin_figures_of(totals: summaries.Totals) -> CashinFigures:
+    """The overview's cash-in figures from totals per (status, reason)."""
     figures = CashinFigures()
-    for key, (count, amount) in summaries.range_totals(source, period.start, period.end).items():
-        status, reason = key
+    for (status, reason), (count, amount) in totals.items():
         if status == CashinState.SUCCEEDED:
             figures.sent.add(count, amount)
             if reason == "refund":

@@ -5,19 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,9 +27,10 @@ from dashboard.auth.twofactor import may_send_money
 from dashboard.bills.queries import BillFilters
 from dashboard.cashins.queries import parse_list_filters
 from dashboard.db import utcnow
+from dashboard.labels import money_texts
 from dashboard.models import BillState, CashinState, Role
-from dashboard.reports import services
-from dashboard.reports.chart import bar_chart
+from dashboard.reports import figures, services
+from dashboard.reports.chart import bar_chart, table_rows
 from dashboard.security import roles_required
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -160,7 +163,7 @@ class Tile:
     amount: int
     count: int | None
     href: str
-    counts: str = "bills"  # what ``count`` counts: bills or cash-ins
+    count_text: str = ""  # the count in words ("3 bills", "1 cash-in"), when there is one
 
 
 def _bills_url(period: services.Period, status: str = "", person: int | None = None) -> str:
@@ -169,7 +172,7 @@ def _bills_url(period: services.Period, status: str = "", person: int | None = N
         args["status"] = status
     if person is not None:
         args["issued_by"] = person
-    return url_for("bills.index", **args)
+    return f"{_list_url('bills.index')}?{urlencode(args)}"
 
 
 def _cashins_url(period: services.Period, status: str, reason: str = "") -> str:
@@ -182,85 +185,81 @@ def _cashins_url(period: services.Period, status: str, reason: str = "") -> str:
     }
     if reason:
         args["reason"] = reason
-    return url_for("cashins.index", **args)
+    return f"{_list_url('cashins.index')}?{urlencode(args)}"
+
+
+def _list_url(endpoint: str) -> str:
+    """A list's address, built once per request (the overview links to it thirty times)."""
+    built: dict[str, str] = g.setdefault("_list_urls", {})
+    if endpoint not in built:
+        built[endpoint] = url_for(endpoint)
+    return built[endpoint]
+
+
+class _Words:
+    """The tiles' words, from the reader's catalogue fetched once (each gettext call would
+    look it up again): labels said once for both sections, counts as "3 bills"."""
+
+    def __init__(self) -> None:
+        said = get_translations()
+        self.said = said
+        self.labels = {
+            "collected": said.gettext("Money collected"),
+            "issued": said.gettext("Bills issued"),
+            "paid": said.gettext("Bills paid"),
+            "waiting": said.gettext("Waiting for payment"),
+            "expired": said.gettext("Expired"),
+            "cashins-sent": said.gettext("Cash-ins sent"),
+            "cashins-approval": said.gettext("Waiting for approval"),
+            "cashins-unknown": said.gettext("Unknown outcome"),
+            "refunds": said.gettext("Refunds sent"),
+        }
+
+    def bills(self, count: int) -> str:
+        return str(self.said.ngettext("%(num)d bill", "%(num)d bills", count) % {"num": count})
+
+    def cashins(self, count: int) -> str:
+        text = self.said.ngettext("%(num)d cash-in", "%(num)d cash-ins", count)
+        return str(text % {"num": count})
 
 
 def _bill_tiles(
-    period: services.Period, bills: services.BillFigures, person: int | None
+    period: services.Period, bills: services.BillFigures, person: int | None, words: _Words
+) -> list[Tile]:
+    paid = _bills_url(period, BillState.PAID, person)
+    tiles = [Tile("collected", words.labels["collected"], bills.collected, None, paid)]
+    for key, figure, href in (
+        ("issued", bills.issued, _bills_url(period, "", person)),
+        ("paid", bills.paid, paid),
+        ("waiting", bills.waiting, _bills_url(period, BillState.PENDING, person)),
+        ("expired", bills.expired, _bills_url(period, BillState.EXPIRED, person)),
+    ):
+        tiles.append(
+            Tile(
+                key, words.labels[key], figure.amount, figure.count, href, words.bills(figure.count)
+            )
+        )
+    return tiles
+
+
+def _cashin_tiles(
+    period: services.Period, cashins: services.CashinFigures, words: _Words
 ) -> list[Tile]:
     return [
         Tile(
-            "collected",
-            _("Money collected"),
-            bills.collected,
-            None,
-            _bills_url(period, BillState.PAID, person),
-        ),
-        Tile(
-            "issued",
-            _("Bills issued"),
-            bills.issued.amount,
-            bills.issued.count,
-            _bills_url(period, "", person),
-        ),
-        Tile(
-            "paid",
-            _("Bills paid"),
-            bills.paid.amount,
-            bills.paid.count,
-            _bills_url(period, BillState.PAID, person),
-        ),
-        Tile(
-            "waiting",
-            _("Waiting for payment"),
-            bills.waiting.amount,
-            bills.waiting.count,
-            _bills_url(period, BillState.PENDING, person),
-        ),
-        Tile(
-            "expired",
-            _("Expired"),
-            bills.expired.amount,
-            bills.expired.count,
-            _bills_url(period, BillState.EXPIRED, person),
-        ),
-    ]
-
-
-def _cashin_tiles(period: services.Period, cashins: services.CashinFigures) -> list[Tile]:
-    return [
-        Tile(
-            "cashins-sent",
-            _("Cash-ins sent"),
-            cashins.sent.amount,
-            cashins.sent.count,
-            _cashins_url(period, CashinState.SUCCEEDED),
-            "cashins",
-        ),
-        Tile(
-            "cashins-approval",
-            _("Waiting for approval"),
-            cashins.awaiting_approval.amount,
-            cashins.awaiting_approval.count,
-            _cashins_url(period, CashinState.AWAITING_APPROVAL),
-            "cashins",
-        ),
-        Tile(
-            "cashins-unknown",
-            _("Unknown outcome"),
-            cashins.unknown.amount,
-            cashins.unknown.count,
-            _cashins_url(period, CashinState.UNKNOWN),
-            "cashins",
-        ),
-        Tile(
-            "refunds",
-            _("Refunds sent"),
-            cashins.refunds.amount,
-            cashins.refunds.count,
-            _cashins_url(period, CashinState.SUCCEEDED, "refund"),
-            "cashins",
-        ),
+            key,
+            words.labels[key],
+            figure.amount,
+            figure.count,
+            _cashins_url(period, status, reason),
+            words.cashins(figure.count),
+        )
+        for key, figure, status, reason in (
+            ("cashins-sent", cashins.sent, CashinState.SUCCEEDED, ""),
+            ("cashins-approval", cashins.awaiting_approval, CashinState.AWAITING_APPROVAL, ""),
+            ("cashins-unknown", cashins.unknown, CashinState.UNKNOWN, ""),
+            ("refunds", cashins.refunds, CashinState.SUCCEEDED, "refund"),
+        )
     ]
 
 
@@ -271,17 +270,18 @@ def overview() -> ResponseReturnValue:
     today = services.local_today(utcnow(), zone)
     everyone = current_user.has_role(Role.ACCOUNTANT)
     person = None if everyone else int(current_user.id)
+    # One statement for every figure (dashboard/reports/figures.py).
+    found = figures.overview(today, zone, person, CHART_DAYS)
+    words = _Words()
     sections = []
-    for key, title, period in (
-        ("today", _("Today"), services.days_period(today, today, zone)),
-        ("month", _("This month"), services.month_to_date(today, zone)),
+    for key, title, section in (
+        ("today", _("Today"), found.today),
+        ("month", _("This month"), found.month),
     ):
-        people = services.bill_figures_by_person(period) if everyone else []
-        # Everyone's figures are the sum of the per-person table's: one read of the summaries.
-        bills = services.all_of(people) if everyone else services.bill_figures(period, person)
-        tiles = _bill_tiles(period, bills, person)
-        if everyone:
-            tiles += _cashin_tiles(period, services.cashin_figures(period))
+        period, people = section.period, section.people
+        tiles = _bill_tiles(period, section.bills, person, words)
+        if section.cashins is not None:
+            tiles += _cashin_tiles(period, section.cashins, words)
         sections.append(
             {
                 "key": key,
@@ -292,8 +292,8 @@ def overview() -> ResponseReturnValue:
                 "people_urls": {p.user_id: _bills_url(period, "", p.user_id) for p in people},
             }
         )
-    chart_period = services.last_days(today, CHART_DAYS, zone)
-    flows = services.daily_flows(chart_period, zone, person)
+    chart_period, flows = found.chart, found.flows
+    say = money_texts()  # the amounts in words, the reader's locale looked up once
     series = ("collected", "paid_out") if everyone else ("collected",)
     return render_template(
         "reports/overview.html",
@@ -302,6 +302,8 @@ def overview() -> ResponseReturnValue:
         flows=flows,
         series=series,
         chart=bar_chart(flows, series),
+        say=say,
+        flow_rows=table_rows(flows, series, say),
         chart_period=chart_period,
         # Said here, before the first cash-in is refused for it.
         enrol_two_factor=everyone and not may_send_money(current_user),
