@@ -114,7 +114,7 @@ class _Formats:
         self.catalogue: Any = None
         self.labels: dict[Callable[[_Formats], dict[str, str]], dict[str, str]] = {}
         self.datetime_formats: dict[str, Callable[[datetime], str]] = {}
-        self.badges: dict[str | None, Markup] = {}
+        self.badges: dict[tuple[str, str], Markup] = {}
         self.last_datetime: tuple[datetime | None, str, str] = (None, "", "")
         self.memos: dict[str, dict[Any, Any]] = {}
 
@@ -334,17 +334,24 @@ _BADGE_COLOURS = {
 }
 
 
-def bill_badge(state: str | None) -> Markup:
-    """A bill's status as a coloured badge (a filter: a list of 50 bills renders 50 of them,
-    made once per status and request)."""
+def _badge(
+    testid: str, state: str | None, colours: dict[str, str], label: Callable[[str | None], str]
+) -> Markup:
+    """A status as a coloured badge, made once per kind, status and request (a list of 50 rows
+    shows one or two per row)."""
     formats = _formats()
-    badge = formats.badges.get(state)
+    key = (testid, state or "")
+    badge = formats.badges.get(key)
     if badge is None:
-        colour = _BADGE_COLOURS.get(state or "", "secondary")
-        badge = formats.badges[state] = Markup(
-            '<span class="badge text-bg-{}" data-testid="status-badge">{}</span>'
-        ).format(colour, bill_state_label(state))
+        badge = formats.badges[key] = Markup(
+            '<span class="badge text-bg-{}" data-testid="{}">{}</span>'
+        ).format(colours.get(state or "", "secondary"), testid, label(state))
     return badge
+
+
+def bill_badge(state: str | None) -> Markup:
+    """A bill's status as a coloured badge (a filter)."""
+    return _badge("status-badge", state, _BADGE_COLOURS, bill_state_label)
 
 
 def _cashin_state_labels(t: _Formats) -> dict[str, str]:
@@ -379,17 +386,8 @@ _CASHIN_BADGE_COLOURS = {
 
 
 def cashin_badge(state: str | None) -> Markup:
-    """A cash-in's status as a coloured badge, made once per status and request (the
-    cash-ins list shows two per row)."""
-    formats = _formats()
-    key = "cashin:" + (state or "")
-    badge = formats.badges.get(key)
-    if badge is None:
-        colour = _CASHIN_BADGE_COLOURS.get(state or "", "secondary")
-        badge = formats.badges[key] = Markup(
-            '<span class="badge text-bg-{}" data-testid="cashin-status">{}</span>'
-        ).format(colour, cashin_state_label(state))
-    return badge
+    """A cash-in's status as a coloured badge (a filter)."""
+    return _badge("cashin-status", state, _CASHIN_BADGE_COLOURS, cashin_state_label)
 
 
 def _role_labels(t: _Formats) -> dict[str, str]:
