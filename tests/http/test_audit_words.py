@@ -182,3 +182,14 @@ def test_the_audit_trail_says_what_happened_and_filters_by_code(
     admin.post("/lang", {"lang": "en", "next": "/"})
     english = readable_text(admin.get("/admin/audit").get_data(as_text=True))
     assert "Signed in" in english and "Cash-in submitted for approval" in english
+
+
+def test_the_audit_trails_date_filters_say_from_and_to_as_dates_in_french(
+    app: Flask, staff: dict[str, User]
+) -> None:
+    """The date fields are "Du" / "Au" (as on the bills and cash-ins lists), not the table's
+    "Origine" (where a request came from) nor a cash-in's "Bénéficiaire"."""
+    admin = staff_in_french(app, "admin@example.com")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    labels = dict(re.findall(r'<label[^>]*for="f-(from|to)"[^>]*>([^<]+)</label>', page))
+    assert labels == {"from": "Du", "to": "Au"}, labels
