@@ -24,12 +24,15 @@ from zoneinfo import ZoneInfo
 
 import requests
 from flask import Flask
-from sqlalchemy import JSON, MetaData, Table, insert, make_url, select
+from sqlalchemy import JSON, MetaData, Table, insert, make_url, select, text
 
 from bench import bills_list
 from bench.env import BenchSetupError, app_config, describe, make_user, migrate_database
 from bench.harness import Report, percentile
 from dashboard import create_app
+from dashboard.admin.audit_filter import WHO_TEXT
+from dashboard.bills.queries import BILL_TEXT
+from dashboard.cashins.queries import CASHIN_TEXT
 from dashboard.db import db
 from dashboard.models import AuditEvent, Bill, BillState, Cashin, CashinState, Role
 
@@ -298,6 +301,11 @@ def seed(app: Flask, report: Report, size: Size) -> Seeded:
                     conn.exec_driver_sql(f"ALTER TABLE {name} ENABLE TRIGGER USER")
                 for statement in RECOUNT:
                     conn.exec_driver_sql(statement)
+                for index in (BILL_TEXT, CASHIN_TEXT, WHO_TEXT):  # the search samples
+                    conn.exec_driver_sql(f"DELETE FROM {index.sample_table}")  # noqa: S608 - ours
+                    conn.execute(
+                        text(f"INSERT INTO {index.sample_table} {index.sample_rows_sql()}")
+                    )
             else:
                 for chunk in bills:
                     conn.execute(insert(_table(Bill)), chunk)

@@ -15,9 +15,10 @@ from those rows and the page is found among their ids, so the text index is not 
 time. More: the page walks the rows newest first and keeps the matches (``TextIndex.matches``
 with ``many``). Telling a broad search costs what all its matches cost on PostgreSQL (the
 trigram bitmap is built whole before the LIMIT applies); so when the search is the list's only
-condition, a trigram index on one row in SAMPLE_EVERY is read first: more than the bound there
-is more than the bound in all. On SQLite the FTS5 table alone is counted, before any row of the
-table is read.
+condition (or the others are ones the sample holds: a cash-in's bank), a narrow table holding the
+searched text of one row in ``sample_every`` (migration f17015ea4c03, kept by triggers) is read
+first: more than the bound there is more than the bound in all. On SQLite the FTS5 table alone is
+counted, before any row of the table is read.
 """
 
 from __future__ import annotations
@@ -53,10 +54,6 @@ COUNT_BOUND = 1_000
 # SQLite: a walk newest first through a broad search's rows asks the FTS5 table about this
 # many of its newest matches first (TextIndex.matches).
 NEWEST_MATCHES = 250
-# PostgreSQL: each trigram index has a twin on the rows whose id is a multiple of this
-# (migration f17015ea4c02): a search that matches more than COUNT_BOUND of those matches more
-# than COUNT_BOUND rows, found at this fraction of the index read.
-SAMPLE_EVERY = 8
 
 
 def like_escaped(value: str) -> str:
@@ -75,6 +72,12 @@ class TextIndex:
     pg_function: str  # the SQL function the trigram index is on (None-safe over the columns)
     fts_table: str  # the FTS5 table on SQLite
     ident: Any  # the table's id (the FTS5 rowid)
+    # PostgreSQL: the narrow table holding ``text`` (the indexed expression) of the rows whose id
+    # is a multiple of ``sample_every``, and the columns named in ``sample_holds`` (migration
+    # f17015ea4c03): a search matching more than COUNT_BOUND of those matches more in all.
+    sample_table: str
+    sample_every: int
+    sample_holds: tuple[str, ...] = ()
 
     def matches(self, search: str, *, many: bool = False) -> ColumnElement[bool]:
         """Rows whose columns contain ``search``, any case (as ``lower(c) LIKE '%x%'``).
@@ -106,12 +109,31 @@ class TextIndex:
         pattern = f"%{like_escaped(term)}%"
         return or_(*(func.lower(c).like(pattern, escape="\\") for c in self.columns))
 
-    def sample(self) -> ColumnElement[bool]:
-        """The rows the sample trigram index holds (PostgreSQL): written as its predicate is
-        (``id % 8 = 0``, constants inline) for the planner to choose it. SAMPLE_EVERY and the
-        indexes' predicate (migration f17015ea4c02) change together."""
-        every: ColumnElement[Any] = literal_column(str(SAMPLE_EVERY))
-        return self.ident.op("%")(every) == literal_column("0")  # type: ignore[no-any-return]
+    def count_in_sample(self, search: str, held: dict[str, Any], bound: int) -> int:
+        """PostgreSQL: how many rows of the sample table match ``search`` and ``held`` (column:
+        value, each one the sample holds), up to ``bound``: the table's rows are not read."""
+        assert set(held) <= set(self.sample_holds), held
+        sample = table(self.sample_table, column("text"), *(column(c) for c in held))
+        found = (
+            select(literal_column("1"))
+            .select_from(sample)
+            .where(sample.c.text.like(f"%{like_escaped(search.lower())}%"))
+            .where(*(sample.c[c] == bindparam(None, v) for c, v in held.items()))
+            .limit(bound)
+            .subquery()
+        )
+        return int(db.session.scalar(select(func.count()).select_from(found)) or 0)
+
+    def sample_rows_sql(self) -> str:
+        """PostgreSQL: SELECT of what the sample table should hold (id, text, held columns), as
+        its triggers write it: to fill it after a bulk load with triggers off, and to check it."""
+        source = self.ident.table.name
+        text_of = f"{self.pg_function}({', '.join(c.name for c in self.columns)})"
+        held = "".join(f", {c}" for c in self.sample_holds)
+        return (
+            f"SELECT id, {text_of} AS text{held} FROM {source}"  # noqa: S608 - ours
+            f" WHERE id % {self.sample_every} = 0"
+        )
 
     def indexed(self, search: str) -> bool:
         """Whether the index serves ``search`` (else it is a plain LIKE over the rows)."""
@@ -141,20 +163,25 @@ def bounded_matches(
     search: str = "",
     *,
     alone: bool = False,
+    held: dict[str, Any] | None = None,
     bound: int | None = None,
 ) -> list[tuple[Any, ...]] | None:
     """The rows ``query`` selects (tuples of its columns), or None when more than ``bound``
     (COUNT_BOUND): at most bound + 1 are read, and past the bound one is sent back.
     ``index`` and ``search``: the free-text search among ``query``'s conditions, read through
     its index (on PostgreSQL a bitmap of the trigram index, never a walk of the table).
-    ``alone``: the search is ``query``'s only condition, so a cheap look first may tell that
-    more than ``bound`` match: on SQLite the FTS5 table alone (not the table); on PostgreSQL
-    the rows of the sample trigram index (one in SAMPLE_EVERY), whose matches are matches too.
-    Where that look finds fewer, the whole index is read as usual: the answer is the same."""
+    ``alone``: the search is ``query``'s only condition; ``held``: its other conditions are
+    these equalities, each a column the index's sample table holds. Then a cheap look first may
+    tell that more than ``bound`` match: on SQLite the FTS5 table alone (not the table; alone
+    only); on PostgreSQL the sample table (one row in ``sample_every``), whose matches are
+    matches too. Where that look finds fewer, the whole index is read as usual: the answer is
+    the same."""
     bound = COUNT_BOUND if bound is None else bound
     indexed = index is not None and index.indexed(search)
     postgres = db.engine.dialect.name == "postgresql"
-    if indexed and alone and not postgres:
+    if alone:
+        held = {}
+    if indexed and held == {} and not postgres:
         assert index is not None
         if index.count_in_index(search, bound + 1) > bound:
             return None
@@ -170,10 +197,9 @@ def bounded_matches(
         or_(counted.c["_found"] <= bound, counted.c["_nth"] == 1)
     )
     with bitmap_scan() if indexed else nullcontext():
-        if indexed and alone and postgres:
+        if indexed and held is not None and postgres:
             assert index is not None
-            sampled = query.where(index.sample()).limit(bound + 1).subquery()
-            if (db.session.scalar(select(func.count()).select_from(sampled)) or 0) > bound:
+            if index.count_in_sample(search, held, bound + 1) > bound:
                 return None
         rows = db.session.execute(read).all()
     if rows and rows[0][-1] > bound:

@@ -34,6 +34,8 @@ WHO_TEXT = TextIndex(
     pg_function="lower",
     fts_table="audit_search",
     ident=AuditEvent.id,
+    sample_table="audit_search_sample",
+    sample_every=8,
 )
 
 

@@ -142,6 +142,8 @@ BILL_TEXT = TextIndex(
     pg_function="bill_search_text",
     fts_table="bills_search",
     ident=Bill.id,
+    sample_table="bill_search_sample",
+    sample_every=8,
 )
 
 

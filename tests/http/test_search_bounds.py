@@ -1,5 +1,5 @@
 """Searches at any breadth, on the real database: a search reads its matches once through the
-text index (at most the bound + 1 of them), a broad one may be told by the sample index
+text index (at most the bound + 1 of them), a broad one may be told by the sample table
 (PostgreSQL) or the FTS5 table alone (SQLite), and either way the pages hold the rows a plain
 scan of the table finds, in the same order, with the same "more than" past the bound."""
 
@@ -7,22 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select, text, update
 from werkzeug.datastructures import MultiDict
 
 from dashboard import search
-from dashboard.admin.audit_filter import AuditFilter
+from dashboard.admin.audit_filter import WHO_TEXT, AuditFilter
 from dashboard.bills import queries
-from dashboard.bills.queries import BillFilters
+from dashboard.bills.queries import BILL_TEXT, BillFilters
 from dashboard.cashins import queries as cashins_queries
-from dashboard.cashins.queries import CashinFilters
+from dashboard.cashins.queries import CASHIN_TEXT, CashinFilters
 from dashboard.db import db
-from dashboard.models import AuditEvent, Bill, User
+from dashboard.models import AuditEvent, Bill, BillEvent, BillLine, Cashin, User
 from dashboard.paging import keyset_page
+from dashboard.search import TextIndex
 from tests.http.test_bounded_lists import _like, _shown, events, rows  # noqa: F401 - fixtures
 from tests.http.test_lists_at_scale import _matches, _newest_first, bills  # noqa: F401 - fixture
 
@@ -48,24 +50,24 @@ def _pages_read_the_text_index(seen: list[tuple[str, Any]], marker: str) -> bool
     return any("ORDER BY" in s and (marker in s or "MATCH" in s) for s, _ in seen)
 
 
-def _sampled(ids: list[int]) -> int:
-    return sum(ident % search.SAMPLE_EVERY == 0 for ident in ids)
+def _sampled(ids: list[int], every: int = BILL_TEXT.sample_every) -> int:
+    return sum(ident % every == 0 for ident in ids)
 
 
-def _bound_cases(expected: list[int]) -> list[int]:
+def _bound_cases(expected: list[int], every: int) -> list[int]:
     """Bounds either side of every way to decide: above the matches, just under them, and
     (where the sample holds some) at the sample's count and just under it: the sample alone
     tells "more than" only under the latter."""
-    in_sample = _sampled(expected)
+    in_sample = _sampled(expected, every)
     bounds = {len(expected), max(len(expected) - 1, 1), in_sample, max(in_sample - 1, 1)}
     return sorted(b for b in bounds if b >= 1)
 
 
-def _bounds_and_ranges(expected: list[int]) -> list[tuple[int, int]]:
+def _bounds_and_ranges(expected: list[int], every: int) -> list[tuple[int, int]]:
     """Each bound, and for those past which the list walks newest first, where the walk's
     first FTS5 range ends on SQLite (TextIndex.matches): within the first page, a few pages
     down, and past every match (the default, on these few rows)."""
-    cases = [(bound, search.NEWEST_MATCHES) for bound in [*_bound_cases(expected), 1_000]]
+    cases = [(bound, search.NEWEST_MATCHES) for bound in [*_bound_cases(expected, every), 1_000]]
     many = [bound for bound, _ in cases if bound < len(expected)]
     return cases + [(bound, newest) for bound in many[:1] for newest in (1, 2, 6)]
 
@@ -87,7 +89,7 @@ def test_bills_searches_match_a_plain_scan_at_every_bound(
         for f in cases:
             shown = [r for r in bills if _matches(r, f)]
             expected = _newest_first(shown)
-            for bound, newest in _bounds_and_ranges(expected):
+            for bound, newest in _bounds_and_ranges(expected, BILL_TEXT.sample_every):
                 monkeypatch.setattr(queries, "SEARCH_TOTALS_MAX", bound)
                 monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 page = queries.list_bills(f, size=4)
@@ -122,14 +124,14 @@ def test_a_bills_search_with_few_matches_finds_its_page_among_their_ids(
             assert not _pages_read_the_text_index(seen, "bill_search_text"), seen
 
 
-def test_the_sample_index_serves_the_look_at_a_broad_search(
+def test_the_sample_table_tells_a_broad_search(
     app: Flask,
     bills: list[dict[str, Any]],  # noqa: F811 - the fixture
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """PostgreSQL: the look at one row in eight reads the partial trigram index (its predicate
-    and the query's must stay the same text, or the planner reads the whole index). SQLite:
-    the FTS5 table alone is counted, and the bills are not read for the count."""
+    """PostgreSQL: the look at one row in eight reads the narrow sample table through its
+    trigram index, kept by triggers (the bills added here reach it). SQLite: the FTS5 table
+    alone is counted, and the bills are not read for the count."""
     f = BillFilters(search="aline")
     expected = [r["id"] for r in bills if _matches(r, f)]
     with app.app_context():
@@ -162,7 +164,7 @@ def test_the_sample_index_serves_the_look_at_a_broad_search(
         if db.engine.dialect.name == "sqlite":
             assert any("FROM bills_search WHERE bills_search MATCH" in s for s, _ in seen)
             return
-        probe, params = next((s, p) for s, p in seen if f"% {search.SAMPLE_EVERY}" in s)
+        probe, params = next((s, p) for s, p in seen if "FROM bill_search_sample" in s)
         raw = db.engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -174,7 +176,101 @@ def test_the_sample_index_serves_the_look_at_a_broad_search(
         finally:
             raw.rollback()
             raw.close()
-        assert "ix_bills_search_trgm_sample" in plan, plan
+        assert "ix_bill_search_sample_trgm" in plan, plan
+
+
+def _sample_of(index: TextIndex) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """What the sample table holds, and what it should hold (both sorted by id)."""
+    held = db.session.execute(text(f"SELECT * FROM {index.sample_table} ORDER BY id")).all()  # noqa: S608
+    wanted = db.session.execute(text(f"{index.sample_rows_sql()} ORDER BY id")).all()
+    return [tuple(r) for r in held], [tuple(r) for r in wanted]
+
+
+def test_the_sample_tables_follow_every_change_to_their_rows(
+    app: Flask,
+    bills: list[dict[str, Any]],  # noqa: F811 - the fixture
+    rows: list[dict[str, Any]],  # noqa: F811 - the fixture
+    events: list[dict[str, Any]],  # noqa: F811 - the fixture
+) -> None:
+    """PostgreSQL: each sample table holds exactly the searched text (and a cash-in's bank) of
+    the rows whose id it samples, after inserts, edits of the searched columns, and deletes."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the sample tables are PostgreSQL's (SQLite counts its FTS5 table)")
+        indexes = (BILL_TEXT, CASHIN_TEXT, WHO_TEXT)
+        for index in indexes:
+            held, wanted = _sample_of(index)
+            assert held == wanted and held, index.sample_table
+        every = {index.ident.table.name: index.sample_every for index in indexes}
+        sampled = {
+            name: db.session.scalars(
+                select(model.id).where(model.id % every[name] == 0).order_by(model.id).limit(3)
+            ).all()
+            for name, model in (("bills", Bill), ("cashins", Cashin), ("audit_events", AuditEvent))
+        }
+        first, second, third = sampled["bills"]
+        db.session.execute(
+            update(Bill).where(Bill.id == first).values(payer="Zawadi.New@Example.com")
+        )
+        db.session.execute(update(Bill).where(Bill.id == second).values(code=None))
+        db.session.execute(update(Bill).where(Bill.id == third).values(amount=Bill.amount + 1))
+        one, two, _ = sampled["cashins"]
+        db.session.execute(
+            update(Cashin)
+            .where(Cashin.id == one)
+            .values(holder_name="ZAWADI Neema", bank_slug="BGF")
+        )
+        db.session.execute(update(Cashin).where(Cashin.id == two).values(gateway_reference="FT9Z"))
+        db.session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.id == sampled["audit_events"][0])
+            .values(actor_label="Zawadi@Example.com")
+        )
+        db.session.commit()
+        for index in indexes:
+            held, wanted = _sample_of(index)
+            assert held == wanted, index.sample_table
+        assert any("zawadi.new@example.com" in str(row) for row in _sample_of(BILL_TEXT)[0])
+        assert (
+            db.session.scalar(
+                text("SELECT bank_slug FROM cashin_search_sample WHERE id = :id"), {"id": one}
+            )
+            == "BGF"
+        )
+        db.session.execute(delete(BillEvent).where(BillEvent.bill_id == first))
+        db.session.execute(delete(BillLine).where(BillLine.bill_id == first))
+        db.session.execute(delete(Bill).where(Bill.id == first))
+        db.session.commit()
+        held, wanted = _sample_of(BILL_TEXT)
+        assert held == wanted and first not in [row[0] for row in held]
+
+
+def test_a_broad_cashin_search_within_a_bank_is_told_by_the_sample(
+    app: Flask,
+    rows: list[dict[str, Any]],  # noqa: F811 - the fixture
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search narrowed by a bank (the sample table holds the bank) is told on PostgreSQL
+    without reading the cash-ins when the sample alone holds more than the bound; other
+    filters are read as before. Either way the answer is the plain scan's."""
+    f = CashinFilters(search="aline", bank_slug="BCB")
+    expected = _newest_first([r for r in rows if _shown(r, f)])
+    in_sample = _sampled(expected, CASHIN_TEXT.sample_every)
+    assert in_sample >= 2, "the fixture has too few such cash-ins"
+    monkeypatch.setattr(search, "COUNT_BOUND", in_sample - 1)
+    with app.app_context():
+        with statements() as seen:
+            totals = cashins_queries.cashin_totals(f)
+        assert totals == cashins_queries.CashinTotals(in_sample - 1, 0, 0, known=False)
+        if db.engine.dialect.name == "postgresql":
+            probe = [s for s, _ in seen if "cashin_search_sample" in s]
+            assert probe and "bank_slug" in probe[0], seen
+            assert not any("_found" in s for s, _ in seen), seen  # the cash-ins not read
+        with statements() as seen:
+            other = cashins_queries.cashin_totals(replace(f, status="succeeded"))
+        assert not any("cashin_search_sample" in s for s, _ in seen), seen
+        narrower = [r for r in rows if _shown(r, replace(f, status="succeeded"))]
+        assert other.known == (len(narrower) < in_sample), (other, len(narrower))
 
 
 CASHIN_CASES = [
@@ -212,7 +308,7 @@ def test_cashin_searches_match_a_plain_scan_at_every_bound(
         for f in CASHIN_CASES:
             shown = [r for r in rows if _shown(r, f)]
             expected = _newest_first(shown)
-            for bound, newest in _bounds_and_ranges(expected):
+            for bound, newest in _bounds_and_ranges(expected, CASHIN_TEXT.sample_every):
                 monkeypatch.setattr(search, "COUNT_BOUND", bound)
                 monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 totals, walked = _walk_cashins(f, 3)
@@ -269,7 +365,7 @@ def test_audit_searches_match_a_plain_scan_at_every_bound(
             hits = [i for i, label in every if term in (label or "").lower()]
             assert set(hits) <= set(made), args
             expected = _newest_first([made[i] for i in hits])
-            for bound, newest in _bounds_and_ranges(expected):
+            for bound, newest in _bounds_and_ranges(expected, WHO_TEXT.sample_every):
                 monkeypatch.setattr(search, "COUNT_BOUND", bound)
                 monkeypatch.setattr(search, "NEWEST_MATCHES", newest)
                 total, walked = _audit(args)
