@@ -95,6 +95,20 @@ def upgrade():
             END $$
             """
         )
+        # How many rows match, up to a bound: read through the trigram index whatever the
+        # planner guesses of the pattern (a plan reading the whole table would cost a scan).
+        held = [c for c in columns if c != "text"]
+        params = "".join(f", wanted_{c} text" for c in held)  # not a column's name
+        where = "".join(f" AND (wanted_{c} IS NULL OR s.{c} = wanted_{c})" for c in held)
+        op.execute(
+            f"""
+            CREATE FUNCTION {name}_count(pattern text, bound integer{params}) RETURNS integer
+            LANGUAGE sql STABLE SET enable_seqscan = off AS $$
+              SELECT count(*)::integer FROM
+                (SELECT 1 FROM {name} AS s WHERE s.text LIKE pattern{where} LIMIT bound) AS found
+            $$
+            """
+        )
         old = ", ".join(f"OLD.{c}" for c in watched)
         new = ", ".join(f"NEW.{c}" for c in watched)
         op.execute(
@@ -122,4 +136,5 @@ def downgrade():
         op.execute(f"DROP TRIGGER IF EXISTS {name}_update ON {source}")
         op.execute(f"DROP TRIGGER IF EXISTS {name}_insert ON {source}")
         op.execute(f"DROP FUNCTION IF EXISTS {name}_track()")
+        op.execute(f"DROP FUNCTION IF EXISTS {name}_count")
         op.execute(f"DROP TABLE IF EXISTS {name}")
