@@ -3,6 +3,7 @@ one does, where OFFSET walked every row before it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,13 +72,16 @@ def keyset_page(
     newer: int | None = None,
     columns: bool = False,
     parts: list[Select[Any]] | None = None,
+    known: Sequence[tuple[Any, ...]] | None = None,
 ) -> Page:
     """The ``size`` rows of ``query`` just older than row ``older``, or just newer than row
     ``newer``, or the newest ones. ``keys`` is the order, newest first: ``(created_at, id)`` or
     ``(id,)``; the last key is the row's id, which the links carry. ``columns``: the query
     selects columns (one of them ``id``), and the page holds its rows rather than objects.
     ``parts``: the rows are the union of these disjoint queries of one table (``query`` is then
-    only where the cursor row is looked up, as for any page)."""
+    only where the cursor row is looked up, as for any page). ``known``: the keys' values of
+    every row ``query`` selects, read already (a search's few matches): the page is chosen among
+    them and only its rows are read, by id."""
     ident = keys[-1]
     pieces = parts or []
 
@@ -85,6 +89,9 @@ def keyset_page(
         if columns:
             return list(db.session.execute(statement).all())
         return list(db.session.scalars(statement))
+
+    if known is not None:
+        return _page_among(query, keys, known, size=size, older=older, newer=newer, fetch=fetch)
 
     def where(condition: Any) -> tuple[Select[Any], list[Select[Any]]]:
         return query.where(condition), [p.where(condition) for p in pieces]
@@ -109,4 +116,47 @@ def keyset_page(
         rows,
         newer=rows[0].id if cursor is not None and rows else None,
         older=rows[-1].id if more else None,
+    )
+
+
+def _page_among(
+    query: Select[Any],
+    keys: tuple[Any, ...],
+    known: Sequence[tuple[Any, ...]],
+    *,
+    size: int,
+    older: int | None,
+    newer: int | None,
+    fetch: Callable[[Select[Any]], list[Any]],
+) -> Page:
+    """keyset_page's page, chosen among ``known`` (the keys' values of every row of ``query``):
+    the same rows and links, with one read of the page's own rows by id."""
+    ident = keys[-1]
+    newest_first = sorted((tuple(k) for k in known), reverse=True)
+    cursor_id = older or newer
+    cursor: tuple[Any, ...] | None = None
+    if cursor_id:
+        cursor = next((k for k in newest_first if k[-1] == cursor_id), None)
+        if cursor is None:  # not among them (a link from an earlier list): where it stands
+            row = db.session.execute(select(*keys).where(ident == cursor_id)).first()
+            cursor = tuple(row) if row is not None else None
+
+    def rows_of(chosen: list[tuple[Any, ...]]) -> list[Any]:
+        if not chosen:
+            return []
+        ordered = query.where(ident.in_([k[-1] for k in chosen]))
+        return fetch(ordered.order_by(*(k.desc() for k in keys)))
+
+    if cursor is not None and newer:
+        later = [k for k in reversed(newest_first) if k > cursor][: size + 1]
+        if len(later) > size:
+            rows = rows_of(later[:size])
+            return Page(rows, newer=rows[0].id, older=rows[-1].id)
+        cursor = None  # near the top: show the newest page, a full one
+    pool = [k for k in newest_first if cursor is None or k < cursor][: size + 1]
+    rows = rows_of(pool[:size])
+    return Page(
+        rows,
+        newer=rows[0].id if cursor is not None and rows else None,
+        older=rows[-1].id if len(pool) > size else None,
     )

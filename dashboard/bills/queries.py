@@ -30,7 +30,7 @@ from dashboard.models import (
     BillState,
 )
 from dashboard.paging import Page, keyset_page
-from dashboard.search import SEARCH_INDEX_MIN, TextIndex, among, bounded_matches
+from dashboard.search import SEARCH_INDEX_MIN, TextIndex, bounded_matches
 
 
 @dataclass
@@ -279,10 +279,10 @@ def _indexed_search(filters: BillFilters) -> bool:
 
 
 def _search_matches(filters: BillFilters) -> list[tuple[Any, ...]] | None:
-    """(id, status, amount) of each bill a free-text search matches, or None when more than
-    SEARCH_TOTALS_MAX: one read of at most that many matches through the text index."""
+    """(created_at, id, status, amount) of each bill a free-text search matches, or None when
+    more than SEARCH_TOTALS_MAX: one read of at most that many matches through the text index."""
     alone = not any(getattr(filters, f.name) for f in fields(filters) if f.name != "search")
-    matches: Any = select(Bill.id, Bill.status, Bill.amount)
+    matches: Any = select(Bill.created_at, Bill.id, Bill.status, Bill.amount)
     return bounded_matches(
         _filtered(matches, filters),
         BILL_TEXT,
@@ -292,19 +292,19 @@ def _search_matches(filters: BillFilters) -> list[tuple[Any, ...]] | None:
     )
 
 
-def _list_totals(filters: BillFilters) -> tuple[Totals | None, list[int] | None]:
+def _list_totals(filters: BillFilters) -> tuple[Totals | None, list[tuple[Any, int]] | None]:
     """The totals per status (None past SEARCH_TOTALS_MAX search matches) and, for a free-text
-    search with fewer, the ids of its matches."""
+    search with fewer, the keys (created_at, id) of its matches."""
     if not _indexed_search(filters):
         return _totals(filters), None
     rows = _search_matches(filters)
     if rows is None:
         return None, None
     totals: Totals = {}
-    for _, status, amount in rows:
+    for _, _, status, amount in rows:
         count, francs = totals.get(str(status), (0, 0))
         totals[str(status)] = (count + 1, francs + int(amount))
-    return totals, [ident for ident, _, _ in rows]
+    return totals, [(created_at, ident) for created_at, ident, _, _ in rows]
 
 
 def list_totals(filters: BillFilters) -> BillPage:
@@ -325,7 +325,7 @@ def list_bills(
     query = _filtered(columns, filters, many=many)
     parts = None
     if found is not None:  # a search's few matches, read already: the page is among them
-        query = columns.where(among(Bill.id, found))
+        query = columns
     elif filters.status == BillState.UNKNOWN:
         # Unknown, and stuck "creating": each state its own range of the (status, created_at,
         # id) index, merged in order (an OR of the two made the databases sort all of them).
@@ -342,6 +342,7 @@ def list_bills(
         newer=newer,
         columns=True,  # rows, not Bill objects: 50 of them built for a table's lines
         parts=parts,
+        known=found,
     )
     return _bill_page(by_status, page)
 

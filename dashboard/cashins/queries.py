@@ -143,8 +143,9 @@ class CashinTotals:
     # is then that bound and the francs are not shown.
     known: bool = True
     # A search's matches when they are few (known): the list's page is found among these ids
-    # rather than through the text index a second time (see dashboard/search.py).
-    found: tuple[int, ...] | None = field(default=None, compare=False, repr=False)
+    # rather than through the text index a second time (see dashboard/search.py): their keys
+    # (created_at, id).
+    found: tuple[tuple[Any, int], ...] | None = field(default=None, compare=False, repr=False)
 
 
 ONE_DAY = timedelta(days=1)
@@ -222,7 +223,7 @@ def cashin_totals(filters: CashinFilters) -> CashinTotals:
     """Count and francs of everything the filter shows: from the summaries (dashboard/
     summaries.py); a search or "needs checking" counts its matches up to COUNT_BOUND."""
     if filters.search or filters.status == NEEDS_CHECKING:
-        columns: Any = select(Cashin.id, Cashin.status, Cashin.amount)
+        columns: Any = select(Cashin.created_at, Cashin.id, Cashin.status, Cashin.amount)
         matches: Any = filtered_cashins(columns, filters)
         if filters.status == NEEDS_CHECKING:  # each part through its index (see list_cashins)
             rest = replace(filters, status="")
@@ -244,10 +245,11 @@ def cashin_totals(filters: CashinFilters) -> CashinTotals:
         if rows is None:
             return CashinTotals(lists.COUNT_BOUND, 0, 0, known=False)
         by_status: dict[Any, tuple[int, int]] = {}
-        for _, status, amount in rows:
+        for _, _, status, amount in rows:
             count, francs = by_status.get(str(status), (0, 0))
             by_status[str(status)] = (count + 1, francs + int(amount))
-        return replace(_as_totals(by_status), found=tuple(ident for ident, _, _ in rows))
+        found = tuple((created_at, ident) for created_at, ident, _, _ in rows)
+        return replace(_as_totals(by_status), found=found)
     source = cashin_source(
         statuses=(filters.status,) if filters.status else (),
         reason=filters.reason,
@@ -287,7 +289,7 @@ def list_cashins(
     older: int | None = None,
     newer: int | None = None,
     many: bool = True,
-    found: tuple[int, ...] | None = None,
+    found: tuple[tuple[Any, int], ...] | None = None,
 ) -> Page:
     """One page of cash-ins, newest first (keyset: just older or newer than a given one).
     ``many``: a search matches more than COUNT_BOUND (as CashinTotals.known says): walk the
@@ -296,8 +298,7 @@ def list_cashins(
     query = select(Cashin).options(load_only(*LIST_LOADED))
     keys = (Cashin.created_at, Cashin.id)
     if found is not None:
-        query = query.where(lists.among(Cashin.id, found))
-        return keyset_page(query, keys, size=size, older=older, newer=newer)
+        return keyset_page(query, keys, size=size, older=older, newer=newer, known=found)
     if filters.status == NEEDS_CHECKING:
         return _needs_checking_page(filters, keys, size=size, older=older, newer=newer, many=many)
     query = filtered_cashins(query, filters, many=many)

@@ -395,3 +395,44 @@ def test_an_audit_search_with_few_matches_finds_its_page_among_their_ids(
             total, walked = _audit({"who": "typo_1"})
         assert total == len(walked) and walked
         assert not _pages_read_the_text_index(seen, "lower(audit_events.actor_label)"), seen
+
+
+def test_a_page_chosen_among_known_rows_is_the_page_the_database_would_give(
+    app: Flask,
+    bills: list[dict[str, Any]],  # noqa: F811 - the fixture
+) -> None:
+    """paging.keyset_page with ``known`` (a search's matches, read already) gives the rows and
+    links it gives without: every page size, from every row as the "older" and the "newer"
+    cursor, from a row that is not among them, and from one that does not exist."""
+    f = BillFilters(search="aline")
+    keys = (Bill.created_at, Bill.id)
+    with app.app_context():
+        matches = queries._filtered(select(*queries.LIST_COLUMNS), f)
+        known = [
+            tuple(r)
+            for r in db.session.execute(
+                select(Bill.created_at, Bill.id).where(queries.BILL_TEXT.matches(f.search))
+            )
+        ]
+        assert 4 < len(known) < 200
+        stranger = next(r["id"] for r in bills if not _matches(r, f))
+        cursors = [None, stranger, 10**9, *(ident for _, ident in known)]
+        for size in (1, 3, 50):
+            for cursor in cursors:
+                for side in ("older", "newer"):
+                    where = {side: cursor} if cursor else {}
+                    plain = keyset_page(matches, keys, size=size, columns=True, **where)
+                    chosen = keyset_page(
+                        select(*queries.LIST_COLUMNS),
+                        keys,
+                        size=size,
+                        columns=True,
+                        known=known,
+                        **where,
+                    )
+                    assert [tuple(r) for r in chosen.rows] == [tuple(r) for r in plain.rows]
+                    assert (chosen.newer, chosen.older) == (plain.newer, plain.older), (
+                        size,
+                        side,
+                        cursor,
+                    )
