@@ -18,7 +18,7 @@ from dashboard.db import db
 from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, translated
 from dashboard.models import AuditEvent, Bill, Cashin
 from dashboard.row_links import row_url
-from dashboard.search import TextIndex, among, bounded_count, bounded_matches
+from dashboard.search import TextIndex, bounded_count, bounded_matches
 from dashboard.security import id_from_text
 
 # What url_for leaves as it is in an #anchor.
@@ -186,20 +186,20 @@ class AuditFilter:
             query = query.where(AuditEvent.created_at < self._end)
         return query
 
-    def bounded(self) -> tuple[int | None, Select[Any]]:
-        """How many entries the filter shows, None past COUNT_BOUND ("more than"), and the
-        query of its list: a search's few matches are read once, through the trigram index,
-        and the list is found among their ids (dashboard/search.py)."""
+    def bounded(self) -> tuple[int | None, Select[Any], list[tuple[Any, int]] | None]:
+        """How many entries the filter shows, None past COUNT_BOUND ("more than"); the query of
+        its list; and for a search's few matches, their keys (created_at, id), read once
+        through the trigram index: the list's page is chosen among them (paging.keyset_page's
+        ``known``; dashboard/search.py)."""
         if not WHO_TEXT.indexed(self.who):
             total = bounded_count(self.apply(select(AuditEvent.id)))
-            return total, self.apply(select(AuditEvent), many=total is None)
+            return total, self.apply(select(AuditEvent), many=total is None), None
         alone = self.as_args().keys() == {"who"}
-        rows = bounded_matches(self.apply(select(AuditEvent.id)), WHO_TEXT, self.who, alone=alone)
+        keys: Any = select(AuditEvent.created_at, AuditEvent.id)
+        rows = bounded_matches(self.apply(keys), WHO_TEXT, self.who, alone=alone)
         if rows is None:
-            return None, self.apply(select(AuditEvent), many=True)
-        return len(rows), select(AuditEvent).where(
-            among(AuditEvent.id, [ident for (ident,) in rows])
-        )
+            return None, self.apply(select(AuditEvent), many=True), None
+        return len(rows), select(AuditEvent), [(created_at, ident) for created_at, ident in rows]
 
     def as_args(self) -> dict[str, str]:
         """The filter as address parameters (for links to other pages of the list)."""

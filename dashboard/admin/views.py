@@ -153,13 +153,14 @@ def change_role(user_id: int) -> ResponseReturnValue:
 def audit_trail() -> ResponseReturnValue:
     found = AuditFilter.from_args(request.args, current_app.config["BABEL_DEFAULT_TIMEZONE"])
     # Counted up to COUNT_BOUND: past it the page says "more than 1 000" (filters narrow it).
-    total, query = found.bounded()
+    total, query, known = found.bounded()
     listed = keyset_page(
         query,
         (AuditEvent.created_at, AuditEvent.id),
         size=current_app.config["PAGE_SIZE"],
         older=id_arg("older"),
         newer=id_arg("newer"),
+        known=known,
     )
     return render_template(
         "admin/audit.html",

@@ -353,12 +353,12 @@ AUDIT_CASES = [{"who": "typo"}, {"who": "typo_1"}, {"who": "po_"}, {"who": "ty"}
 
 def _audit(args: dict[str, str]) -> tuple[int | None, list[int]]:
     found = AuditFilter.from_args(MultiDict(args), "Africa/Bujumbura")
-    total, query = found.bounded()
+    total, query, known = found.bounded()
     keys = (AuditEvent.created_at, AuditEvent.id)
-    listed = keyset_page(query, keys, size=4)
+    listed = keyset_page(query, keys, size=4, known=known)
     walked = [e.id for e in listed.rows]
     while listed.older:
-        listed = keyset_page(query, keys, size=4, older=listed.older)
+        listed = keyset_page(query, keys, size=4, older=listed.older, known=known)
         walked += [e.id for e in listed.rows]
     return total, walked
 
