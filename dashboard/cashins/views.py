@@ -103,7 +103,7 @@ def index() -> ResponseReturnValue:
         date_errors=date_errors,
         totals=totals,
         banks=queries.cashin_banks(),
-        staff=db.session.scalars(select(User).order_by(User.name)).all(),
+        staff=db.session.execute(select(User.id, User.name).order_by(User.name)).all(),
         reasons=REASONS,
         states=list(CashinState),
         needs_checking=services.NEEDS_CHECKING,
