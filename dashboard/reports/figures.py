@@ -532,6 +532,9 @@ def _people(totals: summaries.Totals, names: dict[int, str]) -> list[PersonFigur
     """A per-person table: everyone who issued a bill, most money collected first."""
     people: dict[int, BillFigures] = {}
     for (who, status, _), (count, amount) in totals.items():
-        people.setdefault(who, BillFigures()).add(status, count, amount)
+        figures = people.get(who)
+        if figures is None:  # not setdefault: that builds a BillFigures for every row
+            figures = people[who] = BillFigures()
+        figures.add(status, count, amount)
     found = [PersonFigures(uid, names.get(uid, "?"), bills) for uid, bills in people.items()]
     return sorted(found, key=lambda p: (-p.bills.collected, p.name.lower(), p.user_id))
