@@ -18,8 +18,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     and_,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -256,30 +258,70 @@ def find_by_form_token(token: str) -> Bill | None:
     return db.session.scalar(select(Bill).where(Bill.form_token == token))
 
 
+def _form_token_and_payer(
+    token: str, kind: str, payer: str
+) -> tuple[int | None, customers.KnownPayer | None]:
+    """In one round trip: the bill this form already issued (a second submission), and the
+    payer's customer when billed before, with every identifier it is known by."""
+    bills = Bill.__table__
+    submitted = select(
+        bills.c.id.label("bill_id"),
+        null().label("customer_id"),
+        null().label("kind"),
+        null().label("value"),
+    ).where(bills.c.form_token == token)
+    payer_rows = customers.known_payer_rows(kind, payer)
+    payer_rows = payer_rows.with_only_columns(null().label("bill_id"), *payer_rows.selected_columns)
+    rows = db.session.execute(union_all(submitted, payer_rows)).all()
+    existing = next((row.bill_id for row in rows if row.bill_id is not None), None)
+    return existing, customers.known_payer_from([row[1:] for row in rows if row.bill_id is None])
+
+
 def _change_state(
-    bill: Bill, new: BillState, *, actor: User | None, actor_label: str, note: str = ""
+    bill: Bill,
+    new: BillState,
+    *,
+    actor: User | None,
+    actor_label: str,
+    note: str = "",
+    values: dict[str, Any] | None = None,
 ) -> bool:
     """Move the bill from the state this request saw to ``new``, with one history row.
 
     A conditional UPDATE (only while the row still has that state): of requests that learnt the
     same news together (callbacks, polls, the display), one writes the change and its history
-    row; the others find it done and write nothing. Returns whether this one changed it."""
+    row; the others find it done and write nothing. Returns whether this one changed it.
+
+    ``values``: other columns of the bill (what iHela said), written in that same UPDATE; they
+    are written whether or not the state moves."""
     old = bill.status
+    values = values or {}
     if old == new:
+        for name, value in values.items():
+            setattr(bill, name, value)
         return False
     now = utcnow()
     moved = db.session.execute(
         update(Bill)
         .where(Bill.id == bill.id, Bill.status == old)
-        .values(status=new, updated_at=now)
+        .values(status=new, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
     if getattr(moved, "rowcount", 0) != 1:
+        if values:  # what iHela said is kept all the same: only the state is the other's
+            db.session.execute(
+                update(Bill)
+                .where(Bill.id == bill.id)
+                .values(updated_at=now, **values)
+                .execution_options(synchronize_session=False)
+            )
         db.session.refresh(bill)  # another request moved it first: show what it wrote
         return False
     # The object says what the row now holds (a commit may keep it: db.commit_keeping).
     set_committed_value(bill, "status", new)
     set_committed_value(bill, "updated_at", now)
+    for name, value in values.items():
+        set_committed_value(bill, name, value)
     if new == BillState.PAID:
         customers.record_paid(bill)
     db.session.add(
@@ -327,13 +369,12 @@ def issue_bill(
     The row exists before the call, so nothing is lost if the call or the process dies. A second
     submission of the same form (double click, two tabs, back button) returns the first bill.
     """
-    existing = find_by_form_token(form_token)
-    if existing is not None:
+    # A payer billed before: the bill's row is written with its customer (no second UPDATE).
+    existing_id, known = _form_token_and_payer(form_token, request.payer_kind, request.payer)
+    if existing_id is not None and (existing := db.session.get(Bill, existing_id)) is not None:
         return existing
     public_token = secrets.token_urlsafe(16)
     reference = new_merchant_reference()
-    # A payer billed before: the bill's row is written with its customer (no second UPDATE).
-    customer = customers.known_customer(request.payer_kind, request.payer)
     bill = Bill(
         merchant_reference=reference,
         form_token=form_token,
@@ -348,7 +389,7 @@ def issue_bill(
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
         poster_id=poster_id,
-        customer_id=customer.id if customer is not None else None,
+        customer_id=known.customer_id if known is not None else None,
         lines=[
             BillLine(
                 position=position,
@@ -373,25 +414,11 @@ def issue_bill(
             else "",
         )
     )
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        existing = find_by_form_token(form_token)
-        if existing is None:
-            raise
-        return existing
-    customers.record_bill(bill, customer)
-    used = [line.item_id for line in request.lines if line.item_id is not None]
-    if used:  # the most used items are offered first
-        db.session.execute(
-            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
-        )
     audit.record(
         "bill.created",
         actor=by,
         object_type="bill",
-        object_id=bill.merchant_reference,
+        object_id=reference,
         summary=msg.coded(
             "audit.bill_created",
             amount=msg.money(request.amount),
@@ -399,6 +426,20 @@ def issue_bill(
             description=request.description,
         ),
     )
+    try:
+        db.session.flush()  # the bill, its history row and its audit row: one flush
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_by_form_token(form_token)
+        if existing is None:
+            raise
+        return existing
+    customers.record_bill(bill, known)
+    used = [line.item_id for line in request.lines if line.item_id is not None]
+    if used:  # the most used items are offered first
+        db.session.execute(
+            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
+        )
     # The bill and its issuer are used again below and by the page that follows: kept, not
     # read back (every change to them went through the ORM).
     commit_keeping(bill, by)
@@ -446,26 +487,29 @@ def issue_bill(
             note=msg.coded("note.unexpected_error"),
         )
     else:
-        bill.code = result.code
-        bill.raw_status = result.raw_status
-        bill.gateway_reply = result.raw
-        bill.payment_reference = result.payment_reference
-        bill.last_checked_at = utcnow()
+        said: dict[str, Any] = {
+            "code": result.code,
+            "raw_status": result.raw_status,
+            "gateway_reply": result.raw,
+            "payment_reference": result.payment_reference,
+            "last_checked_at": utcnow(),
+        }
         # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
         if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
-            bill.confirmation_uri = result.confirmation_uri
+            said["confirmation_uri"] = result.confirmation_uri
             new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
             note = msg.coded("note.bill_code", code=result.code)
         else:
             # A link we would put in a QR code and send by WhatsApp must not be javascript:,
             # plain http to the internet, or anything a phone would open somewhere unexpected.
             log.warning("bill %s: unsafe confirmation_uri refused", bill.merchant_reference)
-            bill.failure_code = "unsafe_confirmation_uri"
+            said["failure_code"] = "unsafe_confirmation_uri"
             new_state = BillState.FAILED
             note = msg.coded("note.bill_unsafe_link", code=result.code)
-        # After every field is set: the bill's changes go out in one UPDATE.
-        customers.learn_identity(bill, identifiers=result.payer_identity)
-        _change_state(bill, new_state, actor=None, actor_label="iHela", note=note)
+        # The identifiers read with the form token: a payer billed before costs no read here.
+        customers.learn_identity(bill, identifiers=result.payer_identity, known=known)
+        # What iHela said and the new state: one UPDATE.
+        _change_state(bill, new_state, actor=None, actor_label="iHela", note=note, values=said)
     commit_keeping(bill, by)
     return bill
 

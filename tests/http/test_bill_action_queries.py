@@ -54,7 +54,14 @@ def test_issuing_a_bill_reads_nothing_twice_and_nothing_back(
     assert len(reads_of("bills", seen)) == 1, seen
     assert not [s for s in seen if "price_items" in s], seen  # the form's items: no form shown
     assert not [s for s in seen if s.startswith("UPDATE bills SET") and "customer_id" in s], seen
-    assert len(seen) <= 15, "\n".join(seen)
+    # The payer's customer and its identifiers are read once, with the form token (one round
+    # trip): what iHela then says of the payer is checked against those, not read again.
+    assert len([s for s in seen if "FROM customer_identifiers" in s]) == 1, "\n".join(seen)
+    assert len([s for s in seen if "form_token" in s and s.startswith("SELECT")]) == 1, seen
+    assert "FROM customer_identifiers" in next(s for s in seen if "form_token" in s)
+    # What iHela said and the new state: one UPDATE of the bill.
+    assert len([s for s in seen if s.startswith("UPDATE bills")]) == 1, "\n".join(seen)
+    assert len(seen) <= 12, "\n".join(seen)
     with app.app_context():
         bill = db.session.get(Bill, int(response.headers["Location"].rsplit("/", 1)[1]))
         assert bill is not None and bill.status == "pending" and bill.customer_id is not None
