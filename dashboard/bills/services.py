@@ -17,7 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Table,
     and_,
+    bindparam,
+    insert,
     null,
     or_,
     select,
@@ -51,6 +55,14 @@ from dashboard.models import (
 )
 
 log = logging.getLogger(__name__)
+# Statements of every bill issued or moved, built once (building one, and its cache key,
+# costs more than running it): each run binds its values.
+_BILLS: Table = Bill.__table__  # type: ignore[assignment]
+_BILL_EVENTS: Table = BillEvent.__table__  # type: ignore[assignment]
+_ADD_BILL_EVENT = insert(_BILL_EVENTS)
+_WRITE_BILL = update(_BILLS).where(_BILLS.c.id == bindparam("bill_id_"))
+# Only while the row still has the state this request saw (see _change_state).
+_MOVE_BILL = _WRITE_BILL.where(_BILLS.c.status == bindparam("status_seen_"))
 
 PAYER_KINDS = {
     "email": _l("iHela e-mail"),
@@ -263,18 +275,26 @@ def _form_token_and_payer(
 ) -> tuple[int | None, customers.KnownPayer | None]:
     """In one round trip: the bill this form already issued (a second submission), and the
     payer's customer when billed before, with every identifier it is known by."""
-    bills = Bill.__table__
+    rows = db.session.execute(
+        _FORM_TOKEN_AND_PAYER, {"form_token_": token, "kind_": kind, "value_": payer}
+    ).all()
+    existing = next((row.bill_id for row in rows if row.bill_id is not None), None)
+    return existing, customers.known_payer_from([row[1:] for row in rows if row.bill_id is None])
+
+
+def _form_token_and_payer_statement() -> CompoundSelect[Any]:
     submitted = select(
-        bills.c.id.label("bill_id"),
+        _BILLS.c.id.label("bill_id"),
         null().label("customer_id"),
         null().label("kind"),
         null().label("value"),
-    ).where(bills.c.form_token == token)
-    payer_rows = customers.known_payer_rows(kind, payer)
+    ).where(_BILLS.c.form_token == bindparam("form_token_"))
+    payer_rows = customers.known_payer_rows(bindparam("kind_"), bindparam("value_"))
     payer_rows = payer_rows.with_only_columns(null().label("bill_id"), *payer_rows.selected_columns)
-    rows = db.session.execute(union_all(submitted, payer_rows)).all()
-    existing = next((row.bill_id for row in rows if row.bill_id is not None), None)
-    return existing, customers.known_payer_from([row[1:] for row in rows if row.bill_id is None])
+    return union_all(submitted, payer_rows)
+
+
+_FORM_TOKEN_AND_PAYER = _form_token_and_payer_statement()
 
 
 def _change_state(
@@ -301,20 +321,12 @@ def _change_state(
             setattr(bill, name, value)
         return False
     now = utcnow()
-    moved = db.session.execute(
-        update(Bill)
-        .where(Bill.id == bill.id, Bill.status == old)
-        .values(status=new, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.flush()  # changes made through the object first (nothing, most often)
+    row = {"bill_id_": bill.id, "updated_at": now, **values}
+    moved = db.session.execute(_MOVE_BILL, {**row, "status_seen_": old, "status": new})
     if getattr(moved, "rowcount", 0) != 1:
         if values:  # what iHela said is kept all the same: only the state is the other's
-            db.session.execute(
-                update(Bill)
-                .where(Bill.id == bill.id)
-                .values(updated_at=now, **values)
-                .execution_options(synchronize_session=False)
-            )
+            db.session.execute(_WRITE_BILL, row)
         db.session.refresh(bill)  # another request moved it first: show what it wrote
         return False
     # The object says what the row now holds (a commit may keep it: db.commit_keeping).
@@ -324,17 +336,22 @@ def _change_state(
         set_committed_value(bill, name, value)
     if new == BillState.PAID:
         customers.record_paid(bill)
-    db.session.add(
-        BillEvent(
-            bill=bill,
-            from_status=old,
-            to_status=new,
-            actor_id=actor.id if actor else None,
-            actor_label=actor_label,
-            note=note,
-        )
+    # The history and audit rows go out now, each one INSERT (no objects for a flush): every
+    # caller commits next.
+    db.session.execute(
+        _ADD_BILL_EVENT,
+        {
+            "bill_id": bill.id,
+            "from_status": old,
+            "to_status": new,
+            "actor_id": actor.id if actor else None,
+            "actor_label": actor_label,
+            "note": note,
+        },
     )
-    audit.record(
+    if "events" in bill.__dict__:  # the history read before: read again when next shown
+        db.session.expire(bill, ["events"])
+    audit.write(
         "bill.status_changed",
         actor=actor,
         actor_label=actor_label,
@@ -402,19 +419,29 @@ def issue_bill(
         ],
     )
     db.session.add(bill)
-    db.session.add(
-        BillEvent(
-            bill=bill,
-            from_status=None,
-            to_status=BillState.CREATING,
-            actor_id=by.id,
-            actor_label=by.email,
-            note=msg.coded("note.retry_of", reference=retry_of.merchant_reference)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        existing = find_by_form_token(form_token)
+        if existing is None:
+            raise
+        return existing
+    # Its history and audit rows: one INSERT each (no objects for the flush).
+    db.session.execute(
+        _ADD_BILL_EVENT,
+        {
+            "bill_id": bill.id,
+            "from_status": None,
+            "to_status": BillState.CREATING,
+            "actor_id": by.id,
+            "actor_label": by.email,
+            "note": msg.coded("note.retry_of", reference=retry_of.merchant_reference)
             if retry_of
             else "",
-        )
+        },
     )
-    audit.record(
+    audit.write(
         "bill.created",
         actor=by,
         object_type="bill",
@@ -426,14 +453,6 @@ def issue_bill(
             description=request.description,
         ),
     )
-    try:
-        db.session.flush()  # the bill, its history row and its audit row: one flush
-    except IntegrityError:
-        db.session.rollback()
-        existing = find_by_form_token(form_token)
-        if existing is None:
-            raise
-        return existing
     customers.record_bill(bill, known)
     used = [line.item_id for line in request.lines if line.item_id is not None]
     if used:  # the most used items are offered first

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import audit
 from dashboard import messages as msg
-from dashboard.db import db
+from dashboard.db import UTCDateTime, db
 from dashboard.models import Bill, BillState, Customer, CustomerIdentifier, CustomerTerm, User
 
 NOTE_MAX = 1000
@@ -57,7 +57,21 @@ class KnownPayer:
     identifiers: frozenset[tuple[str, str]]
 
 
-def known_payer_rows(kind: str, value: str) -> Select[Any]:
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+# A bill counted (built once: the statement's construction costs more than its run).
+_BILLED_AT = bindparam("at_", type_=UTCDateTime())
+_COUNT_BILL = (
+    update(_CUSTOMERS)
+    .where(_CUSTOMERS.c.id == bindparam("customer_id_"))
+    .values(
+        bills_count=_CUSTOMERS.c.bills_count + 1,
+        first_bill_at=func.coalesce(_CUSTOMERS.c.first_bill_at, _BILLED_AT),
+        last_bill_at=_BILLED_AT,
+    )
+)
+
+
+def known_payer_rows(kind: Any, value: Any) -> Select[Any]:
     """The rows of ``known_payer`` (customer_id, kind, value): one per identifier of the
     customer known by this one. A statement, so a caller can ask it with another read."""
     found = CustomerIdentifier.__table__
@@ -116,17 +130,8 @@ def record_bill(bill: Bill, known: KnownPayer | None = None) -> int:
         customer_id = _customer_for(bill.payer_kind, bill.payer).id
     if bill.customer_id != customer_id:  # written with the bill when the payer was known
         bill.customer_id = customer_id
-    at = bill.created_at
-    table: Table = Customer.__table__  # type: ignore[assignment]
-    db.session.execute(  # a plain statement on the table: no flush of the session first
-        update(table)
-        .where(table.c.id == customer_id)
-        .values(
-            bills_count=table.c.bills_count + 1,
-            first_bill_at=func.coalesce(table.c.first_bill_at, at),
-            last_bill_at=at,
-        )
-    )
+    # A plain statement on the table: no flush of the session first.
+    db.session.execute(_COUNT_BILL, {"customer_id_": customer_id, "at_": bill.created_at})
     return customer_id
 
 
