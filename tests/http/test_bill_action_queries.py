@@ -68,6 +68,27 @@ def test_issuing_a_bill_reads_nothing_twice_and_nothing_back(
         assert [e.to_status for e in bill.events] == ["creating", "pending"]
 
 
+def test_the_breakers_state_is_read_without_a_transaction_around_it(
+    app: Flask, web: WebClient, staff: dict[str, User], sandbox: Any
+) -> None:
+    """One SELECT of one row needs no BEGIN and COMMIT (two round trips before every call)."""
+    web.login("cashier@example.com")
+    reads: list[str | None] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM gateway_breaker" in statement:
+            reads.append(conn.get_execution_options().get("isolation_level"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert issue(web).status_code == 303
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert reads and set(reads) == {"AUTOCOMMIT"}, reads  # the form's page reads it too
+
+
 def test_reload_status_reads_the_bill_and_the_person_once(
     app: Flask, web: WebClient, staff: dict[str, User], sandbox: Any
 ) -> None:
