@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dashboard import audit
@@ -60,6 +61,9 @@ log = logging.getLogger(__name__)
 _BILLS: Table = Bill.__table__  # type: ignore[assignment]
 _BILL_EVENTS: Table = BillEvent.__table__  # type: ignore[assignment]
 _ADD_BILL_EVENT = insert(_BILL_EVENTS)
+_ADD_BILL = insert(_BILLS).returning(_BILLS.c.id)
+_BILL_COLUMNS = tuple(column.key for column in _BILLS.columns if column.key != "id")
+_ADD_BILL_LINE = insert(BillLine.__table__)  # type: ignore[arg-type]
 _WRITE_BILL = update(_BILLS).where(_BILLS.c.id == bindparam("bill_id_"))
 # Only while the row still has the state this request saw (see _change_state).
 _MOVE_BILL = _WRITE_BILL.where(_BILLS.c.status == bindparam("status_seen_"))
@@ -392,7 +396,10 @@ def issue_bill(
         return existing
     public_token = secrets.token_urlsafe(16)
     reference = new_merchant_reference()
-    bill = Bill(
+    now = utcnow()
+    # Every column, so the object made from it below holds the whole row (nothing to read).
+    row: dict[str, Any] = dict.fromkeys(_BILL_COLUMNS)
+    row.update(
         merchant_reference=reference,
         form_token=form_token,
         public_token=public_token,
@@ -407,26 +414,39 @@ def issue_bill(
         retry_of_id=retry_of.id if retry_of else None,
         poster_id=poster_id,
         customer_id=known.customer_id if known is not None else None,
-        lines=[
-            BillLine(
-                position=position,
-                item_id=line.item_id,
-                name=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-            for position, line in enumerate(request.lines)
-        ],
+        created_at=now,
+        updated_at=now,
+        refund_reserved=0,
     )
-    db.session.add(bill)
     try:
-        db.session.flush()
+        # One INSERT (no object for a flush to work out); a second submission of the form
+        # meets the unique form token.
+        bill_id = db.session.execute(_ADD_BILL, row).scalar_one()
     except IntegrityError:
         db.session.rollback()
         existing = find_by_form_token(form_token)
         if existing is None:
             raise
         return existing
+    # The bill as a loaded object, from the row just written.
+    bill = Bill(id=bill_id, **row)
+    make_transient_to_detached(bill)
+    db.session.add(bill)
+    if request.lines:
+        db.session.execute(
+            _ADD_BILL_LINE,
+            [
+                {
+                    "bill_id": bill_id,
+                    "position": position,
+                    "item_id": line.item_id,
+                    "name": line.name,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                }
+                for position, line in enumerate(request.lines)
+            ],
+        )
     # Its history and audit rows: one INSERT each (no objects for the flush).
     db.session.execute(
         _ADD_BILL_EVENT,
