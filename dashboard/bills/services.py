@@ -480,7 +480,7 @@ def issue_bill(
             update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
         )
     # The bill and its issuer are used again below and by the page that follows: kept, not
-    # read back (every change to them went through the ORM).
+    # read back (the bill was made from the values written; any later change went through it).
     commit_keeping(bill, by)
 
     try:
