@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import Table, insert
 
 from dashboard.db import db
 from dashboard.models import AuditEvent, User
+
+_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
+_ADD = insert(_TABLE)  # built once: each run binds its values
 
 
 def client_address() -> str | None:
@@ -29,14 +33,45 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the session (the caller's commit writes it with the change)."""
     event = AuditEvent(
-        actor_id=actor.id if actor is not None else None,
-        actor_label=actor_label or (actor.email if actor is not None else "system"),
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        remote_addr=client_address(),
-        summary=summary,
-        details=details,
+        **_columns(action, actor, actor_label, object_type, object_id, summary, details)
     )
     db.session.add(event)
     return event
+
+
+def write(
+    action: str,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    object_type: str | None = None,
+    object_id: object = None,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """As ``record``, but written now by one INSERT of the row (no object, no flush), for a
+    caller already writing in its transaction and committing next. ``record`` waits for the
+    caller's flush: it opens no transaction that a gateway call would then keep open."""
+    columns = _columns(action, actor, actor_label, object_type, object_id, summary, details)
+    db.session.execute(_ADD, columns)
+
+
+def _columns(
+    action: str,
+    actor: User | None,
+    actor_label: str | None,
+    object_type: str | None,
+    object_id: object,
+    summary: str,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": actor.id if actor is not None else None,
+        "actor_label": actor_label or (actor.email if actor is not None else "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "remote_addr": client_address(),
+        "summary": summary,
+        "details": details,
+    }

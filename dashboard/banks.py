@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import messages
@@ -103,13 +104,28 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
+_DOCUMENTS: Table = CachedDocument.__table__  # type: ignore[assignment]
+_READ_BANKS = select(_DOCUMENTS.c.fetched_at, _DOCUMENTS.c.body).where(_DOCUMENTS.c.key == "banks")
+# The list last read from the row, with what the row held: each request reads the row, and
+# parses it again only when it changed (another process stored a new list). Nobody changes a
+# BankList: one is shared by every request that reads the same row.
+_parsed: tuple[datetime, bytes, BankList] | None = None
+
+
 def _load() -> tuple[BankList | None, datetime | None]:
-    row = db.session.get(CachedDocument, "banks")
+    global _parsed
+    row = db.session.execute(_READ_BANKS).first()
     if row is None:
         return None, None
-    data = json.loads(row.body)
+    fetched_at, body = row.fetched_at, bytes(row.body)
+    parsed = _parsed
+    if parsed is not None and parsed[0] == fetched_at and parsed[1] == body:
+        return parsed[2], fetched_at
+    data = json.loads(body)
     banks = [BankOption(**item) for item in data["banks"]]
-    return BankList(banks, row.fetched_at, data.get("error")), row.fetched_at
+    stored = BankList(banks, fetched_at, data.get("error"))
+    _parsed = (fetched_at, body, stored)
+    return stored, fetched_at
 
 
 def _store(banks: list[BankOption] | None, error: str | None) -> None:

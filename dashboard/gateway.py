@@ -40,11 +40,18 @@ class DatabaseBreakerStore:
         self._get_engine = engine
         self._engine: Engine | None = None
         self._table: Table = GatewayBreaker.__table__  # type: ignore[assignment]
+        self._select = select(self._table).where(self._table.c.id == _ROW)  # read each call
 
-    def _run(self, step: Callable[..., T], fallback: T) -> T:
+    def _run(self, step: Callable[..., T], fallback: T, *, one_statement: bool = False) -> T:
+        """``step`` in a transaction of its own; ``one_statement``: a step of a single
+        statement, which needs none (no BEGIN and COMMIT around it: two round trips)."""
         try:
             if self._engine is None:
                 self._engine = self._get_engine()
+            if one_statement:
+                with self._engine.connect() as connection:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                    return step(connection)
             with self._engine.begin() as connection:
                 return step(connection)
         except SQLAlchemyError as exc:
@@ -52,7 +59,7 @@ class DatabaseBreakerStore:
             return fallback
 
     def load(self) -> BreakerState:
-        return self._run(self._load_with, BreakerState())
+        return self._run(self._load_with, BreakerState(), one_statement=True)
 
     def record_failure(self, now: datetime, threshold: int, cooldown: timedelta) -> BreakerState:
         table = self._table
@@ -89,9 +96,7 @@ class DatabaseBreakerStore:
         return self._run(step, BreakerState())
 
     def _load_with(self, connection: object) -> BreakerState:
-        row = connection.execute(  # type: ignore[attr-defined]
-            select(self._table).where(self._table.c.id == _ROW)
-        ).first()
+        row = connection.execute(self._select).first()  # type: ignore[attr-defined]
         if row is None:
             return BreakerState()
         return BreakerState(row.failures, row.down_since, row.open_until)

@@ -17,12 +17,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
+    Table,
     and_,
+    bindparam,
+    insert,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dashboard import audit
@@ -49,6 +56,17 @@ from dashboard.models import (
 )
 
 log = logging.getLogger(__name__)
+# Statements of every bill issued or moved, built once (building one, and its cache key,
+# costs more than running it): each run binds its values.
+_BILLS: Table = Bill.__table__  # type: ignore[assignment]
+_BILL_EVENTS: Table = BillEvent.__table__  # type: ignore[assignment]
+_ADD_BILL_EVENT = insert(_BILL_EVENTS)
+_ADD_BILL = insert(_BILLS).returning(_BILLS.c.id)
+_BILL_COLUMNS = tuple(column.key for column in _BILLS.columns if column.key != "id")
+_ADD_BILL_LINE = insert(BillLine.__table__)  # type: ignore[arg-type]
+_WRITE_BILL = update(_BILLS).where(_BILLS.c.id == bindparam("bill_id_"))
+# Only while the row still has the state this request saw (see _change_state).
+_MOVE_BILL = _WRITE_BILL.where(_BILLS.c.status == bindparam("status_seen_"))
 
 PAYER_KINDS = {
     "email": _l("iHela e-mail"),
@@ -256,43 +274,88 @@ def find_by_form_token(token: str) -> Bill | None:
     return db.session.scalar(select(Bill).where(Bill.form_token == token))
 
 
+def _form_token_and_payer(
+    token: str, kind: str, payer: str
+) -> tuple[int | None, customers.KnownPayer | None]:
+    """In one round trip: the bill this form already issued (a second submission), and the
+    payer's customer when billed before, with every identifier it is known by."""
+    rows = db.session.execute(
+        _FORM_TOKEN_AND_PAYER, {"form_token_": token, "kind_": kind, "value_": payer}
+    ).all()
+    existing = next((row.bill_id for row in rows if row.bill_id is not None), None)
+    return existing, customers.known_payer_from([row[1:] for row in rows if row.bill_id is None])
+
+
+def _form_token_and_payer_statement() -> CompoundSelect[Any]:
+    submitted = select(
+        _BILLS.c.id.label("bill_id"),
+        null().label("customer_id"),
+        null().label("kind"),
+        null().label("value"),
+    ).where(_BILLS.c.form_token == bindparam("form_token_"))
+    payer_rows = customers.known_payer_rows(bindparam("kind_"), bindparam("value_"))
+    payer_rows = payer_rows.with_only_columns(null().label("bill_id"), *payer_rows.selected_columns)
+    return union_all(submitted, payer_rows)
+
+
+_FORM_TOKEN_AND_PAYER = _form_token_and_payer_statement()
+
+
 def _change_state(
-    bill: Bill, new: BillState, *, actor: User | None, actor_label: str, note: str = ""
+    bill: Bill,
+    new: BillState,
+    *,
+    actor: User | None,
+    actor_label: str,
+    note: str = "",
+    values: dict[str, Any] | None = None,
 ) -> bool:
     """Move the bill from the state this request saw to ``new``, with one history row.
 
     A conditional UPDATE (only while the row still has that state): of requests that learnt the
     same news together (callbacks, polls, the display), one writes the change and its history
-    row; the others find it done and write nothing. Returns whether this one changed it."""
+    row; the others find it done and write nothing. Returns whether this one changed it.
+
+    ``values``: other columns of the bill (what iHela said), written in that same UPDATE; they
+    are written whether or not the state moves."""
     old = bill.status
+    values = values or {}
     if old == new:
+        for name, value in values.items():
+            setattr(bill, name, value)
         return False
     now = utcnow()
-    moved = db.session.execute(
-        update(Bill)
-        .where(Bill.id == bill.id, Bill.status == old)
-        .values(status=new, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.flush()  # changes made through the object first (nothing, most often)
+    row = {"bill_id_": bill.id, "updated_at": now, **values}
+    moved = db.session.execute(_MOVE_BILL, {**row, "status_seen_": old, "status": new})
     if getattr(moved, "rowcount", 0) != 1:
+        if values:  # what iHela said is kept all the same: only the state is the other's
+            db.session.execute(_WRITE_BILL, row)
         db.session.refresh(bill)  # another request moved it first: show what it wrote
         return False
     # The object says what the row now holds (a commit may keep it: db.commit_keeping).
     set_committed_value(bill, "status", new)
     set_committed_value(bill, "updated_at", now)
+    for name, value in values.items():
+        set_committed_value(bill, name, value)
     if new == BillState.PAID:
         customers.record_paid(bill)
-    db.session.add(
-        BillEvent(
-            bill=bill,
-            from_status=old,
-            to_status=new,
-            actor_id=actor.id if actor else None,
-            actor_label=actor_label,
-            note=note,
-        )
+    # The history and audit rows go out now, each one INSERT (no objects for a flush): every
+    # caller commits next.
+    db.session.execute(
+        _ADD_BILL_EVENT,
+        {
+            "bill_id": bill.id,
+            "from_status": old,
+            "to_status": new,
+            "actor_id": actor.id if actor else None,
+            "actor_label": actor_label,
+            "note": note,
+        },
     )
-    audit.record(
+    if "events" in bill.__dict__:  # the history read before: read again when next shown
+        db.session.expire(bill, ["events"])
+    audit.write(
         "bill.status_changed",
         actor=actor,
         actor_label=actor_label,
@@ -327,14 +390,16 @@ def issue_bill(
     The row exists before the call, so nothing is lost if the call or the process dies. A second
     submission of the same form (double click, two tabs, back button) returns the first bill.
     """
-    existing = find_by_form_token(form_token)
-    if existing is not None:
+    # A payer billed before: the bill's row is written with its customer (no second UPDATE).
+    existing_id, known = _form_token_and_payer(form_token, request.payer_kind, request.payer)
+    if existing_id is not None and (existing := db.session.get(Bill, existing_id)) is not None:
         return existing
     public_token = secrets.token_urlsafe(16)
     reference = new_merchant_reference()
-    # A payer billed before: the bill's row is written with its customer (no second UPDATE).
-    customer = customers.known_customer(request.payer_kind, request.payer)
-    bill = Bill(
+    now = utcnow()
+    # Every column, so the object made from it below holds the whole row (nothing to read).
+    row: dict[str, Any] = dict.fromkeys(_BILL_COLUMNS)
+    row.update(
         merchant_reference=reference,
         form_token=form_token,
         public_token=public_token,
@@ -348,50 +413,59 @@ def issue_bill(
         issued_by_id=by.id,
         retry_of_id=retry_of.id if retry_of else None,
         poster_id=poster_id,
-        customer_id=customer.id if customer is not None else None,
-        lines=[
-            BillLine(
-                position=position,
-                item_id=line.item_id,
-                name=line.name,
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-            for position, line in enumerate(request.lines)
-        ],
-    )
-    db.session.add(bill)
-    db.session.add(
-        BillEvent(
-            bill=bill,
-            from_status=None,
-            to_status=BillState.CREATING,
-            actor_id=by.id,
-            actor_label=by.email,
-            note=msg.coded("note.retry_of", reference=retry_of.merchant_reference)
-            if retry_of
-            else "",
-        )
+        customer_id=known.customer_id if known is not None else None,
+        created_at=now,
+        updated_at=now,
+        refund_reserved=0,
     )
     try:
-        db.session.flush()
+        # One INSERT (no object for a flush to work out); a second submission of the form
+        # meets the unique form token.
+        bill_id = db.session.execute(_ADD_BILL, row).scalar_one()
     except IntegrityError:
         db.session.rollback()
         existing = find_by_form_token(form_token)
         if existing is None:
             raise
         return existing
-    customers.record_bill(bill, customer)
-    used = [line.item_id for line in request.lines if line.item_id is not None]
-    if used:  # the most used items are offered first
+    # The bill as a loaded object, from the row just written.
+    bill = Bill(id=bill_id, **row)
+    make_transient_to_detached(bill)
+    db.session.add(bill)
+    if request.lines:
         db.session.execute(
-            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
+            _ADD_BILL_LINE,
+            [
+                {
+                    "bill_id": bill_id,
+                    "position": position,
+                    "item_id": line.item_id,
+                    "name": line.name,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                }
+                for position, line in enumerate(request.lines)
+            ],
         )
-    audit.record(
+    # Its history and audit rows: one INSERT each (no objects for the flush).
+    db.session.execute(
+        _ADD_BILL_EVENT,
+        {
+            "bill_id": bill.id,
+            "from_status": None,
+            "to_status": BillState.CREATING,
+            "actor_id": by.id,
+            "actor_label": by.email,
+            "note": msg.coded("note.retry_of", reference=retry_of.merchant_reference)
+            if retry_of
+            else "",
+        },
+    )
+    audit.write(
         "bill.created",
         actor=by,
         object_type="bill",
-        object_id=bill.merchant_reference,
+        object_id=reference,
         summary=msg.coded(
             "audit.bill_created",
             amount=msg.money(request.amount),
@@ -399,8 +473,14 @@ def issue_bill(
             description=request.description,
         ),
     )
+    customers.record_bill(bill, known)
+    used = [line.item_id for line in request.lines if line.item_id is not None]
+    if used:  # the most used items are offered first
+        db.session.execute(
+            update(PriceItem).where(PriceItem.id.in_(used)).values(uses=PriceItem.uses + 1)
+        )
     # The bill and its issuer are used again below and by the page that follows: kept, not
-    # read back (every change to them went through the ORM).
+    # read back (the bill was made from the values written; any later change went through it).
     commit_keeping(bill, by)
 
     try:
@@ -446,26 +526,29 @@ def issue_bill(
             note=msg.coded("note.unexpected_error"),
         )
     else:
-        bill.code = result.code
-        bill.raw_status = result.raw_status
-        bill.gateway_reply = result.raw
-        bill.payment_reference = result.payment_reference
-        bill.last_checked_at = utcnow()
+        said: dict[str, Any] = {
+            "code": result.code,
+            "raw_status": result.raw_status,
+            "gateway_reply": result.raw,
+            "payment_reference": result.payment_reference,
+            "last_checked_at": utcnow(),
+        }
         # v2 bills come without a link (the payer confirms in the iHela app): nothing to refuse.
         if not result.confirmation_uri or is_safe_payment_link(result.confirmation_uri):
-            bill.confirmation_uri = result.confirmation_uri
+            said["confirmation_uri"] = result.confirmation_uri
             new_state = STATE_BY_GATEWAY.get(result.status, BillState.PENDING)
             note = msg.coded("note.bill_code", code=result.code)
         else:
             # A link we would put in a QR code and send by WhatsApp must not be javascript:,
             # plain http to the internet, or anything a phone would open somewhere unexpected.
             log.warning("bill %s: unsafe confirmation_uri refused", bill.merchant_reference)
-            bill.failure_code = "unsafe_confirmation_uri"
+            said["failure_code"] = "unsafe_confirmation_uri"
             new_state = BillState.FAILED
             note = msg.coded("note.bill_unsafe_link", code=result.code)
-        # After every field is set: the bill's changes go out in one UPDATE.
-        customers.learn_identity(bill, identifiers=result.payer_identity)
-        _change_state(bill, new_state, actor=None, actor_label="iHela", note=note)
+        # The identifiers read with the form token: a payer billed before costs no read here.
+        customers.learn_identity(bill, identifiers=result.payer_identity, known=known)
+        # What iHela said and the new state: one UPDATE.
+        _change_state(bill, new_state, actor=None, actor_label="iHela", note=note, values=said)
     commit_keeping(bill, by)
     return bill
 

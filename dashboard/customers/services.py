@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import audit
 from dashboard import messages as msg
-from dashboard.db import db
+from dashboard.db import UTCDateTime, db
 from dashboard.models import Bill, BillState, Customer, CustomerIdentifier, CustomerTerm, User
 
 NOTE_MAX = 1000
@@ -47,15 +49,58 @@ def _owner(kind: str, value: str) -> Customer | None:
     )
 
 
-def known_customer(kind: str, value: str) -> Customer | None:
-    """The customer already known by this identifier (None for a payer never billed)."""
-    return _owner(kind, value)
+@dataclass(frozen=True)
+class KnownPayer:
+    """A payer billed before: their customer, and every identifier that customer is known by."""
+
+    customer_id: int
+    identifiers: frozenset[tuple[str, str]]
 
 
-def _customer_for(kind: str, value: str, found: Customer | None = None) -> Customer:
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+# A bill counted (built once: the statement's construction costs more than its run).
+_BILLED_AT = bindparam("at_", type_=UTCDateTime())
+_COUNT_BILL = (
+    update(_CUSTOMERS)
+    .where(_CUSTOMERS.c.id == bindparam("customer_id_"))
+    .values(
+        bills_count=_CUSTOMERS.c.bills_count + 1,
+        first_bill_at=func.coalesce(_CUSTOMERS.c.first_bill_at, _BILLED_AT),
+        last_bill_at=_BILLED_AT,
+    )
+)
+
+
+def known_payer_rows(kind: Any, value: Any) -> Select[Any]:
+    """The rows of ``known_payer`` (customer_id, kind, value): one per identifier of the
+    customer known by this one. A statement, so a caller can ask it with another read."""
+    found = CustomerIdentifier.__table__
+    same = found.alias("same_customer")
+    return (
+        select(same.c.customer_id, same.c.kind, same.c.value)
+        .select_from(found.join(same, same.c.customer_id == found.c.customer_id))
+        .where(found.c.kind == kind, found.c.value == value)
+    )
+
+
+def known_payer_from(rows: Sequence[Sequence[Any]]) -> KnownPayer | None:
+    """``known_payer_rows``' answer, (customer_id, kind, value) rows, as a KnownPayer (None for
+    a payer never billed)."""
+    if not rows:
+        return None
+    return KnownPayer(rows[0][0], frozenset((row[1], row[2]) for row in rows))
+
+
+def known_payer(kind: str, value: str) -> KnownPayer | None:
+    """The customer already known by this identifier, with all its identifiers (None for a
+    payer never billed)."""
+    return known_payer_from(db.session.execute(known_payer_rows(kind, value)).all())
+
+
+def _customer_for(kind: str, value: str) -> Customer:
     """The customer known by this identifier, created with it when new. Two bills for a new
     payer at once: the second insert meets the unique index and finds the first one's row."""
-    found = found or _owner(kind, value)
+    found = _owner(kind, value)
     if found is not None:
         return found
     try:
@@ -75,22 +120,19 @@ def _customer_for(kind: str, value: str, found: Customer | None = None) -> Custo
     return customer
 
 
-def record_bill(bill: Bill, known: Customer | None = None) -> Customer:
-    """Tie a bill being issued to its payer's customer, and count it. ``known``: the customer
-    the caller found by the payer just before (``known_customer``), not looked up again."""
-    customer = _customer_for(bill.payer_kind, bill.payer, known)
-    bill.customer_id = customer.id
-    at = bill.created_at
-    db.session.execute(
-        update(Customer)
-        .where(Customer.id == customer.id)
-        .values(
-            bills_count=Customer.bills_count + 1,
-            first_bill_at=func.coalesce(Customer.first_bill_at, at),
-            last_bill_at=at,
-        )
-    )
-    return customer
+def record_bill(bill: Bill, known: KnownPayer | None = None) -> int:
+    """Tie a bill being issued to its payer's customer, and count it; returns the customer's id.
+    ``known``: the payer's customer the caller found just before (``known_payer``), not looked
+    up again."""
+    if known is not None:
+        customer_id = known.customer_id
+    else:
+        customer_id = _customer_for(bill.payer_kind, bill.payer).id
+    if bill.customer_id != customer_id:  # written with the bill when the payer was known
+        bill.customer_id = customer_id
+    # A plain statement on the table: no flush of the session first.
+    db.session.execute(_COUNT_BILL, {"customer_id_": customer_id, "at_": bill.created_at})
+    return customer_id
 
 
 def record_paid(bill: Bill) -> None:
@@ -105,15 +147,30 @@ def record_paid(bill: Bill) -> None:
 
 
 def learn_identity(
-    bill: Bill, *, name: str | None = None, identifiers: Iterable[tuple[str, str]] = ()
+    bill: Bill,
+    *,
+    name: str | None = None,
+    identifiers: Iterable[tuple[str, str]] = (),
+    known: KnownPayer | None = None,
 ) -> None:
     """What iHela told us of a bill's payer: their name, and the other identifiers of the same
-    iHela account. A customer already known by one of those is the same person: one customer."""
+    iHela account. A customer already known by one of those is the same person: one customer.
+
+    ``known``: the bill's customer as this request read it (``known_payer``). An identifier of
+    a customer only ever leaves it when that customer is merged away (``_merge``), after which
+    there is nothing to learn for it either: when iHela names none it lacked, nothing is read."""
     if bill.customer_id is None:
         return
     identifiers = list(identifiers)
+    if (
+        not name
+        and known is not None
+        and known.customer_id == bill.customer_id
+        and known.identifiers.issuperset(identifiers)
+    ):
+        return  # the usual case (a payer billed before): nothing new, nothing read
     if not name and _all_known(bill.customer_id, identifiers):
-        return  # the usual case (a payer billed before): nothing new, one query
+        return  # nothing new, one query
     customer = db.session.get(Customer, bill.customer_id)
     if customer is None:
         return

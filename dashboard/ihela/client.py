@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -183,6 +184,13 @@ class IhelaClient:
         # max_retries=0: urllib3 must never re-send a request on its own (a POST may move money).
         for prefix in ("https://", "http://"):
             self._session.mount(prefix, HTTPAdapter(max_retries=0))
+        # The environment's proxies (for the gateway's host) and CA bundle, read once: a
+        # process's environment does not change, and requests would read it again on each call.
+        self._session.proxies = requests.utils.get_environ_proxies(self._base_url)
+        self._session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        self._session.trust_env = False
 
     @property
     def base_url(self) -> str:

@@ -54,11 +54,39 @@ def test_issuing_a_bill_reads_nothing_twice_and_nothing_back(
     assert len(reads_of("bills", seen)) == 1, seen
     assert not [s for s in seen if "price_items" in s], seen  # the form's items: no form shown
     assert not [s for s in seen if s.startswith("UPDATE bills SET") and "customer_id" in s], seen
-    assert len(seen) <= 15, "\n".join(seen)
+    # The payer's customer and its identifiers are read once, with the form token (one round
+    # trip): what iHela then says of the payer is checked against those, not read again.
+    assert len([s for s in seen if "FROM customer_identifiers" in s]) == 1, "\n".join(seen)
+    assert len([s for s in seen if "form_token" in s and s.startswith("SELECT")]) == 1, seen
+    assert "FROM customer_identifiers" in next(s for s in seen if "form_token" in s)
+    # What iHela said and the new state: one UPDATE of the bill.
+    assert len([s for s in seen if s.startswith("UPDATE bills")]) == 1, "\n".join(seen)
+    assert len(seen) <= 12, "\n".join(seen)
     with app.app_context():
         bill = db.session.get(Bill, int(response.headers["Location"].rsplit("/", 1)[1]))
         assert bill is not None and bill.status == "pending" and bill.customer_id is not None
         assert [e.to_status for e in bill.events] == ["creating", "pending"]
+
+
+def test_the_breakers_state_is_read_without_a_transaction_around_it(
+    app: Flask, web: WebClient, staff: dict[str, User], sandbox: Any
+) -> None:
+    """One SELECT of one row needs no BEGIN and COMMIT (two round trips before every call)."""
+    web.login("cashier@example.com")
+    reads: list[str | None] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM gateway_breaker" in statement:
+            reads.append(conn.get_execution_options().get("isolation_level"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert issue(web).status_code == 303
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert reads and set(reads) == {"AUTOCOMMIT"}, reads  # the form's page reads it too
 
 
 def test_reload_status_reads_the_bill_and_the_person_once(

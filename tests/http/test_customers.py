@@ -116,6 +116,40 @@ def test_a_second_identifier_of_one_ihela_account_merges_two_customers(
         assert len(merged) == 1
 
 
+def test_a_payer_billed_before_learns_the_identifiers_ihela_names_for_the_first_time(
+    cashier: WebClient, app: Flask, sandbox: Any, dialect: str
+) -> None:
+    if dialect != "v1":
+        pytest.skip("only v1 bill replies name the payer's iHela user")
+    # Known by phone alone (a bill from before iHela named anyone)...
+    with app.app_context():
+        bill = Bill(
+            merchant_reference="OLD-1",
+            public_token="t-old-1",
+            amount=3000,
+            payer="79123456",
+            payer_kind="phone",
+            description="earlier",
+            status="paid",
+            issued_by_id=db.session.scalar(select(User.id).where(User.role == "cashier")),
+        )
+        db.session.add(bill)
+        db.session.flush()
+        services.record_bill(bill)
+        db.session.commit()
+    # ...billed by phone again: the issue reads the customer's identifiers with the form token,
+    # and iHela's reply names ones it lacks (nobody's yet): they become this customer's.
+    issue(cashier, payer_kind="phone", payer="79 12 34 56", amount="4 000")
+    found = customers(app)
+    assert len(found) == 1
+    _, ids, bills, _ = found[0]
+    assert {("phone", "79123456"), ("email", "clientmail@gmail.com"), ("code", "2")} <= set(ids)
+    assert bills == 2
+    # Billed by one of those now: the same customer, and nothing new to learn.
+    issue(cashier, payer_kind="email", payer="clientmail@gmail.com", amount="1 000")
+    assert [(len(c[1]), c[2]) for c in customers(app)] == [(len(ids), 3)]
+
+
 def test_paid_bills_count_in_the_customers_figures(
     cashier: WebClient, app: Flask, sandbox: Any
 ) -> None:
