@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, String, and_, or_, select, type_coerce, union_all
 from sqlalchemy.orm import aliased
 
 from dashboard.db import db
@@ -80,8 +80,8 @@ def keyset_page(
     selects columns (one of them ``id``), and the page holds its rows rather than objects.
     ``parts``: the rows are the union of these disjoint queries of one table (``query`` is then
     only where the cursor row is looked up, as for any page). ``known``: the keys' values of
-    every row ``query`` selects, read already (a search's few matches): the page is chosen among
-    them and only its rows are read, by id."""
+    every row ``query`` selects, read already (a search's few matches; times as ``sortable``
+    reads them): the page is chosen among them and only its rows are read, by id."""
     ident = keys[-1]
     pieces = parts or []
 
@@ -91,7 +91,9 @@ def keyset_page(
         return list(db.session.scalars(statement))
 
     if known is not None:
-        return _page_among(query, keys, known, size=size, older=older, newer=newer, fetch=fetch)
+        return _page_among(
+            query, keys, known, size=size, older=older, newer=newer, columns=columns, fetch=fetch
+        )
 
     def where(condition: Any) -> tuple[Select[Any], list[Select[Any]]]:
         return query.where(condition), [p.where(condition) for p in pieces]
@@ -119,6 +121,15 @@ def keyset_page(
     )
 
 
+def sortable(column: Any) -> Any:
+    """``column`` (a time) read as the database orders it, for ``known`` keys: on SQLite the
+    stored text as it is (fixed-width ISO text, which sorts as the times do), not turned into a
+    datetime (some 5 µs a row, for up to a thousand rows); elsewhere the column itself."""
+    if db.engine.dialect.name == "sqlite":
+        return type_coerce(column, String).label(column.key)
+    return column
+
+
 def _page_among(
     query: Select[Any],
     keys: tuple[Any, ...],
@@ -127,6 +138,7 @@ def _page_among(
     size: int,
     older: int | None,
     newer: int | None,
+    columns: bool,
     fetch: Callable[[Select[Any]], list[Any]],
 ) -> Page:
     """keyset_page's page, chosen among ``known`` (the keys' values of every row of ``query``):
@@ -137,9 +149,9 @@ def _page_among(
     cursor: tuple[Any, ...] | None = None
     if cursor_id:
         cursor = next((k for k in newest_first if k[-1] == cursor_id), None)
-        if cursor is None:  # not among them (a link from an earlier list): where it stands
-            row = db.session.execute(select(*keys).where(ident == cursor_id)).first()
-            cursor = tuple(row) if row is not None else None
+        if cursor is None:  # not among them (a link from an earlier list): the database pages
+            among = query.where(ident.in_([k[-1] for k in newest_first]))
+            return keyset_page(among, keys, size=size, older=older, newer=newer, columns=columns)
 
     def rows_of(chosen: list[tuple[Any, ...]]) -> list[Any]:
         if not chosen:

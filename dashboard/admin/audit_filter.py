@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 from dashboard.db import db
 from dashboard.labels import AUDIT_ACTION_GROUPS, AUDIT_ACTIONS, translated
 from dashboard.models import AuditEvent, Bill, Cashin
+from dashboard.paging import sortable
 from dashboard.row_links import row_url
 from dashboard.search import TextIndex, bounded_count, bounded_matches
 from dashboard.security import id_from_text
@@ -195,7 +196,7 @@ class AuditFilter:
             total = bounded_count(self.apply(select(AuditEvent.id)))
             return total, self.apply(select(AuditEvent), many=total is None), None
         alone = self.as_args().keys() == {"who"}
-        keys: Any = select(AuditEvent.created_at, AuditEvent.id)
+        keys: Any = select(sortable(AuditEvent.created_at), AuditEvent.id)
         rows = bounded_matches(self.apply(keys), WHO_TEXT, self.who, alone=alone)
         if rows is None:
             return None, self.apply(select(AuditEvent), many=True), None

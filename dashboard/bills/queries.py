@@ -29,7 +29,7 @@ from dashboard.models import (
     BillMonthTotal,
     BillState,
 )
-from dashboard.paging import Page, keyset_page
+from dashboard.paging import Page, keyset_page, sortable
 from dashboard.search import SEARCH_INDEX_MIN, TextIndex, bounded_matches
 
 
@@ -282,7 +282,7 @@ def _search_matches(filters: BillFilters) -> list[tuple[Any, ...]] | None:
     """(created_at, id, status, amount) of each bill a free-text search matches, or None when
     more than SEARCH_TOTALS_MAX: one read of at most that many matches through the text index."""
     alone = not any(getattr(filters, f.name) for f in fields(filters) if f.name != "search")
-    matches: Any = select(Bill.created_at, Bill.id, Bill.status, Bill.amount)
+    matches: Any = select(sortable(Bill.created_at), Bill.id, Bill.status, Bill.amount)
     return bounded_matches(
         _filtered(matches, filters),
         BILL_TEXT,

@@ -27,7 +27,7 @@ from dashboard.models import (
     CashinMonthTotal,
     CashinState,
 )
-from dashboard.paging import Page, keyset_page
+from dashboard.paging import Page, keyset_page, sortable
 from dashboard.search import TextIndex, bitmap_scan, bounded_sums
 
 
@@ -222,7 +222,7 @@ def cashin_totals(filters: CashinFilters) -> CashinTotals:
     """Count and francs of everything the filter shows: from the summaries (dashboard/
     summaries.py); a search or "needs checking" counts its matches up to COUNT_BOUND."""
     if filters.search or filters.status == NEEDS_CHECKING:
-        columns: Any = select(Cashin.created_at, Cashin.id, Cashin.status, Cashin.amount)
+        columns: Any = select(sortable(Cashin.created_at), Cashin.id, Cashin.status, Cashin.amount)
         matches: Any = filtered_cashins(columns, filters)
         if filters.status == NEEDS_CHECKING:  # each part through its index (see list_cashins)
             rest = replace(filters, status="")

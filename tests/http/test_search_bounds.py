@@ -23,7 +23,7 @@ from dashboard.cashins import queries as cashins_queries
 from dashboard.cashins.queries import CASHIN_TEXT, CashinFilters
 from dashboard.db import db
 from dashboard.models import AuditEvent, Bill, BillEvent, BillLine, Cashin, User
-from dashboard.paging import keyset_page
+from dashboard.paging import keyset_page, sortable
 from dashboard.search import TextIndex
 from tests.http.test_bounded_lists import _like, _shown, events, rows  # noqa: F401 - fixtures
 from tests.http.test_lists_at_scale import _matches, _newest_first, bills  # noqa: F401 - fixture
@@ -411,7 +411,9 @@ def test_a_page_chosen_among_known_rows_is_the_page_the_database_would_give(
         known = [
             tuple(r)
             for r in db.session.execute(
-                select(Bill.created_at, Bill.id).where(queries.BILL_TEXT.matches(f.search))
+                select(sortable(Bill.created_at), Bill.id).where(
+                    queries.BILL_TEXT.matches(f.search)
+                )
             )
         ]
         assert 4 < len(known) < 200
