@@ -30,30 +30,19 @@ def record(
     object_id: object = None,
     summary: str = "",
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Add an audit event to the session (the caller's commit writes it with the change)."""
-    event = AuditEvent(
-        **_columns(action, actor, actor_label, object_type, object_id, summary, details)
-    )
+    now: bool = False,
+) -> AuditEvent | None:
+    """Add an audit event to the session (the caller's commit writes it with the change).
+    ``now``: written at once by one INSERT of the row (no object, no flush; returns None), for a
+    caller already writing in its transaction and committing next. Without it the row waits for
+    the caller's flush: it opens no transaction that a gateway call would then keep open."""
+    columns = _columns(action, actor, actor_label, object_type, object_id, summary, details)
+    if now:
+        db.session.execute(_ADD, columns)
+        return None
+    event = AuditEvent(**columns)
     db.session.add(event)
     return event
-
-
-def write(
-    action: str,
-    *,
-    actor: User | None = None,
-    actor_label: str | None = None,
-    object_type: str | None = None,
-    object_id: object = None,
-    summary: str = "",
-    details: dict[str, Any] | None = None,
-) -> None:
-    """As ``record``, but written now by one INSERT of the row (no object, no flush), for a
-    caller already writing in its transaction and committing next. ``record`` waits for the
-    caller's flush: it opens no transaction that a gateway call would then keep open."""
-    columns = _columns(action, actor, actor_label, object_type, object_id, summary, details)
-    db.session.execute(_ADD, columns)
 
 
 def _columns(

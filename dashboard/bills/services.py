@@ -355,13 +355,14 @@ def _change_state(
     )
     if "events" in bill.__dict__:  # the history read before: read again when next shown
         db.session.expire(bill, ["events"])
-    audit.write(
+    audit.record(
         "bill.status_changed",
         actor=actor,
         actor_label=actor_label,
         object_type="bill",
         object_id=bill.merchant_reference,
         summary=_status_summary(old, new, note),
+        now=True,  # one INSERT now (every caller commits next): no object for a flush
     )
     if new == BillState.PAID:  # its issuer and payer may be told (background/tasks.py), once
         add_job("notify.bill_paid", f"bill_paid:{bill.id}", {"bill_id": bill.id})
@@ -461,7 +462,7 @@ def issue_bill(
             else "",
         },
     )
-    audit.write(
+    audit.record(
         "bill.created",
         actor=by,
         object_type="bill",
@@ -472,6 +473,7 @@ def issue_bill(
             payer=request.payer,
             description=request.description,
         ),
+        now=True,
     )
     customers.record_bill(bill, known)
     used = [line.item_id for line in request.lines if line.item_id is not None]

@@ -31,7 +31,7 @@ def _is_audit_record(call: ast.Call) -> bool:
     func = call.func
     return (
         isinstance(func, ast.Attribute)
-        and func.attr in ("record", "write")  # write: the same row, inserted at once
+        and func.attr == "record"
         and (isinstance(func.value, ast.Name) and func.value.id == "audit")
     )
 
@@ -68,8 +68,7 @@ def _codes(node: ast.expr, constants: dict[str, str], passed: set[str]) -> list[
 
 def recorded_actions() -> dict[str, str]:
     """Every action code the dashboard writes to the audit trail, with where it is written:
-    the first argument of ``audit.record`` (or ``audit.write``) and of the helpers that pass
-    theirs on to it."""
+    the first argument of ``audit.record`` and of the helpers that pass theirs on to it."""
     found: dict[str, str] = {}
     for path in sorted(DASHBOARD.rglob("*.py")):
         if "sandbox" in path.parts:
