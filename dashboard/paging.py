@@ -7,7 +7,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, or_, select, type_coerce, union_all
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    String,
+    and_,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from dashboard.db import db
@@ -122,12 +132,14 @@ def keyset_page(
 
 
 def sortable(column: Any) -> Any:
-    """``column`` (a time) read as the database orders it, for ``known`` keys: on SQLite the
-    stored text as it is (fixed-width ISO text, which sorts as the times do), not turned into a
-    datetime (some 5 µs a row, for up to a thousand rows); elsewhere the column itself."""
+    """``column`` (a time) read as the database orders it, for ``known`` keys, without the
+    app's own conversion of each value (up to a thousand rows; the keys are only compared with
+    one another): on SQLite the stored text as it is (fixed-width ISO text, which sorts as the
+    times do), not turned into a datetime (some 5 µs a row); on PostgreSQL the driver's aware
+    datetime, not moved to UTC again (UTCDateTime)."""
     if db.engine.dialect.name == "sqlite":
         return type_coerce(column, String).label(column.key)
-    return column
+    return type_coerce(column, DateTime(timezone=True)).label(column.key)
 
 
 def _page_among(

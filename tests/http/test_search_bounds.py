@@ -302,6 +302,23 @@ def test_a_broad_cashin_search_within_a_bank_is_told_by_the_sample(
             assert CASHIN_TEXT.count_in_sample("aline", {"bank_slug": "BCB"}, 10**6) == bcb
             assert CASHIN_TEXT.count_in_sample("aline", {}, 10**6) == in_sample("") > bcb
             assert not any("_found" in s for s, _ in seen), seen  # the cash-ins not read
+            # The bank is read in the sample's index (f17015ea4c04), not row by row after it.
+            raw = db.engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute(
+                    "EXPLAIN SELECT 1 FROM cashin_search_sample"
+                    " WHERE text LIKE %s AND bank_slug = %s LIMIT 2",
+                    ("%aline%", "BCB"),
+                )
+                plan = " ".join(str(row[0]) for row in cursor.fetchall())
+            finally:
+                raw.rollback()
+                raw.close()
+            assert "ix_cashin_search_sample_trgm" in plan, plan
+            assert "Filter" not in plan.replace("Recheck", ""), plan  # no bank checked per row
+            assert "Index Cond: (((bank_slug)::text = 'BCB'::text)" in plan, plan
         with statements() as seen:
             other = cashins_queries.cashin_totals(replace(f, status="succeeded"))
         assert not any("cashin_search_sample" in s for s, _ in seen), seen
