@@ -41,11 +41,13 @@ BILL_COLUMNS = [
     ("ihela_code", _l("iHela code")),
     ("status", _l("Status")),
     ("amount_bif", _l("Amount (BIF)")),
-    ("refunds_bif", _l("Refunds (BIF)")),
+    ("refunds_bif", _l("Refunds sent (BIF)")),
     ("payer", _l("Payer")),
     ("description", _l("Description")),
     ("issued_by", _l("Issued by")),
     ("bank_reference", _l("Bank reference")),
+    # Last, so that the columns before keep their places in people's imports.
+    ("refunds_pending_bif", _l("Refunds pending (BIF)")),
 ]
 CASHIN_COLUMNS = [
     ("prepared_at", _l("Prepared at")),
@@ -152,7 +154,14 @@ def _rows_in_chunks(query: Any, keys: tuple[Any, Any], size: int = 1000) -> Iter
 
 
 def _bill_columns() -> Any:
-    """The exported columns of bills (the id first, for chunking), nothing else."""
+    """The exported columns of bills (the id first, for chunking), nothing else. Refunds: those
+    sent (their cash-ins succeeded), and what the bill holds for refunds not settled yet
+    (waiting for approval, being sent, or whose outcome iHela has not told)."""
+    sent = (
+        select(func.coalesce(func.sum(Cashin.amount), 0))
+        .where(Cashin.bill_id == Bill.id, Cashin.status == CashinState.SUCCEEDED)
+        .scalar_subquery()
+    )
     return select(
         Bill.id,
         Bill.created_at,
@@ -160,17 +169,21 @@ def _bill_columns() -> Any:
         Bill.code,
         Bill.status,
         Bill.amount,
-        Bill.refund_reserved,
+        sent,
         Bill.payer,
         Bill.description,
         User.email,
         Bill.payment_reference,
+        Bill.refund_reserved,
     ).join(User, Bill.issued_by_id == User.id)
 
 
 def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
     return (
-        [_local(b[1], timezone), *b[2:]] for b in _rows_in_chunks(query, (Bill.created_at, Bill.id))
+        # A refund is held on the bill from its confirmation on (sent ones too), so what is
+        # held beyond those sent is pending.
+        [_local(b[1], timezone), *b[2:11], int(b[11]) - int(b[6])]
+        for b in _rows_in_chunks(query, (Bill.created_at, Bill.id))
     )
 
 

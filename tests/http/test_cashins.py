@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -487,3 +491,31 @@ def test_cashier_cannot_reach_cashins(web: WebClient, staff: dict[str, User]) ->
     web.login("cashier@example.com")
     for url in ["/cashins/", "/cashins/new", "/cashins/approvals", "/cashins/lookup"]:
         assert web.get(url).status_code == 403, url
+
+
+def test_the_bills_export_tells_refunds_sent_from_refunds_pending(
+    app: Flask, accountant: WebClient, sandbox: Any
+) -> None:
+    """A refund sent counts as sent; one waiting for a second accountant is pending (the bill
+    holds it), not sent; once approved and sent, it moves to sent."""
+    bill_id = _paid_bill(app, sandbox, 200000)
+    sent = prepare(accountant, f"/cashins/new?bill={bill_id}", amount="5000")
+    confirm(accountant, sent.headers["Location"])
+    waiting = prepare(accountant, f"/cashins/new?bill={bill_id}", amount="150 000")
+    confirm(accountant, waiting.headers["Location"])
+    assert sorted(c.status for c in cashins(app)) == ["awaiting_approval", "succeeded"]
+    month = datetime.now(ZoneInfo("Africa/Bujumbura")).strftime("%Y-%m")
+
+    def exported(web: WebClient) -> dict[str, str]:
+        body = web.get(f"/reports/bills.csv?month={month}").get_data(as_text=True)
+        header, row = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+        return dict(zip(header, row, strict=True))
+
+    row = exported(accountant)
+    assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("5000", "150000"), row
+    other = second_accountant(app)
+    cashin_id = int(waiting.headers["Location"].rstrip("/").split("/")[-1])
+    other.post(f"/cashins/{cashin_id}/approve")
+    assert sorted(c.status for c in cashins(app)) == ["succeeded", "succeeded"]
+    row = exported(accountant)
+    assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("155000", "0"), row

@@ -356,7 +356,7 @@ def test_list_and_export_never_load_the_gateway_replies(
 
 EXPORT_HEADER = (
     "issued_at,reference,ihela_code,status,amount_bif,refunds_bif,payer,description,"
-    "issued_by,bank_reference"
+    "issued_by,bank_reference,refunds_pending_bif"
 )
 
 
@@ -382,6 +382,7 @@ def test_export_rows_are_unchanged(
             r["description"],
             emails[r["issued_by_id"]],
             "",
+            "0",
         ]
         for r in sorted(in_month, key=lambda r: r["id"])
     ]
