@@ -454,5 +454,6 @@ def ensure_first_admin() -> tuple[User, str] | None:
     if exists:
         return None
     password = generate_password()
-    user = create_user("admin@example.com", "First admin", Role.ADMIN, password, by_label="setup")
+    # A name that reads the same in French and English (the admin gives their own later).
+    user = create_user("admin@example.com", "Admin", Role.ADMIN, password, by_label="setup")
     return user, password
