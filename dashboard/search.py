@@ -112,8 +112,8 @@ class TextIndex:
     def count_in_sample(self, search: str, held: dict[str, Any], bound: int) -> int:
         """PostgreSQL: how many rows of the sample table match ``search`` and ``held`` (column:
         value, each one the sample holds), up to ``bound``: the table's rows are not read. One
-        statement: its function (migration f17015ea4c03) reads the sample's trigram index
-        whatever the planner would guess (see bitmap_scan)."""
+        statement: its function (migrations f17015ea4c03, f17015ea4c04) reads the sample's
+        trigram index, with the held columns, whatever the planner would guess (bitmap_scan)."""
         assert set(held) <= set(self.sample_holds), held
         pattern = f"%{like_escaped(search.lower())}%"
         values = [held.get(c) for c in self.sample_holds]

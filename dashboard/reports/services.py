@@ -182,7 +182,7 @@ def _bill_rows(query: Any, timezone: str) -> Iterator[list[object]]:
     return (
         # A refund is held on the bill from its confirmation on (sent ones too), so what is
         # held beyond those sent is pending.
-        [_local(b[1], timezone), *b[2:11], int(b[11]) - int(b[6])]
+        [_local(b[1], timezone), *b[2:6], int(b[6]), *b[7:11], int(b[11]) - int(b[6])]
         for b in _rows_in_chunks(query, (Bill.created_at, Bill.id))
     )
 

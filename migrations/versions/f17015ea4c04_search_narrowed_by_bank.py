@@ -72,6 +72,7 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name != 'postgresql':
         return
+    # btree_gin stays installed: it may have been there before, and nothing else changes with it.
     op.execute("DROP FUNCTION IF EXISTS cashin_search_sample_count")
     op.execute(POSTGRES_COUNT_BEFORE)
     op.execute("DROP INDEX IF EXISTS ix_cashins_search_trgm")
