@@ -493,6 +493,14 @@ def test_cashier_cannot_reach_cashins(web: WebClient, staff: dict[str, User]) ->
         assert web.get(url).status_code == 403, url
 
 
+def _exported(web: WebClient) -> dict[str, str]:
+    """The one bill of this month's bills export, column code: value."""
+    month = datetime.now(ZoneInfo("Africa/Bujumbura")).strftime("%Y-%m")
+    body = web.get(f"/reports/bills.csv?month={month}").get_data(as_text=True)
+    header, row = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    return dict(zip(header, row, strict=True))
+
+
 def test_the_bills_export_tells_refunds_sent_from_refunds_pending(
     app: Flask, accountant: WebClient, sandbox: Any
 ) -> None:
@@ -504,18 +512,38 @@ def test_the_bills_export_tells_refunds_sent_from_refunds_pending(
     waiting = prepare(accountant, f"/cashins/new?bill={bill_id}", amount="150 000")
     confirm(accountant, waiting.headers["Location"])
     assert sorted(c.status for c in cashins(app)) == ["awaiting_approval", "succeeded"]
-    month = datetime.now(ZoneInfo("Africa/Bujumbura")).strftime("%Y-%m")
 
-    def exported(web: WebClient) -> dict[str, str]:
-        body = web.get(f"/reports/bills.csv?month={month}").get_data(as_text=True)
-        header, row = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
-        return dict(zip(header, row, strict=True))
-
-    row = exported(accountant)
+    row = _exported(accountant)
     assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("5000", "150000"), row
     other = second_accountant(app)
     cashin_id = int(waiting.headers["Location"].rstrip("/").split("/")[-1])
     other.post(f"/cashins/{cashin_id}/approve")
     assert sorted(c.status for c in cashins(app)) == ["succeeded", "succeeded"]
-    row = exported(accountant)
+    row = _exported(accountant)
     assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("155000", "0"), row
+
+
+def test_a_refund_of_unknown_outcome_is_exported_pending_until_settled(
+    make_app: Callable[..., Flask],
+    staff: dict[str, User],
+    sandbox: Any,
+    api_path: Callable[[str], str],
+) -> None:
+    """iHela did not answer: nobody knows whether the refund left, so it is pending, not sent;
+    settled as not sent by a second accountant, the bill holds nothing for it any more."""
+    app = make_app(IHELA_READ_TIMEOUT=0.5)
+    web = WebClient(app.test_client())
+    web.login("accountant@example.com")
+    bill_id = _paid_bill(app, sandbox, 20000)
+    url = prepare(web, f"/cashins/new?bill={bill_id}", amount="5000").headers["Location"]
+    fault(sandbox, stall=2, path=api_path("cash-in"), count=1)
+    confirm(web, url)
+    assert [c.status for c in cashins(app)] == ["unknown"]
+    row = _exported(web)
+    assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("0", "5000"), row
+    requests.delete(sandbox.url + "_sandbox/faults", timeout=5)
+    # "Not sent" is another person's word than the preparer's (it frees the money again).
+    second_accountant(app).post(url + "/resolve", {"outcome": "failed", "note": "iHela: none"})
+    assert [c.status for c in cashins(app)] == ["failed"]
+    row = _exported(web)
+    assert (row["refunds_bif"], row["refunds_pending_bif"]) == ("0", "0"), row
