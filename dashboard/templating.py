@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from dashboard import messages
 from dashboard.labels import (
@@ -15,6 +18,7 @@ from dashboard.labels import (
     bill_state_label,
     cashin_badge,
     cashin_state_label,
+    catalogue,
     clock,
     localtime,
     money,
@@ -40,6 +44,47 @@ def select_locale() -> str:
     )
 
 
+def _said(context: Context, text: str, variables: dict[str, Any]) -> str:
+    """As Jinja's newstyle gettext: escaped when the template is, always a format string
+    ("%%" is "%"), ``text % {}`` skipped where it changes nothing."""
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - our catalogue's words, as Jinja does
+    return text % variables if variables or "%" in text else text
+
+
+@pass_context
+def _gettext(context: Context, message: str, /, **variables: Any) -> str:
+    return _said(context, catalogue().ugettext(message), variables)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, num: int, /, **variables: Any) -> str:
+    variables.setdefault("num", num)
+    return _said(context, catalogue().ungettext(singular, plural, num), variables)
+
+
+@pass_context
+def _pgettext(context: Context, message_context: str, message: str, /, **variables: Any) -> str:
+    variables.setdefault("context", message_context)
+    return _said(context, catalogue().upgettext(message_context, message), variables)
+
+
+@pass_context
+def _npgettext(
+    context: Context,
+    message_context: str,
+    singular: str,
+    plural: str,
+    num: int,
+    /,
+    **variables: Any,
+) -> str:
+    variables.setdefault("context", message_context)
+    variables.setdefault("num", num)
+    text = catalogue().unpgettext(message_context, singular, plural, num)
+    return _said(context, text, variables)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["numberformat"] = number  # Flask-Babel's, said once per number
@@ -60,6 +105,13 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["said"] = lambda value: messages.say(value, html=True)  # not stored
     app.jinja_env.filters["gateway_text"] = lambda text: messages.gateway_text(text, html=True)
     app.jinja_env.globals["row_url"] = row_url
+    # Flask-Babel's, through Jinja's i18n wrappers, took some 20 µs a word (the request context
+    # walked and the locale named on every call, three calls deep): a list page says fifty.
+    # The same catalogue, the same "newstyle" formatting, in one call each.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(
+        _=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -146,3 +147,47 @@ def test_numbers_are_what_flask_babel_says(app: Flask, lang: str) -> None:
         for value in (0, 1, 7, 1000, 1001, -12345, 2_000_000, 1.5, 1.0, 1234.5678, Decimal("3.10")):
             assert filter_(value) == format_number(value), value
             assert filter_(value) == format_number(value), value  # remembered
+
+
+# Templates' own words: the dashboard's gettext callables against Jinja's i18n wrappers over
+# Flask-Babel's (what templates used before), the same template text in the same language.
+WORDS = (
+    "{{ _('Amount') }}|{{ gettext('Bills') }}|{{ _('100%% sure') }}|{{ _('No such words') }}",
+    "{{ _('total %(amount)s', amount=shown) }}|{{ _('sent %(amount)s', amount='<b>5</b>') }}",
+    "{% for n in (0, 1, 2, 1500) %}{{ ngettext('%(num)s cash-in', '%(num)s cash-ins', n) }},"
+    "{{ ngettext('%(num)s cash-in', '%(num)s cash-ins', n, num='<' ~ n ~ '>') }};{% endfor %}",
+    "{{ pgettext('date', 'From') }}|{{ pgettext('bill status', 'Paid') }}|"
+    "{{ pgettext('date', 'To %(day)s', day='<7>') }}|"
+    "{{ npgettext('x', '%(num)s bill', '%(num)s bills', 2) }}",
+    "{% trans %}Bills{% endtrans %}|{% trans n=3 %}{{ n }} cash-in{% pluralize %}{{ n }}"
+    " cash-ins{% endtrans %}|{% trans who='<i>' %}{{ who }} waits{% endtrans %}",
+)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_templates_words_are_what_jinja_and_flask_babel_say(
+    app: Flask, lang: str, autoescape: bool
+) -> None:
+    from flask_babel import get_translations
+    from jinja2 import Environment
+
+    theirs = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701
+    theirs.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: get_translations().ugettext(s),
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    ours = app.jinja_env.overlay(autoescape=autoescape)
+    french = 0
+    with app.test_request_context("/", headers={"Accept-Language": lang}):
+        for forced in (None, "en" if lang == "fr" else "fr"):
+            with force_locale(forced) if forced else nullcontext():
+                for words in WORDS:
+                    said = ours.from_string(words).render(shown="<5>")
+                    assert said == theirs.from_string(words).render(shown="<5>"), words
+                    french += "Montant" in said or "Payée" in said
+        assert "&lt;b&gt;" in ours.from_string(WORDS[1]).render(shown="") or not autoescape
+    assert french == 2  # each language said once, the catalogue really read
