@@ -273,6 +273,14 @@ RECOUNT = [
     " bank_slug, created_by_id, count(*), sum(amount) FROM cashins GROUP BY 1, 2, 3, 4, 5",
     "INSERT INTO cashin_banks (slug, name)"
     " SELECT bank_slug, max(bank_name) FROM cashins GROUP BY bank_slug",
+    "DELETE FROM bill_all_time_totals",
+    "DELETE FROM cashin_all_time_totals",
+    "INSERT INTO bill_all_time_totals (status, issued_by_id, bills, amount)"
+    " SELECT status, issued_by_id, sum(bills), sum(amount) FROM bill_month_totals GROUP BY 1, 2",
+    "INSERT INTO cashin_all_time_totals"
+    " (status, reason, bank_slug, created_by_id, cashins, amount)"
+    " SELECT status, reason, bank_slug, created_by_id, sum(cashins), sum(amount)"
+    " FROM cashin_month_totals GROUP BY 1, 2, 3, 4",
 ]
 
 

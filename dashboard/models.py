@@ -271,6 +271,18 @@ class BillMonthTotal(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
 
 
+class BillAllTimeTotal(Base):
+    """Bills and francs per status and issuer over all time: the lists' unbounded totals read
+    a few rows, not every month. Written only by triggers (f17015ea4c05)."""
+
+    __tablename__ = "bill_all_time_totals"
+
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    issued_by_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    bills: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
 class CachedDocument(Base):
     """Gateway data shared by every request and every server (bank list, bank logos)."""
 
@@ -404,6 +416,20 @@ class CashinMonthTotal(Base):
     __tablename__ = "cashin_month_totals"
 
     month: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bank_slug: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cashins: Mapped[int]
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class CashinAllTimeTotal(Base):
+    """Cash-ins and francs per status, reason, bank and preparer over all time (as
+    BillAllTimeTotal). Written only by triggers on ``cashins``."""
+
+    __tablename__ = "cashin_all_time_totals"
+
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     reason: Mapped[str] = mapped_column(String(20), primary_key=True)
     bank_slug: Mapped[str] = mapped_column(String(20), primary_key=True)

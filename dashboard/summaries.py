@@ -6,7 +6,9 @@ Each end is moved to the nearest UTC midnight; the whole days between come from 
 (whole months from the month rows, the days around them from the day rows), and the at most
 twelve hours between an end and its midnight are counted from the rows themselves, through the
 index on created_at, and added or taken away. The result is exact, and what is read is bounded
-by the length of the range in months plus a day's rows, whatever the size of the history.
+by the length of the range in months plus a day's rows, whatever the size of the history. A
+range with no bound at all (a list's first page) reads the all-time summary: a few rows per
+key, however many months the history has.
 
 The callers say how to read each level (``Source``); a total is keyed by whatever the caller
 groups by (a status, a person and a status...), with (count, amount) as the value.
@@ -42,6 +44,8 @@ class Source:
     slices: SlicesReader
     months: DaysReader | None = None
     by_day: Callable[[date, date], dict[date, Totals]] | None = None
+    # The all-time summary (None: the months serve it): a range unbounded on both sides.
+    ever: Callable[[], Totals] | None = None
 
 
 def add(into: Totals, more: Totals, sign: int = 1) -> Totals:
@@ -76,9 +80,11 @@ def _next_month(day: date) -> date:
 
 def whole_days(source: Source, first: date | None, end: date | None) -> Totals:
     """Totals of the whole UTC days [first, end): whole months from the month summary, the
-    days before and after them from the day summary."""
+    days before and after them from the day summary; all of them from the all-time one."""
     if first is not None and end is not None and first >= end:
         return {}
+    if first is None and end is None and source.ever is not None:
+        return source.ever()
     if source.months is None:
         return source.days(first, end)
     months_from = None if first is None else (first if first.day == 1 else _next_month(first))
@@ -185,6 +191,18 @@ def summary_reader(
             query = query.where(day_column >= first)
         if end is not None:
             query = query.where(day_column < end)
+        return grouped(db.session.execute(query.group_by(*keys)))
+
+    return read
+
+
+def all_time_reader(
+    count_column: Any, amount_column: Any, keys: Sequence[Any], conditions: Sequence[Any] = ()
+) -> Callable[[], Totals]:
+    """Sums of an all-time summary's rows, per ``keys``."""
+
+    def read() -> Totals:
+        query = select(*keys, func.sum(count_column), func.sum(amount_column)).where(*conditions)
         return grouped(db.session.execute(query.group_by(*keys)))
 
     return read

@@ -24,6 +24,7 @@ from dashboard.db import db, utcnow
 from dashboard.models import (
     STUCK_AFTER,
     Bill,
+    BillAllTimeTotal,
     BillDayTotal,
     BillEvent,
     BillMonthTotal,
@@ -192,7 +193,8 @@ def bill_source(
     keys: tuple[str, ...] = ("status",),
 ) -> summaries.Source:
     """Totals of bills (of these states, by this person; everyone's if None), grouped by
-    ``keys`` (columns every summary has), from bill_day_totals and bill_month_totals."""
+    ``keys`` (columns every summary has), from bill_day_totals, bill_month_totals and
+    bill_all_time_totals."""
 
     def levels(model: Any) -> tuple[list[Any], list[Any]]:
         conditions = []
@@ -206,6 +208,7 @@ def bill_source(
 
     day_keys, day_where = levels(BillDayTotal)
     month_keys, month_where = levels(BillMonthTotal)
+    ever_keys, ever_where = levels(BillAllTimeTotal)
     row_keys, row_where = levels(Bill)
     day = (BillDayTotal.day, BillDayTotal.bills, BillDayTotal.amount, day_keys, day_where)
     return summaries.Source(
@@ -219,6 +222,9 @@ def bill_source(
         ),
         slices=summaries.slice_reader(Bill.created_at, Bill.amount, row_keys, row_where),
         by_day=summaries.per_day_reader(*day),
+        ever=summaries.all_time_reader(
+            BillAllTimeTotal.bills, BillAllTimeTotal.amount, ever_keys, ever_where
+        ),
     )
 
 

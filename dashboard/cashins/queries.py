@@ -22,6 +22,7 @@ from dashboard.db import db
 from dashboard.labels import REASONS
 from dashboard.models import (
     Cashin,
+    CashinAllTimeTotal,
     CashinBank,
     CashinDayTotal,
     CashinMonthTotal,
@@ -158,10 +159,10 @@ def cashin_source(
     created_by: int | None = None,
     keys: tuple[str, ...] = ("status",),
 ) -> summaries.Source:
-    """Totals of cash-ins from cashin_day_totals (status, reason) and cashin_month_totals
-    (also bank and preparer). Filtered by bank or preparer, the days of part months are counted
-    from the rows, on that filter's (…, created_at) index: at most two months of one bank's or
-    one person's cash-ins."""
+    """Totals of cash-ins from cashin_day_totals (status, reason), cashin_month_totals and
+    cashin_all_time_totals (also bank and preparer). Filtered by bank or preparer, the days of
+    part months are counted from the rows, on that filter's (…, created_at) index: at most two
+    months of one bank's or one person's cash-ins."""
 
     def levels(model: Any) -> tuple[list[Any], list[Any]]:
         conditions = []
@@ -185,6 +186,10 @@ def cashin_source(
         month_keys,
         month_where,
     )
+    ever_keys, ever_where = levels(CashinAllTimeTotal)
+    ever = summaries.all_time_reader(
+        CashinAllTimeTotal.cashins, CashinAllTimeTotal.amount, ever_keys, ever_where
+    )
     if bank_slug or created_by is not None:
 
         def days_from_rows(first: date | None, end: date | None) -> summaries.Totals:
@@ -198,7 +203,7 @@ def cashin_source(
             return dict(zip(days, slices(spans), strict=True)) if spans else {}
 
         return summaries.Source(
-            days=days_from_rows, months=months, slices=slices, by_day=by_day_from_rows
+            days=days_from_rows, months=months, slices=slices, by_day=by_day_from_rows, ever=ever
         )
     day_keys, day_where = levels(CashinDayTotal)
     day = (CashinDayTotal.day, CashinDayTotal.cashins, CashinDayTotal.amount, day_keys, day_where)
@@ -207,6 +212,7 @@ def cashin_source(
         months=months,
         slices=slices,
         by_day=summaries.per_day_reader(*day),
+        ever=ever,
     )
 
 

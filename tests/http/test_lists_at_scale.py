@@ -502,3 +502,45 @@ def test_a_filter_the_day_rows_cannot_answer_is_counted_from_the_bills(
     big = [r for r in bills if r["amount"] >= 10_000]
     assert page.total_count == len(big) < len(bills)
     assert page.total_amount == sum(r["amount"] for r in big)
+
+
+def test_totals_of_all_time_read_the_all_time_summaries_not_every_month(
+    app: Flask, staff: dict[str, User], bills: list[dict[str, Any]]
+) -> None:
+    """A list's first page, and its status, person, bank or reason filters, total everything
+    ever made: from the all-time summaries (a few rows per key), never the month or day rows
+    (one per month, more every month). A date bound still reads the months."""
+    from dashboard.cashins import queries as cashin_queries
+    from dashboard.cashins.queries import CashinFilters
+
+    captured: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        captured.append(statement)
+
+    def read(totals: Any) -> str:
+        captured.clear()
+        event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            totals()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", capture)
+        return " ".join(captured)
+
+    cashier = staff["cashier"].id
+    with app.app_context():
+        for filters in (BillFilters(), BillFilters(status="paid"), BillFilters(issued_by=cashier)):
+            said = read(lambda f=filters: queries._totals(f))  # type: ignore[misc]
+            assert "bill_all_time_totals" in said and "month" not in said, (filters, said)
+            assert "bill_day_totals" not in said and "FROM bills" not in said, said
+        for cashin_filters in (
+            CashinFilters(),
+            CashinFilters(status="succeeded"),
+            CashinFilters(bank_slug="BCB"),
+            CashinFilters(prepared_by=cashier, reason="refund"),
+        ):
+            said = read(lambda f=cashin_filters: cashin_queries.cashin_totals(f))  # type: ignore[misc]
+            assert "cashin_all_time_totals" in said and "month" not in said, said
+            assert "FROM cashins" not in said, said
+        bounded = read(lambda: queries._totals(BillFilters(date_to=_local(28, 5))))
+        assert "bill_month_totals" in bounded and "all_time" not in bounded, bounded

@@ -1,7 +1,8 @@
-"""The summaries the database keeps (bill day and month totals, cash-in day and month totals,
-cash-in banks) stay exact through random sequences of issue / pay / expire / refund / resolve,
-and every total the pages show from them equals a recount of the rows: on SQLite and on
-PostgreSQL, and on PostgreSQL with several transactions writing at once."""
+"""The summaries the database keeps (bill day, month and all-time totals, cash-in day, month
+and all-time totals, cash-in banks) stay exact through random sequences of issue / pay /
+expire / refund / resolve, and every total the pages show from them equals a recount of the
+rows: on SQLite and on PostgreSQL, and on PostgreSQL with several transactions writing at
+once."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ from dashboard.db import db
 from dashboard.models import (
     STUCK_AFTER,
     Bill,
+    BillAllTimeTotal,
     BillDayTotal,
     BillMonthTotal,
     BillState,
     Cashin,
+    CashinAllTimeTotal,
     CashinBank,
     CashinDayTotal,
     CashinMonthTotal,
@@ -176,8 +179,10 @@ def _recount_rows() -> dict[str, dict[Any, tuple[int, int]]]:
     found: dict[str, dict[Any, tuple[int, int]]] = {
         "bill_day": {},
         "bill_month": {},
+        "bill_all_time": {},
         "cashin_day": {},
         "cashin_month": {},
+        "cashin_all_time": {},
     }
     for status, issuer, amount, at in db.session.execute(
         select(Bill.status, Bill.issued_by_id, Bill.amount, Bill.created_at)
@@ -185,6 +190,7 @@ def _recount_rows() -> dict[str, dict[Any, tuple[int, int]]]:
         day = at.astimezone(UTC).date()
         summaries.add(found["bill_day"], {(day, status, issuer): (1, amount)})
         summaries.add(found["bill_month"], {(day.replace(day=1), status, issuer): (1, amount)})
+        summaries.add(found["bill_all_time"], {(status, issuer): (1, amount)})
     for status, reason, bank, by, amount, at in db.session.execute(
         select(
             Cashin.status,
@@ -199,6 +205,7 @@ def _recount_rows() -> dict[str, dict[Any, tuple[int, int]]]:
         summaries.add(found["cashin_day"], {(day, status, reason): (1, amount)})
         month = (day.replace(day=1), status, reason, bank, by)
         summaries.add(found["cashin_month"], {month: (1, amount)})
+        summaries.add(found["cashin_all_time"], {(status, reason, bank, by): (1, amount)})
     return found
 
 
@@ -233,6 +240,14 @@ def _kept() -> dict[str, dict[Any, tuple[int, int]]]:
                 r.amount,
             )
             for r in db.session.scalars(select(CashinMonthTotal))
+        ),
+        "bill_all_time": table(
+            (r.status, r.issued_by_id, r.bills, r.amount)
+            for r in db.session.scalars(select(BillAllTimeTotal))
+        ),
+        "cashin_all_time": table(
+            (r.status, r.reason, r.bank_slug, r.created_by_id, r.cashins, r.amount)
+            for r in db.session.scalars(select(CashinAllTimeTotal))
         ),
     }
 
@@ -271,6 +286,16 @@ def _check_pages_against_rows(rng: random.Random, staff: list[int]) -> None:
         return (start is None or at >= start) and (end is None or at < end)
 
     now = datetime.now(UTC)
+    # Everything ever (the lists' first pages: the all-time summaries), then random filters.
+    everything: dict[str, tuple[int, int]] = {}
+    for s, _, amount, _ in every_bill:
+        summaries.add(everything, {s: (1, amount)})
+    assert bills_queries._totals(BillFilters()) == everything and everything
+    assert cashins_queries.cashin_totals(CashinFilters()) == cashins_queries.CashinTotals(
+        len(every_cashin),
+        sum(c.amount for c in every_cashin),
+        sum(c.amount for c in every_cashin if c.status == CashinState.SUCCEEDED),
+    )
     for start, end in _ranges(rng, 25):
         status = rng.choice(["", "", *[s.value for s in BillState]])
         issuer = rng.choice([None, None, *staff])
